@@ -1,0 +1,328 @@
+//! The `rmf` command: record a demo episode, inspect, validate and recover RMF files.
+//!
+//! Thin over rmf-core: every check and every byte layout lives there. Errors print one line and
+//! exit non-zero; there is no panic on bad input.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use rmf_core::demo::{record_demo, DemoOptions};
+use rmf_core::{EpisodeReader, StreamKind, WriteOptions};
+
+#[derive(Parser)]
+#[command(
+    name = "rmf",
+    version,
+    about = "Robot Multimodal Format: record, inspect, validate and recover episode files"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Record a synthetic multimodal episode: two 640x480 cameras at 30 fps, 1 kHz force/torque,
+    /// 100 Hz joints, 30 Hz actions, 16 kHz audio and intervention events.
+    Demo {
+        /// Output file (replaced if it exists).
+        out: PathBuf,
+        /// Length of the episode in seconds.
+        #[arg(long, default_value_t = 5.0)]
+        seconds: f64,
+        /// Seed of the synthetic data.
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+    },
+    /// Print metadata, streams (kind, rate, count, duration, bytes, compression) and events.
+    Info {
+        /// The file.
+        file: PathBuf,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check magic, version, every checksum, the index and every chunk; exit 1 if anything is
+    /// wrong, naming stream, chunk and byte offset.
+    Validate {
+        /// The file.
+        file: PathBuf,
+    },
+    /// Write a complete file holding every intact chunk of a truncated or damaged one.
+    Recover {
+        /// The damaged file (not modified).
+        input: PathBuf,
+        /// The new file.
+        output: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Demo { out, seconds, seed } => demo(out, seconds, seed),
+        Command::Info { file, json } => info::run(&file, json),
+        Command::Validate { file } => validate(file),
+        Command::Recover { input, output } => recover(input, output),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("rmf: error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+type CliResult = Result<ExitCode, rmf_core::Error>;
+
+fn demo(out: PathBuf, seconds: f64, seed: u64) -> CliResult {
+    if !(seconds.is_finite() && seconds > 0.0 && seconds <= 3600.0) {
+        return Err(rmf_core::Error::InvalidArgument(format!(
+            "--seconds must be in (0, 3600], got {seconds}"
+        )));
+    }
+    let opts = DemoOptions {
+        seconds,
+        seed,
+        ..DemoOptions::default()
+    };
+    let started = std::time::Instant::now();
+    let summary = record_demo(&out, &opts, WriteOptions::default().with_overwrite(true))?;
+    let samples: u64 = summary.samples.iter().map(|(_, n)| n).sum();
+    println!(
+        "recorded {} ({:.1} s episode, {} streams, {} samples, {} chunks, {}) in {:.2} s",
+        out.display(),
+        seconds,
+        summary.samples.len(),
+        samples,
+        summary.chunks,
+        info::bytes(summary.bytes),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn validate(file: PathBuf) -> CliResult {
+    let report = rmf_core::validate(&file)?;
+    print!("{report}");
+    Ok(if report.is_ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn recover(input: PathBuf, output: PathBuf) -> CliResult {
+    let report = rmf_core::recover(&input, &output)?;
+    print!("{report}");
+    println!("wrote {}", output.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+mod info {
+    use super::*;
+    use std::fmt::Write as _;
+
+    pub(crate) fn bytes(n: u64) -> String {
+        let n = n as f64;
+        if n >= 1e9 {
+            format!("{:.2} GB", n / 1e9)
+        } else if n >= 1e6 {
+            format!("{:.1} MB", n / 1e6)
+        } else if n >= 1e3 {
+            format!("{:.1} kB", n / 1e3)
+        } else {
+            format!("{n} B")
+        }
+    }
+
+    fn details(kind: &StreamKind) -> String {
+        match kind {
+            StreamKind::Signal { dtype, shape } => format!("{dtype} {shape:?}"),
+            StreamKind::Frames {
+                width,
+                height,
+                pixel_format,
+                codec,
+            } => {
+                format!(
+                    "{width}x{height} {} {}",
+                    pixel_format.name(),
+                    format!("{codec:?}").to_lowercase()
+                )
+            }
+            StreamKind::Audio {
+                sample_rate,
+                channels,
+                dtype,
+            } => format!("{sample_rate} Hz x{channels} {dtype}"),
+            StreamKind::Events => String::new(),
+        }
+    }
+
+    fn secs(ns: i64) -> String {
+        format!("{:.3}", ns as f64 * 1e-9)
+    }
+
+    pub(crate) fn run(file: &std::path::Path, json: bool) -> CliResult {
+        let r = EpisodeReader::open(file)?;
+        if json {
+            println!("{}", to_json(&r)?);
+            return Ok(ExitCode::SUCCESS);
+        }
+        let m = r.meta();
+        let mut o = String::new();
+        let status = match r.recovery() {
+            None => "finished".to_string(),
+            Some(rep) => format!("NOT finished, opened by scanning: {} chunks kept, {} damaged stretches (run `rmf recover`)", rep.chunks, rep.damage.len()),
+        };
+        let _ = writeln!(
+            o,
+            "file      {} ({}, {status})",
+            r.file_name(),
+            bytes(r.file_len())
+        );
+        let _ = writeln!(o, "episode   {}", m.id);
+        let _ = writeln!(o, "start     {} (clock: {})", m.start_time_utc, m.clock);
+        for (k, v) in [
+            ("robot", &m.robot),
+            ("task", &m.task),
+            ("operator", &m.operator),
+        ] {
+            if !v.is_empty() {
+                let _ = writeln!(o, "{k:<9} {v}");
+            }
+        }
+        let _ = writeln!(o, "writer    {} {}", m.writer.library, m.writer.version);
+        if !m.extra.is_empty() {
+            let _ = writeln!(
+                o,
+                "extra     {}",
+                serde_json::Value::Object(m.extra.clone())
+            );
+        }
+        if let Some((a, b)) = r.time_range() {
+            let _ = writeln!(
+                o,
+                "duration  {} s (t = {} .. {} s)",
+                secs(b - a),
+                secs(a),
+                secs(b)
+            );
+        }
+        let _ = writeln!(o, "\nstreams");
+        let _ = writeln!(
+            o,
+            "  {:<16} {:<7} {:<22} {:>16} {:>8} {:>9} {:>10} {:>7}  {}",
+            "name",
+            "kind",
+            "details",
+            "rate nom/meas Hz",
+            "count",
+            "duration",
+            "stored",
+            "ratio",
+            "label"
+        );
+        for s in r.streams() {
+            let sum = r.summary(&s.name)?;
+            let dur = match (sum.t_min, sum.t_max) {
+                (Some(a), Some(b)) => b - a,
+                _ => 0,
+            };
+            let meas = if sum.count > 1 && dur > 0 {
+                format!("{:.1}", (sum.count - 1) as f64 / (dur as f64 * 1e-9))
+            } else {
+                "-".into()
+            };
+            let nom = s.rate_hz.map_or("-".to_string(), |h| format!("{h}"));
+            let ratio = if sum.stored_bytes > 0 {
+                format!("{:.1}x", sum.decoded_bytes as f64 / sum.stored_bytes as f64)
+            } else {
+                "-".into()
+            };
+            let _ = writeln!(
+                o,
+                "  {:<16} {:<7} {:<22} {:>16} {:>8} {:>8}s {:>10} {:>7}  {}",
+                s.name,
+                s.kind.name(),
+                details(&s.kind),
+                format!("{nom} / {meas}"),
+                sum.count,
+                secs(dur),
+                bytes(sum.stored_bytes),
+                ratio,
+                format!("{:?}", s.sensitivity).to_lowercase()
+            );
+        }
+        for s in r
+            .streams()
+            .iter()
+            .filter(|s| matches!(s.kind, StreamKind::Events))
+        {
+            let events = r.events_range(&s.name, i64::MIN, i64::MAX)?;
+            let _ = writeln!(o, "\nevents in {:?}: {}", s.name, events.len());
+            let mut kinds: std::collections::BTreeMap<&str, usize> = Default::default();
+            for (_, e) in &events {
+                *kinds.entry(e.kind.as_str()).or_default() += 1;
+            }
+            let _ = writeln!(
+                o,
+                "  by kind: {}",
+                kinds
+                    .iter()
+                    .map(|(k, n)| format!("{k} {n}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            for (t, e) in events.iter().take(20) {
+                let payload = if e.payload.is_null() {
+                    String::new()
+                } else {
+                    e.payload.to_string()
+                };
+                let _ = writeln!(
+                    o,
+                    "  {} s  {:<15} {:<8} {} {}",
+                    secs(*t),
+                    e.kind,
+                    e.operator,
+                    e.text,
+                    payload
+                );
+            }
+            if events.len() > 20 {
+                let _ = writeln!(o, "  ... {} more", events.len() - 20);
+            }
+        }
+        print!("{o}");
+        Ok(ExitCode::SUCCESS)
+    }
+
+    fn to_json(r: &EpisodeReader) -> Result<String, rmf_core::Error> {
+        let mut streams = Vec::new();
+        for s in r.streams() {
+            let sum = r.summary(&s.name)?;
+            let mut v = serde_json::to_value(s).unwrap_or_default();
+            if let Some(obj) = v.as_object_mut() {
+                obj.insert("count".into(), sum.count.into());
+                obj.insert("chunks".into(), sum.chunks.into());
+                obj.insert("t_min".into(), sum.t_min.into());
+                obj.insert("t_max".into(), sum.t_max.into());
+                obj.insert("stored_bytes".into(), sum.stored_bytes.into());
+                obj.insert("decoded_bytes".into(), sum.decoded_bytes.into());
+            }
+            streams.push(v);
+        }
+        let out = serde_json::json!({
+            "file": r.file_name(),
+            "file_bytes": r.file_len(),
+            "finished": r.recovery().is_none(),
+            "episode": r.meta(),
+            "streams": streams,
+        });
+        Ok(serde_json::to_string_pretty(&out).unwrap_or_default())
+    }
+}

@@ -1,0 +1,209 @@
+//! Column encodings: how one buffer of a chunk is turned into stored bytes and back.
+//!
+//! Three encodings exist (spec/encodings.md): `plain` (the little-endian bytes as they are),
+//! `zstd` (a zstd frame of those bytes) and `pco` (a pcodec standalone file of the numbers).
+//! Numbers go through pco: on real sensor logs it stores 0.6-0.9x of zstd at the same speed
+//! class, because it models numeric distributions and deltas instead of byte repeats
+//! (measurements in `benches/` and the README). Bytes (frame payloads, strings) go through zstd,
+//! or stay plain when they are compressed already.
+
+use crate::schema::Element;
+
+/// Default zstd level: fast enough for a small robot computer, within a few percent of level 9
+/// on sensor bytes.
+pub const DEFAULT_ZSTD_LEVEL: i32 = 3;
+/// Default pco level (0..=12). Chosen by measurement on the IMU logs in `shared/data`: see
+/// spec/encodings.md for the numbers.
+pub const DEFAULT_PCO_LEVEL: usize = 4;
+
+/// How a buffer's bytes are stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum Encoding {
+    /// The raw little-endian bytes.
+    Plain = 0,
+    /// One zstd frame of the raw bytes.
+    Zstd = 1,
+    /// A pco standalone file of the numbers (numeric buffers only).
+    Pco = 2,
+}
+
+impl Encoding {
+    /// The encoding for a directory byte, if this version knows it.
+    pub fn from_byte(b: u8) -> Option<Encoding> {
+        match b {
+            0 => Some(Encoding::Plain),
+            1 => Some(Encoding::Zstd),
+            2 => Some(Encoding::Pco),
+            _ => None,
+        }
+    }
+
+    /// Lower-case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Encoding::Plain => "plain",
+            Encoding::Zstd => "zstd",
+            Encoding::Pco => "pco",
+        }
+    }
+}
+
+/// Compression settings shared by every column of a writer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CodecOptions {
+    /// zstd level for byte buffers (1..=22; negative levels are zstd's fast modes).
+    pub zstd_level: i32,
+    /// pco level for numeric buffers (0..=12).
+    pub pco_level: usize,
+}
+
+impl Default for CodecOptions {
+    fn default() -> Self {
+        CodecOptions {
+            zstd_level: DEFAULT_ZSTD_LEVEL,
+            pco_level: DEFAULT_PCO_LEVEL,
+        }
+    }
+}
+
+/// A failure inside a codec; the caller adds file, stream and offset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodecError(pub String);
+
+/// Encodes numbers with pco, or stores them plain when there are none.
+pub fn encode_numbers<T: Element>(
+    values: &[T],
+    opts: &CodecOptions,
+) -> Result<(Encoding, Vec<u8>), CodecError> {
+    if values.is_empty() {
+        return Ok((Encoding::Plain, Vec::new()));
+    }
+    let config = pco::ChunkConfig::default()
+        .with_compression_level(opts.pco_level)
+        .with_enable_8_bit(true);
+    pco::standalone::simple_compress(values, &config)
+        .map(|bytes| (Encoding::Pco, bytes))
+        .map_err(|e| CodecError(format!("pco compression failed: {e}")))
+}
+
+/// Decodes exactly `count` numbers. Allocates `count` elements, which the caller bounds.
+pub fn decode_numbers<T: Element>(
+    encoding: Encoding,
+    stored: &[u8],
+    count: usize,
+) -> Result<Vec<T>, CodecError> {
+    match encoding {
+        Encoding::Plain | Encoding::Zstd => {
+            let bytes = decode_bytes(encoding, stored, count * std::mem::size_of::<T>())?;
+            let mut out = vec![<T as bytemuck::Zeroable>::zeroed(); count];
+            bytemuck::cast_slice_mut::<T, u8>(&mut out).copy_from_slice(&bytes);
+            Ok(out)
+        }
+        Encoding::Pco => {
+            let mut out = vec![<T as bytemuck::Zeroable>::zeroed(); count];
+            if count == 0 {
+                return Ok(out);
+            }
+            let progress = pco::standalone::simple_decompress_into(stored, &mut out)
+                .map_err(|e| CodecError(format!("pco data is corrupt: {e}")))?;
+            if progress.n_processed != count || !progress.finished {
+                return Err(CodecError(format!(
+                    "pco data holds {}{} numbers, expected {count}",
+                    progress.n_processed,
+                    if progress.finished { "" } else { " or more" }
+                )));
+            }
+            Ok(out)
+        }
+    }
+}
+
+/// Encodes opaque bytes with zstd at the configured level.
+pub fn encode_bytes(bytes: &[u8], opts: &CodecOptions) -> Result<(Encoding, Vec<u8>), CodecError> {
+    if bytes.is_empty() {
+        return Ok((Encoding::Plain, Vec::new()));
+    }
+    zstd::bulk::compress(bytes, opts.zstd_level)
+        .map(|c| (Encoding::Zstd, c))
+        .map_err(|e| CodecError(format!("zstd compression failed: {e}")))
+}
+
+/// Decodes exactly `len` bytes. Allocates at most `len` bytes, which the caller bounds.
+pub fn decode_bytes(encoding: Encoding, stored: &[u8], len: usize) -> Result<Vec<u8>, CodecError> {
+    let out = match encoding {
+        Encoding::Plain => stored.to_vec(),
+        Encoding::Zstd => zstd_decompress(stored, len)?,
+        Encoding::Pco => {
+            return Err(CodecError(
+                "pco encoding on a byte buffer (pco stores numbers only)".into(),
+            ))
+        }
+    };
+    if out.len() != len {
+        return Err(CodecError(format!(
+            "{} data decodes to {} bytes, expected {len}",
+            encoding.name(),
+            out.len()
+        )));
+    }
+    Ok(out)
+}
+
+/// One zstd frame, decompressed into at most `len` bytes.
+pub fn zstd_decompress(stored: &[u8], len: usize) -> Result<Vec<u8>, CodecError> {
+    zstd::bulk::decompress(stored, len)
+        .map_err(|e| CodecError(format!("zstd data is corrupt: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_round_trip_exactly_including_nan_bits() {
+        let opts = CodecOptions::default();
+        let v: Vec<f32> = vec![
+            1.5,
+            f32::NAN,
+            -0.0,
+            f32::INFINITY,
+            f32::from_bits(0x7fc0_1234),
+        ];
+        let (enc, bytes) = encode_numbers(&v, &opts).unwrap();
+        assert_eq!(enc, Encoding::Pco);
+        let back: Vec<f32> = decode_numbers(enc, &bytes, v.len()).unwrap();
+        let bits = |x: &[f32]| x.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&back), bits(&v));
+
+        let v: Vec<u8> = (0..=255).collect();
+        let (enc, bytes) = encode_numbers(&v, &opts).unwrap();
+        assert_eq!(decode_numbers::<u8>(enc, &bytes, 256).unwrap(), v);
+    }
+
+    #[test]
+    fn wrong_counts_are_errors() {
+        let opts = CodecOptions::default();
+        let v: Vec<i64> = (0..1000).map(|i| i * 1_000_000).collect();
+        let (enc, bytes) = encode_numbers(&v, &opts).unwrap();
+        assert!(decode_numbers::<i64>(enc, &bytes, 999).is_err());
+        assert!(decode_numbers::<i64>(enc, &bytes, 1001).is_err());
+        let (enc, bytes) = encode_bytes(b"hello hello hello", &opts).unwrap();
+        assert!(decode_bytes(enc, &bytes, 16).is_err());
+        assert_eq!(decode_bytes(enc, &bytes, 17).unwrap(), b"hello hello hello");
+    }
+
+    #[test]
+    fn corrupt_pco_is_an_error_not_a_panic() {
+        let opts = CodecOptions::default();
+        let v: Vec<f64> = (0..500).map(|i| (i as f64 * 0.01).sin()).collect();
+        let (enc, bytes) = encode_numbers(&v, &opts).unwrap();
+        for i in 0..bytes.len() {
+            let mut b = bytes.clone();
+            b[i] ^= 0x5a;
+            // Either an error or some numbers: never a panic.
+            let _ = decode_numbers::<f64>(enc, &b, v.len());
+            let _ = decode_numbers::<f64>(enc, &b[..i], v.len());
+        }
+    }
+}

@@ -1,0 +1,203 @@
+//! The one error type of rmf-core.
+//!
+//! Every variant that comes from file bytes names the file and the byte offset, so that a user
+//! (or `rmf validate`) can point at the damage; every variant that comes from a caller names the
+//! stream and what was expected.
+
+use std::path::PathBuf;
+
+/// `Result` with [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong reading or writing an RMF episode.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The operating system refused an operation on a file.
+    #[error("{}: {op}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What was being done ("open", "write chunk", ...).
+        op: &'static str,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+
+    /// The first bytes are not the RMF magic: this is some other kind of file.
+    #[error("{file}: not an RMF file (first bytes {found:02x?}, expected {expected:02x?})")]
+    NotRmf {
+        /// The file.
+        file: String,
+        /// The bytes found at offset 0 (up to 8).
+        found: Vec<u8>,
+        /// The RMF magic.
+        expected: [u8; 8],
+    },
+
+    /// An RMF file of a major version this library cannot read.
+    #[error("{file}: RMF major version {found} is not supported (this reader knows version {supported})")]
+    UnsupportedVersion {
+        /// The file.
+        file: String,
+        /// The major version in the file header.
+        found: u16,
+        /// The major version this library reads and writes.
+        supported: u16,
+    },
+
+    /// Fewer bytes than a structure needs.
+    #[error(
+        "{file}: truncated {what} at byte {offset}: needs {needed} bytes, {available} available"
+    )]
+    Truncated {
+        /// The file.
+        file: String,
+        /// What was being read.
+        what: &'static str,
+        /// Where it starts.
+        offset: u64,
+        /// Bytes it needs.
+        needed: u64,
+        /// Bytes the file has from `offset` on.
+        available: u64,
+    },
+
+    /// A stored CRC32C does not match the bytes it covers.
+    #[error("{file}: checksum mismatch in {what} at byte {offset}: stored {stored:#010x}, computed {computed:#010x}")]
+    Checksum {
+        /// The file.
+        file: String,
+        /// What the checksum covers.
+        what: &'static str,
+        /// Where the covered bytes start.
+        offset: u64,
+        /// The stored checksum.
+        stored: u32,
+        /// The checksum of the bytes as they are.
+        computed: u32,
+    },
+
+    /// Bytes that pass their checksum but break a rule of the format.
+    #[error("{file}: malformed {what} at byte {offset}: {detail}")]
+    Malformed {
+        /// The file.
+        file: String,
+        /// The structure ("chunk", "footer", "stream record", ...).
+        what: &'static str,
+        /// Where the structure starts.
+        offset: u64,
+        /// What rule is broken, with expected and found values.
+        detail: String,
+    },
+
+    /// A decoded chunk would exceed the reader's memory limit.
+    #[error("{file}: chunk at byte {offset} claims {claimed} decoded bytes, over the reader's limit of {limit} (ReadOptions::max_chunk_bytes)")]
+    TooLarge {
+        /// The file.
+        file: String,
+        /// Where the chunk record starts.
+        offset: u64,
+        /// Decoded bytes the chunk claims.
+        claimed: u64,
+        /// The configured limit.
+        limit: u64,
+    },
+
+    /// No stream by that name (or id) in the episode.
+    #[error("no stream named {name:?} in this episode (streams: {known})")]
+    UnknownStream {
+        /// The name asked for.
+        name: String,
+        /// The names the episode has, comma separated.
+        known: String,
+    },
+
+    /// A stream of that name was declared already.
+    #[error("stream {name:?} is declared twice")]
+    DuplicateStream {
+        /// The name.
+        name: String,
+    },
+
+    /// A sample's timestamp is earlier than the stream's previous one.
+    #[error("stream {stream:?}: time went backwards: {got} ns after {previous} ns (timestamps within a stream must not decrease)")]
+    TimeWentBackwards {
+        /// The stream.
+        stream: String,
+        /// The previous sample's time.
+        previous: i64,
+        /// The offending time.
+        got: i64,
+    },
+
+    /// A write or read asked a stream for something its kind or declaration does not allow.
+    #[error("stream {stream:?}: {detail}")]
+    Mismatch {
+        /// The stream.
+        stream: String,
+        /// What was expected and what was given.
+        detail: String,
+    },
+
+    /// An argument that is wrong whatever the file says (a bad stream name, a zero rate, ...).
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+
+    /// A compressor refused the data (should not happen; reported rather than hidden).
+    #[error("encoding a chunk failed: {0}")]
+    Encode(String),
+
+    /// The writer hit an error before and refuses to write more (what it wrote so far is
+    /// recoverable).
+    #[error("{}: the writer failed earlier ({reason}); no more writes are accepted", path.display())]
+    WriterFailed {
+        /// The file.
+        path: PathBuf,
+        /// The first error.
+        reason: String,
+    },
+
+    /// The writer was finished already.
+    #[error("{}: the episode is finished; no more writes are accepted", path.display())]
+    WriterFinished {
+        /// The file.
+        path: PathBuf,
+    },
+}
+
+impl Error {
+    pub(crate) fn io(path: impl Into<PathBuf>, op: &'static str, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            op,
+            source,
+        }
+    }
+
+    /// The byte offset in the file that the error points at, when it comes from file bytes.
+    pub fn offset(&self) -> Option<u64> {
+        match self {
+            Error::Truncated { offset, .. }
+            | Error::Checksum { offset, .. }
+            | Error::Malformed { offset, .. }
+            | Error::TooLarge { offset, .. } => Some(*offset),
+            Error::NotRmf { .. } | Error::UnsupportedVersion { .. } => Some(0),
+            _ => None,
+        }
+    }
+
+    /// True when the error says the file's bytes are damaged or not RMF (as opposed to a
+    /// caller's mistake or an operating-system error).
+    pub fn is_data_error(&self) -> bool {
+        matches!(
+            self,
+            Error::NotRmf { .. }
+                | Error::UnsupportedVersion { .. }
+                | Error::Truncated { .. }
+                | Error::Checksum { .. }
+                | Error::Malformed { .. }
+                | Error::TooLarge { .. }
+        )
+    }
+}

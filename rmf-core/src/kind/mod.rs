@@ -1,0 +1,203 @@
+//! Stream kinds: how each kind's samples are buffered by the writer, laid out as chunk buffers,
+//! and read back as Arrow arrays. Buffer 0 of every chunk is the int64 timestamp column; the
+//! rest are per kind (spec/streams.md).
+
+mod audio;
+mod events;
+mod frames;
+mod signal;
+
+use std::ops::Range;
+
+use arrow_array::{ArrayRef, Int64Array, RecordBatch};
+
+pub use audio::AudioBlock;
+pub use events::Event;
+pub(crate) use frames::FramesBuffer;
+pub(crate) use signal::{signal_stats, SignalBuffer};
+
+use crate::chunk::{ChunkView, EncodedBuffer};
+use crate::codec::CodecOptions;
+use crate::error::{Error, Result};
+use crate::schema::{StreamInfo, StreamKind};
+
+/// Samples of one stream waiting to become a chunk.
+#[derive(Debug)]
+pub(crate) enum OpenChunk {
+    Signal(SignalBuffer),
+    Frames(FramesBuffer),
+    Audio(audio::AudioBuffer),
+    Events(events::EventsBuffer),
+}
+
+impl OpenChunk {
+    pub(crate) fn new(info: &StreamInfo) -> Self {
+        match &info.kind {
+            StreamKind::Signal { dtype, .. } => {
+                OpenChunk::Signal(SignalBuffer::new(*dtype, info.signal_width()))
+            }
+            StreamKind::Frames { .. } => OpenChunk::Frames(FramesBuffer::default()),
+            StreamKind::Audio {
+                dtype, channels, ..
+            } => OpenChunk::Audio(audio::AudioBuffer::new(*dtype, *channels as usize)),
+            StreamKind::Events => OpenChunk::Events(events::EventsBuffer::default()),
+        }
+    }
+
+    pub(crate) fn times(&self) -> &[i64] {
+        match self {
+            OpenChunk::Signal(b) => &b.t,
+            OpenChunk::Frames(b) => &b.t,
+            OpenChunk::Audio(b) => &b.t,
+            OpenChunk::Events(b) => &b.t,
+        }
+    }
+
+    /// Bytes held in memory, the measure the flush policy bounds.
+    pub(crate) fn buffered_bytes(&self) -> usize {
+        let t = self.times().len() * 8;
+        t + match self {
+            OpenChunk::Signal(b) => b.value_bytes(),
+            OpenChunk::Frames(b) => b.payload.len() + b.lens.len() * 8,
+            OpenChunk::Audio(b) => b.sample_bytes() + b.lens.len() * 4,
+            OpenChunk::Events(b) => b.text_bytes(),
+        }
+    }
+
+    /// The chunk's statistics bytes and buffers.
+    pub(crate) fn encode(&self, opts: &CodecOptions) -> Result<(Vec<u8>, Vec<EncodedBuffer>)> {
+        let wrap = |e: crate::codec::CodecError| Error::Encode(e.0);
+        let mut buffers = vec![EncodedBuffer::numbers(self.times(), opts).map_err(wrap)?];
+        let stats = match self {
+            OpenChunk::Signal(b) => b.encode(opts, &mut buffers).map_err(wrap)?,
+            OpenChunk::Frames(b) => {
+                b.encode(opts, &mut buffers).map_err(wrap)?;
+                Vec::new()
+            }
+            OpenChunk::Audio(b) => {
+                b.encode(opts, &mut buffers).map_err(wrap)?;
+                Vec::new()
+            }
+            OpenChunk::Events(b) => {
+                b.encode(opts, &mut buffers).map_err(wrap)?;
+                Vec::new()
+            }
+        };
+        Ok((stats, buffers))
+    }
+
+    pub(crate) fn clear(&mut self) {
+        match self {
+            OpenChunk::Signal(b) => b.clear(),
+            OpenChunk::Frames(b) => b.clear(),
+            OpenChunk::Audio(b) => b.clear(),
+            OpenChunk::Events(b) => b.clear(),
+        }
+    }
+}
+
+/// The size of a chunk's samples in Arrow form, the `decoded_bytes` of its index entry: the sum
+/// of the decoded buffer sizes, except that frames count as `rows * frame_bytes` (their payloads
+/// are stored compressed).
+pub(crate) fn chunk_decoded_bytes(info: &StreamInfo, view: &ChunkView<'_>) -> u64 {
+    let rows = view.header.rows;
+    match &info.kind {
+        StreamKind::Frames { .. } => rows * (8 + info.frame_bytes() as u64),
+        _ => view.decoded_len(),
+    }
+}
+
+/// Decodes the timestamp column of a chunk and checks it against the chunk header.
+pub(crate) fn decode_times(view: &ChunkView<'_>) -> Result<Vec<i64>> {
+    let t: Vec<i64> = view.numbers(0, view.header.rows)?;
+    if let (Some(first), Some(last)) = (t.first(), t.last()) {
+        if *first != view.header.t_min || *last != view.header.t_max {
+            return Err(view.malformed(format!(
+                "timestamps run {first}..{last} but the header says {}..{}",
+                view.header.t_min, view.header.t_max
+            )));
+        }
+    }
+    if let Some(w) = t.windows(2).position(|w| w[1] < w[0]) {
+        return Err(view.malformed(format!(
+            "timestamps decrease at row {}: {} after {}",
+            w + 1,
+            t[w + 1],
+            t[w]
+        )));
+    }
+    Ok(t)
+}
+
+/// Builds one Arrow batch from row ranges of one or more chunks of a stream.
+pub(crate) struct BatchBuilder<'s> {
+    info: &'s StreamInfo,
+    t: Vec<i64>,
+    data: KindAcc,
+}
+
+enum KindAcc {
+    Signal(signal::SignalAcc),
+    Frames(Vec<u8>),
+    Audio(audio::AudioAcc),
+    Events(events::EventsAcc),
+}
+
+impl<'s> BatchBuilder<'s> {
+    pub(crate) fn new(info: &'s StreamInfo) -> Self {
+        let data = match &info.kind {
+            StreamKind::Signal { dtype, .. } => KindAcc::Signal(signal::SignalAcc::new(*dtype)),
+            StreamKind::Frames { .. } => KindAcc::Frames(Vec::new()),
+            StreamKind::Audio { dtype, .. } => KindAcc::Audio(audio::AudioAcc::new(*dtype)),
+            StreamKind::Events => KindAcc::Events(events::EventsAcc::default()),
+        };
+        BatchBuilder {
+            info,
+            t: Vec::new(),
+            data,
+        }
+    }
+
+    /// Appends rows `rows` of a chunk whose timestamps are `times`.
+    pub(crate) fn append(
+        &mut self,
+        view: &ChunkView<'_>,
+        times: &[i64],
+        rows: Range<usize>,
+    ) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let n = view.header.rows;
+        match &mut self.data {
+            KindAcc::Signal(acc) => acc.append(view, n, self.info.signal_width(), rows.clone())?,
+            KindAcc::Frames(out) => {
+                frames::append(view, n, self.info.frame_bytes(), rows.clone(), out)?
+            }
+            KindAcc::Audio(acc) => acc.append(view, n, self.info, rows.clone())?,
+            KindAcc::Events(acc) => acc.append(view, n, rows.clone())?,
+        }
+        self.t.extend_from_slice(&times[rows]);
+        Ok(())
+    }
+
+    pub(crate) fn finish(self) -> Result<RecordBatch> {
+        let schema = self.info.arrow_schema();
+        let t: ArrayRef = std::sync::Arc::new(Int64Array::from(self.t));
+        let mut columns = vec![t];
+        match self.data {
+            KindAcc::Signal(acc) => columns.push(acc.finish(self.info.signal_width())?),
+            KindAcc::Frames(bytes) => columns.push(frames::finish(bytes, self.info.frame_bytes())?),
+            KindAcc::Audio(acc) => columns.push(acc.finish()?),
+            KindAcc::Events(acc) => columns.extend(acc.finish()?),
+        }
+        RecordBatch::try_new(schema, columns).map_err(|e| arrow_error(&self.info.name, e))
+    }
+}
+
+pub(crate) fn arrow_error(stream: &str, e: arrow_schema::ArrowError) -> Error {
+    Error::Mismatch {
+        stream: stream.to_string(),
+        detail: format!("building Arrow arrays: {e}"),
+    }
+}

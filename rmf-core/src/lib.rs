@@ -1,0 +1,101 @@
+//! # rmf-core: the Robot Multimodal Format
+//!
+//! An RMF file holds one recorded robot episode: named streams of any rate (camera frames,
+//! audio, numeric signals, event logs) whose samples all carry int64 nanosecond timestamps on
+//! one shared clock. Samples are stored in chunks, one stream and one time window each,
+//! compressed column by column and checksummed; a footer indexes every chunk by stream and time.
+//! The file is written append-only, so a crash loses only the chunks not yet written, and any
+//! program can read any stream at any time touching only the chunks it needs. `spec/` in the
+//! repository describes the bytes.
+//!
+//! ## Write
+//! ```
+//! use rmf_core::{EpisodeMeta, EpisodeWriter, Event, StreamInfo, DType, PixelFormat, WriteOptions};
+//!
+//! # fn main() -> rmf_core::Result<()> {
+//! # let dir = std::env::temp_dir().join(format!("rmf-doc-{}", std::process::id()));
+//! # std::fs::create_dir_all(&dir).unwrap();
+//! # let path = dir.join("ep.rmf");
+//! let meta = EpisodeMeta::new().with_robot("arm-1").with_task("pick cup").with_operator("op-7");
+//! let mut w = EpisodeWriter::create(&path, meta, WriteOptions::default().with_overwrite(true))?;
+//! let ft = w.add_stream(
+//!     StreamInfo::signal("ft/wrist", DType::Float32, &[6])
+//!         .with_rate(1000.0)
+//!         .with_names(["fx", "fy", "fz", "tx", "ty", "tz"]),
+//! )?;
+//! let cam = w.add_stream(StreamInfo::frames("cam/front", 4, 2, PixelFormat::Gray8).with_rate(30.0))?;
+//! let log = w.add_stream(StreamInfo::events("interventions"))?;
+//! for i in 0..100i64 {
+//!     let t = i * 1_000_000; // 1 kHz
+//!     w.write_signal(ft, t, &[0.1f32, 0.2, 9.8, 0.0, 0.0, i as f32])?;
+//!     if i % 33 == 0 {
+//!         w.write_frame(cam, t, &[i as u8; 8])?;
+//!     }
+//! }
+//! w.write_event(log, 50_000_000, &Event::new("takeover_start").with_operator("op-7"))?;
+//! let summary = w.finish()?;
+//! assert_eq!(summary.samples[0], ("ft/wrist".to_string(), 100));
+//! # Ok(()) }
+//! ```
+//!
+//! ## Read
+//! ```
+//! # use rmf_core::*;
+//! # fn main() -> rmf_core::Result<()> {
+//! # let dir = std::env::temp_dir().join(format!("rmf-doc-read-{}", std::process::id()));
+//! # std::fs::create_dir_all(&dir).unwrap();
+//! # let path = dir.join("ep.rmf");
+//! # let mut w = EpisodeWriter::create(&path, EpisodeMeta::new(), WriteOptions::default().with_overwrite(true))?;
+//! # let ft = w.add_stream(StreamInfo::signal("ft/wrist", DType::Float32, &[6]))?;
+//! # for i in 0..100i64 { w.write_signal(ft, i * 1_000_000, &[0.1f32, 0.2, 9.8, 0.0, 0.0, i as f32])?; }
+//! # w.finish()?;
+//! use arrow_array::{Array, FixedSizeListArray, Float32Array};
+//!
+//! let r = EpisodeReader::open(&path)?;
+//! let batch = r.read_range("ft/wrist", 10_000_000, 20_000_000)?; // [t0, t1)
+//! assert_eq!(batch.num_rows(), 10);
+//!
+//! let last = r.at("ft/wrist", 42_500_000)?.expect("a sample at or before t");
+//! let value = last.column(1).as_any().downcast_ref::<FixedSizeListArray>().unwrap().value(0);
+//! let value = value.as_any().downcast_ref::<Float32Array>().unwrap();
+//! assert_eq!(value.value(5), 42.0); // the sample at 42 ms
+//!
+//! // Or typed, without Arrow:
+//! let (t, v) = r.signal_range::<f32>("ft/wrist", 0, i64::MAX)?;
+//! assert_eq!((t.len(), v.len()), (100, 600));
+//! # Ok(()) }
+//! ```
+
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+#[cfg(not(target_endian = "little"))]
+compile_error!("rmf-core supports little-endian targets only (the file format is little-endian and buffers are cast in place)");
+
+pub mod chunk;
+pub mod codec;
+pub mod demo;
+mod error;
+pub mod footer;
+pub mod format;
+mod kind;
+mod read;
+mod recover;
+mod schema;
+mod typed;
+mod validate;
+mod write;
+
+pub use error::{Error, Result};
+pub use footer::ChunkEntry;
+pub use kind::{AudioBlock, Event};
+pub use read::{EpisodeReader, ReadOptions, SampleRef, StreamSummary, DEFAULT_MAX_CHUNK_BYTES};
+pub use recover::{recover, Damage, RecoveryReport};
+pub use schema::{
+    DType, Element, EpisodeMeta, FrameCodec, PixelFormat, Sensitivity, StreamInfo, StreamKind,
+    WriterInfo,
+};
+pub use validate::{validate, validate_reader, Problem, ValidationReport};
+pub use write::{
+    EpisodeWriter, StreamId, WriteOptions, WriteSummary, DEFAULT_CHUNK_BYTES,
+    DEFAULT_CHUNK_DURATION_NS,
+};

@@ -1,0 +1,637 @@
+//! The episode reader: open (trailer and footer only), then time queries that touch only the
+//! chunks they need. A file without a usable footer opens in recovery mode: its records are
+//! scanned, every chunk whose checksums hold is indexed, and [`EpisodeReader::recovery`] says
+//! where and why the rest stopped.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::ops::RangeInclusive;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use arrow_array::RecordBatch;
+
+use crate::chunk::ChunkView;
+use crate::error::{Error, Result};
+use crate::footer::{decode_footer, ChunkEntry, Footer};
+use crate::format::{
+    check_file_header, read_record, read_record_header, Bytes, RecordKind, Trailer,
+    FILE_HEADER_LEN, RECORD_HEADER_LEN, RECORD_OVERHEAD, TRAILER_LEN,
+};
+use crate::kind::{decode_times, BatchBuilder};
+use crate::recover::{scan, RecoveryReport};
+use crate::schema::{DType, EpisodeMeta, StreamInfo, StreamKind};
+use crate::with_dtype;
+
+/// Default cap on the decoded size of one chunk (1 GiB). A file claiming more is refused with
+/// [`Error::TooLarge`] before anything is allocated.
+pub const DEFAULT_MAX_CHUNK_BYTES: u64 = 1 << 30;
+
+/// Reader settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadOptions {
+    /// Largest decoded chunk the reader accepts (bounds memory on hostile files).
+    pub max_chunk_bytes: u64,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions {
+            max_chunk_bytes: DEFAULT_MAX_CHUNK_BYTES,
+        }
+    }
+}
+
+enum Data {
+    Mapped(memmap2::Mmap),
+    Owned(Vec<u8>),
+}
+
+impl Data {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Data::Mapped(m) => m,
+            Data::Owned(v) => v,
+        }
+    }
+}
+
+/// What the chunk index says about one stream (no chunk is read to answer).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct StreamSummary {
+    /// Samples.
+    pub count: u64,
+    /// Chunks.
+    pub chunks: usize,
+    /// First timestamp, if any sample.
+    pub t_min: Option<i64>,
+    /// Last timestamp, if any sample.
+    pub t_max: Option<i64>,
+    /// Bytes the stream's chunk records take in the file.
+    pub stored_bytes: u64,
+    /// Bytes of the samples in Arrow form.
+    pub decoded_bytes: u64,
+}
+
+/// Where a sample is: chunk (index into the file's chunk index), row, and its time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SampleRef {
+    /// Index into [`EpisodeReader::chunks`].
+    pub chunk: usize,
+    /// Row within the chunk.
+    pub row: usize,
+    /// The sample's timestamp.
+    pub t: i64,
+}
+
+/// An open episode file.
+pub struct EpisodeReader {
+    data: Data,
+    name: String,
+    meta: EpisodeMeta,
+    streams: Vec<StreamInfo>,
+    ids: HashMap<u32, usize>,
+    by_name: HashMap<String, usize>,
+    chunks: Vec<ChunkEntry>,
+    per_stream: Vec<Vec<usize>>,
+    recovery: Option<RecoveryReport>,
+    opts: ReadOptions,
+    bytes_read: AtomicU64,
+}
+
+impl std::fmt::Debug for EpisodeReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EpisodeReader")
+            .field("file", &self.name)
+            .field("streams", &self.streams.len())
+            .field("chunks", &self.chunks.len())
+            .field("recovered", &self.recovery.is_some())
+            .finish()
+    }
+}
+
+impl EpisodeReader {
+    /// Opens a file (memory-mapped) with default options.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        Self::open_with(path, ReadOptions::default())
+    }
+
+    /// Opens a file (memory-mapped).
+    pub fn open_with(path: impl AsRef<Path>, opts: ReadOptions) -> Result<Self> {
+        let path = path.as_ref();
+        let file = File::open(path).map_err(|e| Error::io(path, "open", e))?;
+        let len = file
+            .metadata()
+            .map_err(|e| Error::io(path, "stat", e))?
+            .len();
+        let data = if len == 0 {
+            Data::Owned(Vec::new())
+        } else {
+            // SAFETY: the map is read-only. RMF files are written append-only and never edited
+            // in place, so the mapped bytes do not change under the reader; a file truncated by
+            // another process while mapped is outside what this library supports (as for every
+            // mmap-based reader).
+            #[allow(unsafe_code)]
+            let map =
+                unsafe { memmap2::Mmap::map(&file) }.map_err(|e| Error::io(path, "mmap", e))?;
+            Data::Mapped(map)
+        };
+        Self::from_data(data, path.display().to_string(), opts)
+    }
+
+    /// Reads an episode held in memory; `name` names it in errors.
+    pub fn from_bytes(bytes: Vec<u8>, name: impl Into<String>, opts: ReadOptions) -> Result<Self> {
+        Self::from_data(Data::Owned(bytes), name.into(), opts)
+    }
+
+    fn from_data(data: Data, name: String, opts: ReadOptions) -> Result<Self> {
+        let b = Bytes::new(data.bytes(), &name);
+        check_file_header(b.data, &name)?;
+        let mut read = FILE_HEADER_LEN as u64;
+        let (footer, recovery) = match footer_of(&b, &mut read) {
+            Ok(f) => (f, None),
+            Err(why) => {
+                let s = scan(&b, opts.max_chunk_bytes)?;
+                read = b.len();
+                let report = s.report(&name, b.len(), why);
+                (s.into_footer(), Some(report))
+            }
+        };
+        let mut reader = EpisodeReader {
+            name,
+            meta: footer.episode,
+            ids: HashMap::new(),
+            by_name: HashMap::new(),
+            streams: Vec::new(),
+            per_stream: Vec::new(),
+            chunks: Vec::new(),
+            recovery,
+            opts,
+            bytes_read: AtomicU64::new(read),
+            data,
+        };
+        for s in footer.streams {
+            reader.ids.insert(s.id, reader.streams.len());
+            reader
+                .by_name
+                .insert(s.info.name.clone(), reader.streams.len());
+            reader.streams.push(s.info);
+            reader.per_stream.push(Vec::new());
+        }
+        for (i, c) in footer.chunks.iter().enumerate() {
+            if let Some(&s) = reader.ids.get(&c.stream_id) {
+                reader.per_stream[s].push(i);
+            }
+        }
+        reader.chunks = footer.chunks;
+        for list in &mut reader.per_stream {
+            list.sort_by_key(|&i| (reader.chunks[i].t_min, reader.chunks[i].offset));
+        }
+        Ok(reader)
+    }
+
+    /// The file's name as given to `open`.
+    pub fn file_name(&self) -> &str {
+        &self.name
+    }
+
+    /// Size of the file in bytes.
+    pub fn file_len(&self) -> u64 {
+        self.data.bytes().len() as u64
+    }
+
+    /// Episode metadata.
+    pub fn meta(&self) -> &EpisodeMeta {
+        &self.meta
+    }
+
+    /// Streams in declaration order.
+    pub fn streams(&self) -> &[StreamInfo] {
+        &self.streams
+    }
+
+    /// The declaration of stream `name`.
+    pub fn stream(&self, name: &str) -> Result<&StreamInfo> {
+        self.stream_index(name).map(|i| &self.streams[i])
+    }
+
+    /// The chunk index, in file order.
+    pub fn chunks(&self) -> &[ChunkEntry] {
+        &self.chunks
+    }
+
+    /// `Some` when the file had no usable footer and was opened by scanning its records.
+    pub fn recovery(&self) -> Option<&RecoveryReport> {
+        self.recovery.as_ref()
+    }
+
+    /// File bytes read so far (header, trailer, footer, and the parts of chunks queries used).
+    pub fn bytes_read(&self) -> u64 {
+        self.bytes_read.load(Ordering::Relaxed)
+    }
+
+    /// First and last timestamp over all streams, from the index.
+    pub fn time_range(&self) -> Option<(i64, i64)> {
+        let lo = self.chunks.iter().map(|c| c.t_min).min()?;
+        let hi = self.chunks.iter().map(|c| c.t_max).max()?;
+        Some((lo, hi))
+    }
+
+    /// Counts, time span and sizes of a stream, from the index.
+    pub fn summary(&self, name: &str) -> Result<StreamSummary> {
+        let s = self.stream_index(name)?;
+        let mut sum = StreamSummary::default();
+        for &i in &self.per_stream[s] {
+            let c = &self.chunks[i];
+            sum.count += c.rows;
+            sum.chunks += 1;
+            sum.stored_bytes += c.length;
+            sum.decoded_bytes += c.decoded_bytes;
+            sum.t_min = Some(sum.t_min.map_or(c.t_min, |t| t.min(c.t_min)));
+            sum.t_max = Some(sum.t_max.map_or(c.t_max, |t| t.max(c.t_max)));
+        }
+        Ok(sum)
+    }
+
+    /// Per-element minimum and maximum of a signal stream over the whole episode, from the
+    /// chunk statistics in the index (no chunk is read). `None` for other kinds or no samples.
+    pub fn signal_bounds(&self, name: &str) -> Result<Option<(Vec<f64>, Vec<f64>)>> {
+        let s = self.stream_index(name)?;
+        let info = &self.streams[s];
+        let StreamKind::Signal { dtype, .. } = &info.kind else {
+            return Ok(None);
+        };
+        let width = info.signal_width();
+        let mut bounds: Option<(Vec<f64>, Vec<f64>)> = None;
+        for &i in &self.per_stream[s] {
+            let Some((lo, hi)) = stats_as_f64(&self.chunks[i].stats, *dtype, width) else {
+                continue;
+            };
+            bounds = Some(match bounds {
+                None => (lo, hi),
+                Some((mut a, mut b)) => {
+                    for j in 0..width {
+                        a[j] = nan_min(a[j], lo[j]);
+                        b[j] = nan_max(b[j], hi[j]);
+                    }
+                    (a, b)
+                }
+            });
+        }
+        Ok(bounds)
+    }
+
+    /// Samples with `t0 <= t < t1`, as one Arrow batch (schema: [`StreamInfo::arrow_schema`]).
+    pub fn read_range(&self, name: &str, t0: i64, t1: i64) -> Result<RecordBatch> {
+        let s = self.stream_index(name)?;
+        if t1 <= t0 {
+            return BatchBuilder::new(&self.streams[s]).finish();
+        }
+        self.read_inclusive(s, t0..=t1 - 1)
+    }
+
+    /// Every sample of a stream.
+    pub fn read_all(&self, name: &str) -> Result<RecordBatch> {
+        let s = self.stream_index(name)?;
+        self.read_inclusive(s, i64::MIN..=i64::MAX)
+    }
+
+    /// The last sample at or before `t` (as-of), as a one-row batch; `None` before the first.
+    pub fn at(&self, name: &str, t: i64) -> Result<Option<RecordBatch>> {
+        let s = self.stream_index(name)?;
+        match self.locate_at(s, t)? {
+            Some(r) => self.read_sample(s, r).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The sample nearest to `t` (the earlier one on a tie), as a one-row batch.
+    pub fn nearest(&self, name: &str, t: i64) -> Result<Option<RecordBatch>> {
+        let s = self.stream_index(name)?;
+        match self.locate_nearest(s, t)? {
+            Some(r) => self.read_sample(s, r).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Where the last sample at or before `t` is.
+    pub fn find_at(&self, name: &str, t: i64) -> Result<Option<SampleRef>> {
+        let s = self.stream_index(name)?;
+        self.locate_at(s, t)
+    }
+
+    /// Where the sample nearest to `t` is.
+    pub fn find_nearest(&self, name: &str, t: i64) -> Result<Option<SampleRef>> {
+        let s = self.stream_index(name)?;
+        self.locate_nearest(s, t)
+    }
+
+    /// One chunk's samples at a time, in time order.
+    pub fn iter(&self, name: &str) -> Result<impl Iterator<Item = Result<RecordBatch>> + '_> {
+        let s = self.stream_index(name)?;
+        Ok(self.per_stream[s].iter().map(move |&i| {
+            self.with_chunk(i, |view| {
+                let times = decode_times(view)?;
+                let mut b = BatchBuilder::new(&self.streams[s]);
+                b.append(view, &times, 0..times.len())?;
+                b.finish()
+            })
+        }))
+    }
+
+    /// Every timestamp of a stream (decodes only the timestamp buffers).
+    pub fn times(&self, name: &str) -> Result<Vec<i64>> {
+        let s = self.stream_index(name)?;
+        let mut out = Vec::new();
+        for &i in &self.per_stream[s] {
+            out.extend(self.with_chunk(i, decode_times)?);
+        }
+        Ok(out)
+    }
+
+    /// Decodes chunk `i` of the index completely (used by `validate`).
+    pub fn read_chunk(&self, i: usize) -> Result<RecordBatch> {
+        let c = self.chunks.get(i).ok_or_else(|| {
+            Error::InvalidArgument(format!(
+                "chunk {i} does not exist ({} chunks)",
+                self.chunks.len()
+            ))
+        })?;
+        let s = *self.ids.get(&c.stream_id).ok_or_else(|| Error::Malformed {
+            file: self.name.clone(),
+            what: "chunk",
+            offset: c.offset,
+            detail: format!("stream id {} is not declared", c.stream_id),
+        })?;
+        self.with_chunk(i, |view| {
+            let times = decode_times(view)?;
+            let mut b = BatchBuilder::new(&self.streams[s]);
+            b.append(view, &times, 0..times.len())?;
+            b.finish()
+        })
+    }
+
+    pub(crate) fn data(&self) -> &[u8] {
+        self.data.bytes()
+    }
+
+    /// Position in [`EpisodeReader::streams`] of the stream with file id `id`.
+    pub(crate) fn stream_position(&self, id: u32) -> Option<usize> {
+        self.ids.get(&id).copied()
+    }
+
+    fn stream_index(&self, name: &str) -> Result<usize> {
+        self.by_name
+            .get(name)
+            .copied()
+            .ok_or_else(|| Error::UnknownStream {
+                name: name.to_string(),
+                known: self
+                    .streams
+                    .iter()
+                    .map(|s| s.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
+    }
+
+    fn read_inclusive(&self, s: usize, range: RangeInclusive<i64>) -> Result<RecordBatch> {
+        let (lo, hi) = (*range.start(), *range.end());
+        let list = &self.per_stream[s];
+        let first = list.partition_point(|&i| self.chunks[i].t_max < lo);
+        let mut b = BatchBuilder::new(&self.streams[s]);
+        for &i in &list[first..] {
+            if self.chunks[i].t_min > hi {
+                break;
+            }
+            self.with_chunk(i, |view| {
+                let times = decode_times(view)?;
+                let start = times.partition_point(|&t| t < lo);
+                let end = times.partition_point(|&t| t <= hi);
+                b.append(view, &times, start..end)
+            })?;
+        }
+        b.finish()
+    }
+
+    fn locate_at(&self, s: usize, t: i64) -> Result<Option<SampleRef>> {
+        let list = &self.per_stream[s];
+        let k = list.partition_point(|&i| self.chunks[i].t_min <= t);
+        if k == 0 {
+            return Ok(None);
+        }
+        let chunk = list[k - 1];
+        let times = self.with_chunk(chunk, decode_times)?;
+        let row = times.partition_point(|&x| x <= t);
+        Ok(row.checked_sub(1).map(|row| SampleRef {
+            chunk,
+            row,
+            t: times[row],
+        }))
+    }
+
+    /// The first sample strictly after `t`.
+    fn locate_after(&self, s: usize, t: i64) -> Result<Option<SampleRef>> {
+        let list = &self.per_stream[s];
+        let k = list.partition_point(|&i| self.chunks[i].t_max <= t);
+        let Some(&chunk) = list.get(k) else {
+            return Ok(None);
+        };
+        let times = self.with_chunk(chunk, decode_times)?;
+        let row = times.partition_point(|&x| x <= t);
+        Ok(times.get(row).map(|&x| SampleRef { chunk, row, t: x }))
+    }
+
+    fn locate_nearest(&self, s: usize, t: i64) -> Result<Option<SampleRef>> {
+        let before = self.locate_at(s, t)?;
+        if before.is_some_and(|b| b.t == t) {
+            return Ok(before);
+        }
+        let after = self.locate_after(s, t)?;
+        Ok(match (before, after) {
+            (Some(b), Some(a)) => {
+                let db = (t as i128) - (b.t as i128);
+                let da = (a.t as i128) - (t as i128);
+                Some(if da < db { a } else { b })
+            }
+            (b, a) => b.or(a),
+        })
+    }
+
+    /// Reads one sample found by a `find_*` call, as a one-row batch.
+    pub fn read_sample_ref(&self, name: &str, r: SampleRef) -> Result<RecordBatch> {
+        let s = self.stream_index(name)?;
+        self.read_sample(s, r)
+    }
+
+    fn read_sample(&self, s: usize, r: SampleRef) -> Result<RecordBatch> {
+        self.with_chunk(r.chunk, |view| {
+            let times = decode_times(view)?;
+            if r.row >= times.len() {
+                return Err(view.malformed(format!("row {} of {} rows", r.row, times.len())));
+            }
+            let mut b = BatchBuilder::new(&self.streams[s]);
+            b.append(view, &times, r.row..r.row + 1)?;
+            b.finish()
+        })
+    }
+
+    /// Parses chunk `i` and runs `f` on it, counting the bytes it touched.
+    fn with_chunk<R>(&self, i: usize, f: impl FnOnce(&ChunkView<'_>) -> Result<R>) -> Result<R> {
+        let c = &self.chunks[i];
+        let b = Bytes::new(self.data.bytes(), &self.name);
+        let (kind, body_len) = read_record_header(&b, c.offset)?;
+        if kind != RecordKind::Chunk as u8 || body_len + RECORD_OVERHEAD as u64 != c.length {
+            return Err(Error::Malformed {
+                file: self.name.clone(),
+                what: "chunk index",
+                offset: c.offset,
+                detail: format!(
+                    "the index points at a record of kind {kind} and {} bytes, expected a chunk of {} bytes",
+                    body_len + RECORD_OVERHEAD as u64,
+                    c.length
+                ),
+            });
+        }
+        let view = ChunkView::parse(
+            &b,
+            c.offset + RECORD_HEADER_LEN as u64,
+            body_len,
+            self.opts.max_chunk_bytes,
+        )?;
+        let h = view.header;
+        if h.stream_id != c.stream_id
+            || h.rows != c.rows
+            || h.t_min != c.t_min
+            || h.t_max != c.t_max
+        {
+            return Err(view.malformed(format!(
+                "chunk header (stream {}, {} rows, {}..{}) disagrees with the index (stream {}, {} rows, {}..{})",
+                h.stream_id, h.rows, h.t_min, h.t_max, c.stream_id, c.rows, c.t_min, c.t_max
+            )));
+        }
+        let result = f(&view);
+        self.bytes_read.fetch_add(
+            RECORD_HEADER_LEN as u64 + view.bytes_touched(),
+            Ordering::Relaxed,
+        );
+        result
+    }
+}
+
+/// Reads the trailer and footer; the error string says why the footer cannot be used.
+fn footer_of(b: &Bytes<'_>, read: &mut u64) -> std::result::Result<Footer, String> {
+    let trailer = match Trailer::read(b) {
+        Ok(Some(t)) => t,
+        Ok(None) => {
+            return Err(
+                "the file has no trailer: the writer did not finish (crash or kill?)".into(),
+            )
+        }
+        Err(e) => return Err(format!("the trailer is damaged: {e}")),
+    };
+    *read += TRAILER_LEN as u64;
+    let rec = read_record(b, trailer.footer_offset)
+        .map_err(|e| format!("the footer is unusable: {e}"))?;
+    *read += rec.len();
+    if rec.kind != RecordKind::Footer as u8 || rec.len() != trailer.footer_len {
+        return Err(format!(
+            "the trailer points at a record of kind {} and {} bytes, not the footer",
+            rec.kind,
+            rec.len()
+        ));
+    }
+    let footer = decode_footer(rec.body, b.file, rec.body_offset())
+        .map_err(|e| format!("the footer is unusable: {e}"))?;
+    check_footer(&footer, trailer.footer_offset)
+        .map_err(|e| format!("the footer is inconsistent: {e}"))?;
+    Ok(footer)
+}
+
+/// The footer's promises that the reader relies on without reading chunks.
+fn check_footer(f: &Footer, footer_offset: u64) -> std::result::Result<(), String> {
+    let mut ids = HashMap::new();
+    let mut names = HashMap::new();
+    for s in &f.streams {
+        if ids.insert(s.id, &s.info).is_some() {
+            return Err(format!("stream id {} appears twice", s.id));
+        }
+        if names.insert(s.info.name.as_str(), ()).is_some() {
+            return Err(format!("stream name {:?} appears twice", s.info.name));
+        }
+    }
+    for (i, c) in f.chunks.iter().enumerate() {
+        let Some(info) = ids.get(&c.stream_id) else {
+            return Err(format!(
+                "chunk {i} names undeclared stream id {}",
+                c.stream_id
+            ));
+        };
+        let inside = c.offset >= FILE_HEADER_LEN as u64
+            && c.length >= RECORD_OVERHEAD as u64
+            && c.offset
+                .checked_add(c.length)
+                .is_some_and(|e| e <= footer_offset);
+        if !inside {
+            return Err(format!(
+                "chunk {i} at {}+{} lies outside the chunk area",
+                c.offset, c.length
+            ));
+        }
+        if c.rows == 0 {
+            return Err(format!("chunk {i} has no rows"));
+        }
+        let want = expected_stats_len(info, c.rows);
+        if c.stats.len() != want {
+            return Err(format!(
+                "chunk {i} has {} stats bytes, its stream needs {want}",
+                c.stats.len()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Statistics bytes a chunk of this stream carries.
+pub(crate) fn expected_stats_len(info: &StreamInfo, rows: u64) -> usize {
+    match &info.kind {
+        StreamKind::Signal { dtype, .. } if rows > 0 => 2 * info.signal_width() * dtype.size(),
+        _ => 0,
+    }
+}
+
+/// Decodes signal statistics bytes to f64 (for display and merging).
+pub(crate) fn stats_as_f64(
+    stats: &[u8],
+    dtype: DType,
+    width: usize,
+) -> Option<(Vec<f64>, Vec<f64>)> {
+    if stats.len() != 2 * width * dtype.size() {
+        return None;
+    }
+    with_dtype!(dtype, T => {
+        let vals: Vec<T> = bytemuck::pod_collect_to_vec(stats);
+        let f: Vec<f64> = vals.iter().map(|v| crate::schema::Element::to_f64(*v)).collect();
+        Some((f[..width].to_vec(), f[width..].to_vec()))
+    })
+}
+
+fn nan_min(a: f64, b: f64) -> f64 {
+    if a.is_nan() {
+        b
+    } else if b.is_nan() {
+        a
+    } else {
+        a.min(b)
+    }
+}
+
+fn nan_max(a: f64, b: f64) -> f64 {
+    if a.is_nan() {
+        b
+    } else if b.is_nan() {
+        a
+    } else {
+        a.max(b)
+    }
+}

@@ -1,0 +1,435 @@
+//! Recovery: scan a file's records from the start, keep every one whose checksums hold, and say
+//! where and why the rest stopped. Used when a file has no usable footer (the writer crashed),
+//! by `validate`, and by [`recover`] to write a complete file from a damaged one.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::chunk::ChunkView;
+use crate::error::{Error, Result};
+use crate::footer::{
+    decode_episode, decode_stream, encode_episode, encode_footer, encode_stream, ChunkEntry,
+    Footer, StreamEntry,
+};
+use crate::format::{
+    check_file_header, file_header, read_record, read_record_header, write_record, Bytes,
+    RecordKind, Trailer, FILE_HEADER_LEN, RECORD_HEADER_LEN, TRAILER_LEN,
+};
+use crate::kind::chunk_decoded_bytes;
+use crate::read::expected_stats_len;
+use crate::schema::EpisodeMeta;
+
+/// A stretch of the file that recovery could not use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Damage {
+    /// First byte of the stretch.
+    pub offset: u64,
+    /// Its length.
+    pub length: u64,
+    /// What was wrong, with expected and found values.
+    pub reason: String,
+}
+
+/// What a scan found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecoveryReport {
+    /// The file.
+    pub file: String,
+    /// Its size.
+    pub file_len: u64,
+    /// Why the footer was not used (or "scan requested").
+    pub why: String,
+    /// Streams declared by intact stream records.
+    pub streams: usize,
+    /// Intact chunks kept.
+    pub chunks: usize,
+    /// Samples in the kept chunks.
+    pub samples: u64,
+    /// Records of kinds this version does not know, skipped.
+    pub unknown_records: usize,
+    /// Whether the episode record was intact (if not, placeholder metadata is used).
+    pub episode_intact: bool,
+    /// Every stretch that could not be used, in file order.
+    pub damage: Vec<Damage>,
+}
+
+impl RecoveryReport {
+    /// Bytes inside damaged stretches.
+    pub fn damaged_bytes(&self) -> u64 {
+        self.damage.iter().map(|d| d.length).sum()
+    }
+}
+
+impl fmt::Display for RecoveryReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{}: {}", self.file, self.why)?;
+        writeln!(
+            f,
+            "kept {} chunks ({} samples) of {} streams; {} damaged stretches, {} bytes of {}",
+            self.chunks,
+            self.samples,
+            self.streams,
+            self.damage.len(),
+            self.damaged_bytes(),
+            self.file_len
+        )?;
+        if !self.episode_intact {
+            writeln!(
+                f,
+                "the episode record is damaged: metadata is a placeholder"
+            )?;
+        }
+        for d in &self.damage {
+            writeln!(
+                f,
+                "  bytes {}..{}: {}",
+                d.offset,
+                d.offset + d.length,
+                d.reason
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// The records of a file, as far as they are intact.
+#[derive(Debug, Clone)]
+pub(crate) struct Scan {
+    pub episode: Option<EpisodeMeta>,
+    pub streams: Vec<StreamEntry>,
+    pub chunks: Vec<ChunkEntry>,
+    pub damage: Vec<Damage>,
+    pub unknown_records: usize,
+    /// Offset of an intact footer record, if one was met.
+    pub footer_offset: Option<u64>,
+    /// Whether the file ends with an intact trailer right after the last record.
+    pub clean_end: bool,
+}
+
+impl Scan {
+    pub(crate) fn report(&self, file: &str, file_len: u64, why: String) -> RecoveryReport {
+        RecoveryReport {
+            file: file.to_string(),
+            file_len,
+            why,
+            streams: self.streams.len(),
+            chunks: self.chunks.len(),
+            samples: self.chunks.iter().map(|c| c.rows).sum(),
+            unknown_records: self.unknown_records,
+            episode_intact: self.episode.is_some(),
+            damage: self.damage.clone(),
+        }
+    }
+
+    pub(crate) fn into_footer(self) -> Footer {
+        Footer {
+            episode: self.episode.unwrap_or_else(placeholder_meta),
+            streams: self.streams,
+            chunks: self.chunks,
+        }
+    }
+}
+
+/// Metadata for a file whose episode record is lost: a nil id and an epoch start, so that it is
+/// plain that nothing was invented.
+fn placeholder_meta() -> EpisodeMeta {
+    EpisodeMeta::new()
+        .with_id(uuid::Uuid::nil())
+        .with_start_time_unix_ns(0)
+        .with_clock("unknown")
+        .with_extra("rmf_recovery", "episode record lost")
+}
+
+/// Scans every record after the file header.
+pub(crate) fn scan(b: &Bytes<'_>, max_chunk_bytes: u64) -> Result<Scan> {
+    check_file_header(b.data, b.file)?;
+    let mut s = Scan {
+        episode: None,
+        streams: Vec::new(),
+        chunks: Vec::new(),
+        damage: Vec::new(),
+        unknown_records: 0,
+        footer_offset: None,
+        clean_end: false,
+    };
+    let mut by_id: HashMap<u32, usize> = HashMap::new();
+    let len = b.len();
+    let mut pos = FILE_HEADER_LEN as u64;
+    while pos < len {
+        if len - pos == TRAILER_LEN as u64 && s.footer_offset.is_some() {
+            if let Ok(Some(_)) = Trailer::read(b) {
+                s.clean_end = true;
+                break;
+            }
+        }
+        let rec = match read_record_header(b, pos) {
+            Ok(_) => match read_record(b, pos) {
+                Ok(r) => r,
+                Err(e) => {
+                    // The header checksum held, so the length is right: skip just this record.
+                    let (_, body_len) = read_record_header(b, pos)?;
+                    let end = pos + RECORD_HEADER_LEN as u64 + body_len + 4;
+                    s.damage.push(Damage {
+                        offset: pos,
+                        length: end - pos,
+                        reason: e.to_string(),
+                    });
+                    pos = end;
+                    continue;
+                }
+            },
+            Err(e @ Error::Truncated { .. }) => {
+                s.damage.push(Damage {
+                    offset: pos,
+                    length: len - pos,
+                    reason: format!(
+                        "{e} (the file ends inside this record: a crash while writing it?)"
+                    ),
+                });
+                break;
+            }
+            Err(e) => {
+                let next = resync(b, pos + 1);
+                let end = next.unwrap_or(len);
+                s.damage.push(Damage {
+                    offset: pos,
+                    length: end - pos,
+                    reason: format!(
+                        "{e}; {}",
+                        match next {
+                            Some(n) => format!("the next intact record starts at byte {n}"),
+                            None => "no intact record follows".to_string(),
+                        }
+                    ),
+                });
+                match next {
+                    Some(n) => {
+                        pos = n;
+                        continue;
+                    }
+                    None => break,
+                }
+            }
+        };
+        let next = pos + rec.len();
+        let kept = match RecordKind::from_byte(rec.kind) {
+            Some(RecordKind::Episode) => decode_episode(rec.body, b.file, pos).map(|m| {
+                if s.episode.is_none() {
+                    s.episode = Some(m);
+                }
+            }),
+            Some(RecordKind::Stream) => decode_stream(rec.body, b.file, pos).and_then(|e| {
+                if by_id.contains_key(&e.id) || s.streams.iter().any(|x| x.info.name == e.info.name)
+                {
+                    return Err(malformed(
+                        b,
+                        "stream record",
+                        pos,
+                        format!(
+                            "stream id {} or name {:?} declared twice",
+                            e.id, e.info.name
+                        ),
+                    ));
+                }
+                by_id.insert(e.id, s.streams.len());
+                s.streams.push(e);
+                Ok(())
+            }),
+            Some(RecordKind::Chunk) => chunk_entry(
+                b,
+                pos,
+                rec.body.len() as u64,
+                &s.streams,
+                &by_id,
+                max_chunk_bytes,
+            )
+            .map(|c| s.chunks.push(c)),
+            Some(RecordKind::Footer) => {
+                s.footer_offset = Some(pos);
+                Ok(())
+            }
+            None => {
+                s.unknown_records += 1;
+                Ok(())
+            }
+        };
+        if let Err(e) = kept {
+            s.damage.push(Damage {
+                offset: pos,
+                length: rec.len(),
+                reason: e.to_string(),
+            });
+        }
+        pos = next;
+    }
+    Ok(s)
+}
+
+fn malformed(b: &Bytes<'_>, what: &'static str, offset: u64, detail: String) -> Error {
+    Error::Malformed {
+        file: b.file.to_string(),
+        what,
+        offset,
+        detail,
+    }
+}
+
+/// Builds the index entry of an intact chunk record.
+fn chunk_entry(
+    b: &Bytes<'_>,
+    pos: u64,
+    body_len: u64,
+    streams: &[StreamEntry],
+    by_id: &HashMap<u32, usize>,
+    max_chunk_bytes: u64,
+) -> Result<ChunkEntry> {
+    let view = ChunkView::parse(b, pos + RECORD_HEADER_LEN as u64, body_len, max_chunk_bytes)?;
+    let h = view.header;
+    let Some(&si) = by_id.get(&h.stream_id) else {
+        return Err(malformed(
+            b,
+            "chunk",
+            pos,
+            format!(
+                "stream id {} has no intact stream record before it",
+                h.stream_id
+            ),
+        ));
+    };
+    let info = &streams[si].info;
+    if h.rows == 0 {
+        return Err(malformed(
+            b,
+            "chunk",
+            pos,
+            "a chunk has at least one row".into(),
+        ));
+    }
+    let want = expected_stats_len(info, h.rows);
+    if view.stats.len() != want {
+        return Err(malformed(
+            b,
+            "chunk",
+            pos,
+            format!(
+                "{} stats bytes, stream {:?} needs {want}",
+                view.stats.len(),
+                info.name
+            ),
+        ));
+    }
+    Ok(ChunkEntry {
+        stream_id: h.stream_id,
+        t_min: h.t_min,
+        t_max: h.t_max,
+        rows: h.rows,
+        offset: pos,
+        length: body_len + crate::format::RECORD_OVERHEAD as u64,
+        decoded_bytes: chunk_decoded_bytes(info, &view),
+        stats: view.stats.to_vec(),
+    })
+}
+
+/// The first offset at or after `from` where an intact record of a known kind starts.
+fn resync(b: &Bytes<'_>, from: u64) -> Option<u64> {
+    let data = b.data;
+    let last = data.len().checked_sub(crate::format::RECORD_OVERHEAD)?;
+    let mut p = from as usize;
+    while p <= last {
+        // Cheap filters before any checksum: a known kind, zero flags and reserved bytes.
+        let head = &data[p..p + RECORD_HEADER_LEN];
+        if RecordKind::from_byte(head[0]).is_some() && head[1] == 0 && head[2] == 0 && head[3] == 0
+        {
+            let stored = crate::format::le_u32(&head[12..16]);
+            if crc32c::crc32c(&head[..12]) == stored && read_record(b, p as u64).is_ok() {
+                return Some(p as u64);
+            }
+        }
+        p += 1;
+    }
+    None
+}
+
+/// Writes a complete, finished copy of `input` to `output` holding every intact record, and
+/// returns what was kept and lost. The copy is written to a temporary file beside `output`,
+/// synced, then renamed, so `output` is never half-written. `input` is not modified.
+pub fn recover(input: impl AsRef<Path>, output: impl AsRef<Path>) -> Result<RecoveryReport> {
+    let (input, output) = (input.as_ref(), output.as_ref());
+    if fs::canonicalize(input)
+        .ok()
+        .is_some_and(|a| fs::canonicalize(output).ok() == Some(a))
+    {
+        return Err(Error::InvalidArgument(format!(
+            "recover writes a new file; output {} is the input",
+            output.display()
+        )));
+    }
+    let data = fs::read(input).map_err(|e| Error::io(input, "read", e))?;
+    let name = input.display().to_string();
+    let b = Bytes::new(&data, &name);
+    let s = scan(&b, u64::MAX)?;
+    let why = if s.clean_end && s.damage.is_empty() {
+        "intact file, copied".to_string()
+    } else {
+        "scanned for intact records".to_string()
+    };
+    let report = s.report(&name, b.len(), why);
+
+    let mut out = file_header().to_vec();
+    let episode = s.episode.clone().unwrap_or_else(placeholder_meta);
+    write_record(&mut out, RecordKind::Episode, &encode_episode(&episode));
+    for st in &s.streams {
+        write_record(
+            &mut out,
+            RecordKind::Stream,
+            &encode_stream(st.id, &st.info),
+        );
+    }
+    let mut chunks = Vec::with_capacity(s.chunks.len());
+    for c in &s.chunks {
+        let offset = out.len() as u64;
+        out.extend_from_slice(b.slice(c.offset, c.length, "chunk")?);
+        chunks.push(ChunkEntry {
+            offset,
+            ..c.clone()
+        });
+    }
+    let footer = Footer {
+        episode,
+        streams: s.streams,
+        chunks,
+    };
+    let footer_offset = out.len() as u64;
+    write_record(&mut out, RecordKind::Footer, &encode_footer(&footer));
+    let trailer = Trailer {
+        footer_offset,
+        footer_len: out.len() as u64 - footer_offset,
+    };
+    out.extend_from_slice(&trailer.to_bytes());
+    write_atomically(output, &out)?;
+    Ok(report)
+}
+
+/// Writes `bytes` to a temporary file beside `path`, syncs it, and renames it over `path`.
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut tmp_name = path
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
+    tmp_name.push(format!(".tmp-{}", std::process::id()));
+    let tmp: PathBuf = path.with_file_name(tmp_name);
+    let result = (|| -> std::io::Result<()> {
+        let mut f: File = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        fs::rename(&tmp, path)
+    })();
+    if let Err(e) = result {
+        let _ = fs::remove_file(&tmp);
+        return Err(Error::io(path, "write recovered file", e));
+    }
+    Ok(())
+}

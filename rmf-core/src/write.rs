@@ -1,0 +1,674 @@
+//! The episode writer: declare streams, append samples as they arrive, `finish()`.
+//!
+//! The file is written append-only. The header, the episode record and each stream record are
+//! written at once; samples wait in one open chunk per stream until the chunk reaches
+//! [`WriteOptions::chunk_bytes`] or spans [`WriteOptions::chunk_duration_ns`] of the episode
+//! clock, then go to the file as one checksummed record. If the process dies, every chunk written
+//! so far is recoverable (`recover`), so the writer's memory and the data at risk are both
+//! bounded by the open chunks, not by the episode's length.
+
+use std::collections::HashMap;
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::chunk::{build_chunk_body, ChunkHeader};
+use crate::codec::CodecOptions;
+use crate::error::{Error, Result};
+use crate::footer::{
+    encode_episode, encode_footer, encode_stream, ChunkEntry, Footer, StreamEntry,
+};
+use crate::format::{file_header, write_record, RecordKind, Trailer};
+use crate::kind::{Event, OpenChunk};
+use crate::schema::{Element, EpisodeMeta, StreamInfo, StreamKind, WriterInfo};
+
+/// Default flush size of an open chunk: 4 MiB of buffered samples.
+pub const DEFAULT_CHUNK_BYTES: usize = 4 << 20;
+/// Default longest time span of a chunk: 1 s of episode clock. A chunk older than this is
+/// flushed as soon as any stream's clock passes it, so at most about this much of a sparse
+/// stream (events) is at risk in a crash.
+pub const DEFAULT_CHUNK_DURATION_NS: i64 = 1_000_000_000;
+
+/// How the writer compresses and when it flushes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WriteOptions {
+    /// Compression levels.
+    pub codec: CodecOptions,
+    /// Flush a stream's open chunk when it buffers this many bytes.
+    pub chunk_bytes: usize,
+    /// Flush a stream's open chunk when it spans this much time (ns).
+    pub chunk_duration_ns: i64,
+    /// `fsync` after every chunk, so that chunks also survive a power cut (costs one sync per
+    /// chunk). `finish()` always syncs.
+    pub fsync_chunks: bool,
+    /// Replace an existing file instead of refusing.
+    pub overwrite: bool,
+}
+
+impl Default for WriteOptions {
+    fn default() -> Self {
+        WriteOptions {
+            codec: CodecOptions::default(),
+            chunk_bytes: DEFAULT_CHUNK_BYTES,
+            chunk_duration_ns: DEFAULT_CHUNK_DURATION_NS,
+            fsync_chunks: false,
+            overwrite: false,
+        }
+    }
+}
+
+impl WriteOptions {
+    /// Sets the zstd level (frames, text).
+    pub fn with_zstd_level(mut self, level: i32) -> Self {
+        self.codec.zstd_level = level;
+        self
+    }
+
+    /// Sets the pco level (numbers), 0..=12.
+    pub fn with_pco_level(mut self, level: usize) -> Self {
+        self.codec.pco_level = level;
+        self
+    }
+
+    /// Sets the flush size.
+    pub fn with_chunk_bytes(mut self, bytes: usize) -> Self {
+        self.chunk_bytes = bytes;
+        self
+    }
+
+    /// Sets the longest chunk time span.
+    pub fn with_chunk_duration_ns(mut self, ns: i64) -> Self {
+        self.chunk_duration_ns = ns;
+        self
+    }
+
+    /// Syncs after every chunk.
+    pub fn with_fsync_chunks(mut self, on: bool) -> Self {
+        self.fsync_chunks = on;
+        self
+    }
+
+    /// Allows replacing an existing file.
+    pub fn with_overwrite(mut self, on: bool) -> Self {
+        self.overwrite = on;
+        self
+    }
+
+    fn check(&self) -> Result<()> {
+        if !(-7..=22).contains(&self.codec.zstd_level) {
+            return Err(Error::InvalidArgument(format!(
+                "zstd level {} is outside -7..=22",
+                self.codec.zstd_level
+            )));
+        }
+        if self.codec.pco_level > 12 {
+            return Err(Error::InvalidArgument(format!(
+                "pco level {} is outside 0..=12",
+                self.codec.pco_level
+            )));
+        }
+        if self.chunk_bytes == 0 || self.chunk_duration_ns <= 0 {
+            return Err(Error::InvalidArgument(
+                "chunk_bytes and chunk_duration_ns must be positive".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A declared stream, as returned by [`EpisodeWriter::add_stream`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct StreamId(pub(crate) u32);
+
+impl StreamId {
+    /// The id stored in the file.
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+
+/// What `finish()` wrote.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WriteSummary {
+    /// The file.
+    pub path: PathBuf,
+    /// Its size in bytes.
+    pub bytes: u64,
+    /// Chunks written.
+    pub chunks: usize,
+    /// Samples written per stream, in declaration order.
+    pub samples: Vec<(String, u64)>,
+}
+
+struct StreamState {
+    info: StreamInfo,
+    open: OpenChunk,
+    last_t: Option<i64>,
+    samples: u64,
+}
+
+enum State {
+    Open,
+    Failed(String),
+    Finished,
+}
+
+/// Writes one episode file. See the crate documentation for an example.
+pub struct EpisodeWriter {
+    path: PathBuf,
+    file: File,
+    offset: u64,
+    meta: EpisodeMeta,
+    streams: Vec<StreamState>,
+    names: HashMap<String, u32>,
+    index: Vec<ChunkEntry>,
+    opts: WriteOptions,
+    state: State,
+    /// Earliest time at which some open chunk becomes older than the chunk duration.
+    next_deadline: i64,
+}
+
+impl EpisodeWriter {
+    /// Creates `path` and writes the header and episode record. Refuses an existing file unless
+    /// [`WriteOptions::overwrite`] is set.
+    pub fn create(path: impl AsRef<Path>, meta: EpisodeMeta, opts: WriteOptions) -> Result<Self> {
+        opts.check()?;
+        let path = path.as_ref().to_path_buf();
+        let mut oo = OpenOptions::new();
+        oo.write(true);
+        if opts.overwrite {
+            oo.create(true).truncate(true);
+        } else {
+            oo.create_new(true);
+        }
+        let file = oo.open(&path).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::AlreadyExists {
+                Error::io(
+                    &path,
+                    "create (the file exists; set overwrite to replace it)",
+                    e,
+                )
+            } else {
+                Error::io(&path, "create", e)
+            }
+        })?;
+        let mut meta = meta;
+        meta.writer = WriterInfo::default();
+        if meta.start_time_utc.is_empty() {
+            meta = meta
+                .clone()
+                .with_start_time_unix_ns(meta.start_time_unix_ns);
+        }
+        let mut w = EpisodeWriter {
+            path,
+            file,
+            offset: 0,
+            meta,
+            streams: Vec::new(),
+            names: HashMap::new(),
+            index: Vec::new(),
+            opts,
+            state: State::Open,
+            next_deadline: i64::MAX,
+        };
+        let mut head = file_header().to_vec();
+        write_record(&mut head, RecordKind::Episode, &encode_episode(&w.meta));
+        w.append(&head, "write header")?;
+        Ok(w)
+    }
+
+    /// The file being written.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The episode metadata as stamped into the file.
+    pub fn meta(&self) -> &EpisodeMeta {
+        &self.meta
+    }
+
+    /// Declares a stream and writes its record. Streams may be added at any time.
+    pub fn add_stream(&mut self, info: StreamInfo) -> Result<StreamId> {
+        self.check_open()?;
+        info.validate()?;
+        if self.names.contains_key(&info.name) {
+            return Err(Error::DuplicateStream { name: info.name });
+        }
+        let id = self.streams.len() as u32;
+        let mut rec = Vec::new();
+        write_record(&mut rec, RecordKind::Stream, &encode_stream(id, &info));
+        self.append(&rec, "write stream record")?;
+        self.names.insert(info.name.clone(), id);
+        self.streams.push(StreamState {
+            open: OpenChunk::new(&info),
+            info,
+            last_t: None,
+            samples: 0,
+        });
+        Ok(StreamId(id))
+    }
+
+    /// The id of a declared stream.
+    pub fn stream_id(&self, name: &str) -> Result<StreamId> {
+        self.names
+            .get(name)
+            .map(|&i| StreamId(i))
+            .ok_or_else(|| Error::UnknownStream {
+                name: name.to_string(),
+                known: self
+                    .streams
+                    .iter()
+                    .map(|s| s.info.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
+    }
+
+    /// The declaration of a stream.
+    pub fn stream_info(&self, id: StreamId) -> Option<&StreamInfo> {
+        self.streams.get(id.0 as usize).map(|s| &s.info)
+    }
+
+    /// Writes one signal sample (`value` has the stream's element count, row-major).
+    pub fn write_signal<T: Element>(&mut self, id: StreamId, t: i64, value: &[T]) -> Result<()> {
+        self.write_signals(id, &[t], value)
+    }
+
+    /// Writes many signal samples: `values` holds `ts.len()` samples, row-major.
+    pub fn write_signals<T: Element>(
+        &mut self,
+        id: StreamId,
+        ts: &[i64],
+        values: &[T],
+    ) -> Result<()> {
+        self.check_open()?;
+        let s = self.stream(id)?;
+        let width = s.info.signal_width();
+        match &s.info.kind {
+            StreamKind::Signal { dtype, .. } if *dtype == T::DTYPE => {}
+            StreamKind::Signal { dtype, .. } => {
+                return Err(mismatch(
+                    &s.info,
+                    format!("values are {}, the stream holds {dtype}", T::DTYPE),
+                ))
+            }
+            k => {
+                return Err(mismatch(
+                    &s.info,
+                    format!("write_signal on a {} stream", k.name()),
+                ))
+            }
+        }
+        if values.len() != ts.len() * width {
+            return Err(mismatch(
+                &s.info,
+                format!(
+                    "{} values for {} samples of {width} elements (shape {:?})",
+                    values.len(),
+                    ts.len(),
+                    shape_of(&s.info)
+                ),
+            ));
+        }
+        check_times(&s.info, s.last_t, ts)?;
+        for (i, &t) in ts.iter().enumerate() {
+            self.before_sample(id, t)?;
+            let st = &mut self.streams[id.0 as usize];
+            if let OpenChunk::Signal(b) = &mut st.open {
+                let dtype = b.dtype();
+                let v = b.values_mut::<T>().ok_or_else(|| Error::Mismatch {
+                    stream: st.info.name.clone(),
+                    detail: format!("internal: buffer holds {dtype}"),
+                })?;
+                v.extend_from_slice(&values[i * width..(i + 1) * width]);
+                b.t.push(t);
+            }
+            self.after_sample(id, t)?;
+        }
+        Ok(())
+    }
+
+    /// Writes one frame of raw pixels (row-major; `gray16` little-endian).
+    pub fn write_frame(&mut self, id: StreamId, t: i64, pixels: &[u8]) -> Result<()> {
+        self.check_open()?;
+        let s = self.stream(id)?;
+        if !matches!(s.info.kind, StreamKind::Frames { .. }) {
+            return Err(mismatch(
+                &s.info,
+                format!("write_frame on a {} stream", s.info.kind.name()),
+            ));
+        }
+        let want = s.info.frame_bytes();
+        if pixels.len() != want {
+            return Err(mismatch(
+                &s.info,
+                format!(
+                    "frame of {} bytes, expected {want} ({})",
+                    pixels.len(),
+                    frame_desc(&s.info)
+                ),
+            ));
+        }
+        check_times(&s.info, s.last_t, &[t])?;
+        self.before_sample(id, t)?;
+        let codec = self.opts.codec;
+        let st = &mut self.streams[id.0 as usize];
+        if let OpenChunk::Frames(b) = &mut st.open {
+            b.push(t, pixels, &codec).map_err(|e| Error::Mismatch {
+                stream: st.info.name.clone(),
+                detail: e.0,
+            })?;
+        }
+        self.after_sample(id, t)
+    }
+
+    /// Writes one block of interleaved audio samples stamped with its first sample's time.
+    pub fn write_audio<T: Element>(&mut self, id: StreamId, t: i64, samples: &[T]) -> Result<()> {
+        self.check_open()?;
+        let s = self.stream(id)?;
+        let channels = match &s.info.kind {
+            StreamKind::Audio {
+                dtype, channels, ..
+            } if *dtype == T::DTYPE => *channels as usize,
+            StreamKind::Audio { dtype, .. } => {
+                return Err(mismatch(
+                    &s.info,
+                    format!("samples are {}, the stream holds {dtype}", T::DTYPE),
+                ))
+            }
+            k => {
+                return Err(mismatch(
+                    &s.info,
+                    format!("write_audio on a {} stream", k.name()),
+                ))
+            }
+        };
+        if samples.is_empty()
+            || samples.len() % channels != 0
+            || samples.len() / channels > u32::MAX as usize
+        {
+            return Err(mismatch(
+                &s.info,
+                format!("a block of {} samples is not a whole, non-zero number of {channels}-channel frames", samples.len()),
+            ));
+        }
+        check_times(&s.info, s.last_t, &[t])?;
+        self.before_sample(id, t)?;
+        let st = &mut self.streams[id.0 as usize];
+        if let OpenChunk::Audio(b) = &mut st.open {
+            let dtype = b.dtype();
+            let v = b.samples_mut::<T>().ok_or_else(|| Error::Mismatch {
+                stream: st.info.name.clone(),
+                detail: format!("internal: buffer holds {dtype}"),
+            })?;
+            v.extend_from_slice(samples);
+            b.lens.push((samples.len() / channels) as u32);
+            b.t.push(t);
+        }
+        self.after_sample(id, t)
+    }
+
+    /// Writes one event.
+    pub fn write_event(&mut self, id: StreamId, t: i64, event: &Event) -> Result<()> {
+        self.check_open()?;
+        let s = self.stream(id)?;
+        if !matches!(s.info.kind, StreamKind::Events) {
+            return Err(mismatch(
+                &s.info,
+                format!("write_event on a {} stream", s.info.kind.name()),
+            ));
+        }
+        if event.kind.is_empty() {
+            return Err(mismatch(
+                &s.info,
+                "an event needs a kind (e.g. \"note\")".into(),
+            ));
+        }
+        check_times(&s.info, s.last_t, &[t])?;
+        self.before_sample(id, t)?;
+        if let OpenChunk::Events(b) = &mut self.streams[id.0 as usize].open {
+            b.push(t, event);
+        }
+        self.after_sample(id, t)
+    }
+
+    /// Writes every open chunk to the file now.
+    pub fn flush(&mut self) -> Result<()> {
+        self.check_open()?;
+        for i in 0..self.streams.len() {
+            self.flush_stream(i)?;
+        }
+        Ok(())
+    }
+
+    /// Flushes, writes the footer and trailer, syncs, and returns what was written.
+    pub fn finish(mut self) -> Result<WriteSummary> {
+        self.finish_inner()
+    }
+
+    fn finish_inner(&mut self) -> Result<WriteSummary> {
+        self.flush()?;
+        let footer = Footer {
+            episode: self.meta.clone(),
+            streams: self
+                .streams
+                .iter()
+                .enumerate()
+                .map(|(i, s)| StreamEntry {
+                    id: i as u32,
+                    info: s.info.clone(),
+                })
+                .collect(),
+            chunks: self.index.clone(),
+        };
+        let mut tail = Vec::new();
+        write_record(&mut tail, RecordKind::Footer, &encode_footer(&footer));
+        let trailer = Trailer {
+            footer_offset: self.offset,
+            footer_len: tail.len() as u64,
+        };
+        tail.extend_from_slice(&trailer.to_bytes());
+        self.append(&tail, "write footer")?;
+        if let Err(e) = self.file.sync_all() {
+            let err = Error::io(&self.path, "sync", e);
+            self.state = State::Failed(err.to_string());
+            return Err(err);
+        }
+        self.state = State::Finished;
+        Ok(WriteSummary {
+            path: self.path.clone(),
+            bytes: self.offset,
+            chunks: self.index.len(),
+            samples: self
+                .streams
+                .iter()
+                .map(|s| (s.info.name.clone(), s.samples))
+                .collect(),
+        })
+    }
+
+    fn check_open(&self) -> Result<()> {
+        match &self.state {
+            State::Open => Ok(()),
+            State::Failed(reason) => Err(Error::WriterFailed {
+                path: self.path.clone(),
+                reason: reason.clone(),
+            }),
+            State::Finished => Err(Error::WriterFinished {
+                path: self.path.clone(),
+            }),
+        }
+    }
+
+    fn stream(&self, id: StreamId) -> Result<&StreamState> {
+        self.streams
+            .get(id.0 as usize)
+            .ok_or_else(|| Error::UnknownStream {
+                name: format!("#{}", id.0),
+                known: self
+                    .streams
+                    .iter()
+                    .map(|s| s.info.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
+    }
+
+    /// Flushes the stream's open chunk if `t` would make it span the chunk duration.
+    fn before_sample(&mut self, id: StreamId, t: i64) -> Result<()> {
+        let i = id.0 as usize;
+        let first = self.streams[i].open.times().first().copied();
+        if let Some(first) = first {
+            if t.saturating_sub(first) >= self.opts.chunk_duration_ns {
+                self.flush_stream(i)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Bookkeeping after a sample: size flush, and flushing other streams' stale chunks.
+    fn after_sample(&mut self, id: StreamId, t: i64) -> Result<()> {
+        let i = id.0 as usize;
+        let duration = self.opts.chunk_duration_ns;
+        let st = &mut self.streams[i];
+        st.last_t = Some(t);
+        st.samples += 1;
+        if st.open.times().len() == 1 {
+            self.next_deadline = self.next_deadline.min(t.saturating_add(duration));
+        }
+        if st.open.buffered_bytes() >= self.opts.chunk_bytes {
+            self.flush_stream(i)?;
+        }
+        if t >= self.next_deadline {
+            let mut next = i64::MAX;
+            for j in 0..self.streams.len() {
+                if let Some(&first) = self.streams[j].open.times().first() {
+                    if t.saturating_sub(first) >= duration {
+                        self.flush_stream(j)?;
+                    } else {
+                        next = next.min(first.saturating_add(duration));
+                    }
+                }
+            }
+            self.next_deadline = next;
+        }
+        Ok(())
+    }
+
+    fn flush_stream(&mut self, i: usize) -> Result<()> {
+        let st = &self.streams[i];
+        let times = st.open.times();
+        let (Some(&t_min), Some(&t_max)) = (times.first(), times.last()) else {
+            return Ok(());
+        };
+        let rows = times.len() as u64;
+        let decoded_bytes = raw_bytes(&st.open, &st.info);
+        let (stats, buffers) = st.open.encode(&self.opts.codec)?;
+        let header = ChunkHeader {
+            stream_id: i as u32,
+            t_min,
+            t_max,
+            rows,
+        };
+        let body = build_chunk_body(&header, &stats, &buffers);
+        let mut rec = Vec::new();
+        write_record(&mut rec, RecordKind::Chunk, &body);
+        let offset = self.offset;
+        self.append(&rec, "write chunk")?;
+        if self.opts.fsync_chunks {
+            if let Err(e) = self.file.sync_data() {
+                let err = Error::io(&self.path, "sync chunk", e);
+                self.state = State::Failed(err.to_string());
+                return Err(err);
+            }
+        }
+        self.index.push(ChunkEntry {
+            stream_id: i as u32,
+            t_min,
+            t_max,
+            rows,
+            offset,
+            length: rec.len() as u64,
+            decoded_bytes,
+            stats,
+        });
+        self.streams[i].open.clear();
+        Ok(())
+    }
+
+    /// Appends bytes; on failure the writer refuses further writes, so the file never holds a
+    /// record after a gap.
+    fn append(&mut self, bytes: &[u8], op: &'static str) -> Result<()> {
+        if let Err(e) = self.file.write_all(bytes) {
+            let err = Error::io(&self.path, op, e);
+            self.state = State::Failed(err.to_string());
+            return Err(err);
+        }
+        self.offset += bytes.len() as u64;
+        Ok(())
+    }
+}
+
+impl Drop for EpisodeWriter {
+    /// An unfinished writer finishes on drop (errors are lost; call `finish()` to see them).
+    /// A failed one leaves the file as it is: every chunk before the failure is recoverable.
+    fn drop(&mut self) {
+        if matches!(self.state, State::Open) {
+            let _ = self.finish_inner();
+        }
+    }
+}
+
+/// The size of the chunk's samples in Arrow form (8 bytes per timestamp plus the values), the
+/// denominator of compression ratios.
+fn raw_bytes(open: &OpenChunk, info: &StreamInfo) -> u64 {
+    let rows = open.times().len() as u64;
+    let values = match open {
+        OpenChunk::Frames(_) => rows * info.frame_bytes() as u64,
+        other => (other.buffered_bytes() as u64).saturating_sub(8 * rows),
+    };
+    8 * rows + values
+}
+
+fn check_times(info: &StreamInfo, last: Option<i64>, ts: &[i64]) -> Result<()> {
+    let mut prev = last;
+    for &t in ts {
+        if let Some(p) = prev {
+            if t < p {
+                return Err(Error::TimeWentBackwards {
+                    stream: info.name.clone(),
+                    previous: p,
+                    got: t,
+                });
+            }
+        }
+        prev = Some(t);
+    }
+    Ok(())
+}
+
+fn mismatch(info: &StreamInfo, detail: String) -> Error {
+    Error::Mismatch {
+        stream: info.name.clone(),
+        detail,
+    }
+}
+
+fn shape_of(info: &StreamInfo) -> Vec<usize> {
+    match &info.kind {
+        StreamKind::Signal { shape, .. } => shape.clone(),
+        _ => Vec::new(),
+    }
+}
+
+fn frame_desc(info: &StreamInfo) -> String {
+    match &info.kind {
+        StreamKind::Frames {
+            width,
+            height,
+            pixel_format,
+            ..
+        } => format!("{width}x{height} {}", pixel_format.name()),
+        _ => String::new(),
+    }
+}
