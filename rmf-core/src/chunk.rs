@@ -60,6 +60,36 @@ impl EncodedBuffer {
         })
     }
 
+    /// Encodes numbers, reusing a column's pco choices.
+    pub fn numbers_hinted<T: Element>(
+        values: &[T],
+        opts: &codec::CodecOptions,
+        hint: &mut codec::PcoHint,
+    ) -> Result<Self, CodecError> {
+        let (encoding, data) = codec::encode_numbers_hinted(values, opts, hint)?;
+        Ok(EncodedBuffer {
+            encoding,
+            element: T::DTYPE.code(),
+            count: values.len() as u64,
+            data,
+        })
+    }
+
+    /// Encodes timestamps (delta + zstd, or pco when smaller).
+    pub fn times(
+        t: &[i64],
+        opts: &codec::CodecOptions,
+        hint: &mut codec::PcoHint,
+    ) -> Result<Self, CodecError> {
+        let (encoding, data) = codec::encode_times(t, opts, hint)?;
+        Ok(EncodedBuffer {
+            encoding,
+            element: DType::Int64.code(),
+            count: t.len() as u64,
+            data,
+        })
+    }
+
     /// Encodes bytes with zstd.
     pub fn bytes(bytes: &[u8], opts: &codec::CodecOptions) -> Result<Self, CodecError> {
         let (encoding, data) = codec::encode_bytes(bytes, opts)?;
@@ -255,7 +285,7 @@ impl<'a> ChunkView<'a> {
                     dir_end + 4
                 )));
             }
-            let decoded = entry.count.checked_mul(size).unwrap_or(u64::MAX);
+            let decoded = entry.count.saturating_mul(size);
             decoded_total = decoded_total.saturating_add(decoded);
             if encoding == Encoding::Plain && decoded != entry.stored_len {
                 return Err(malformed(format!(

@@ -26,6 +26,10 @@ pub enum Encoding {
     Zstd = 1,
     /// A pco standalone file of the numbers (numeric buffers only).
     Pco = 2,
+    /// Integers replaced by their wrapping differences from the previous value (the first
+    /// value kept), then one zstd frame of those little-endian bytes. Regular clocks become
+    /// runs of one repeated step, which zstd stores in almost nothing.
+    DeltaZstd = 3,
 }
 
 impl Encoding {
@@ -35,6 +39,7 @@ impl Encoding {
             0 => Some(Encoding::Plain),
             1 => Some(Encoding::Zstd),
             2 => Some(Encoding::Pco),
+            3 => Some(Encoding::DeltaZstd),
             _ => None,
         }
     }
@@ -45,6 +50,7 @@ impl Encoding {
             Encoding::Plain => "plain",
             Encoding::Zstd => "zstd",
             Encoding::Pco => "pco",
+            Encoding::DeltaZstd => "delta_zstd",
         }
     }
 }
@@ -87,6 +93,94 @@ pub fn encode_numbers<T: Element>(
         .map_err(|e| CodecError(format!("pco compression failed: {e}")))
 }
 
+/// pco's choice of mode and delta order for one column, reused for the column's next chunks:
+/// the search is most of pco's compression time on chunks of a few thousand values, and a
+/// sensor's statistics change slowly. Refreshed every [`PCO_HINT_REFRESH`] chunks.
+#[derive(Debug, Clone, Default)]
+pub struct PcoHint {
+    config: Option<pco::ChunkConfig>,
+    uses: u32,
+}
+
+/// Chunks after which a column's [`PcoHint`] is searched again.
+pub const PCO_HINT_REFRESH: u32 = 16;
+
+/// Like [`encode_numbers`], reusing and updating `hint`.
+pub fn encode_numbers_hinted<T: Element>(
+    values: &[T],
+    opts: &CodecOptions,
+    hint: &mut PcoHint,
+) -> Result<(Encoding, Vec<u8>), CodecError> {
+    if values.is_empty() {
+        return Ok((Encoding::Plain, Vec::new()));
+    }
+    let err = |e: pco::errors::PcoError| CodecError(format!("pco compression failed: {e}"));
+    if let Some(config) = hint
+        .config
+        .as_ref()
+        .filter(|_| hint.uses < PCO_HINT_REFRESH)
+    {
+        hint.uses += 1;
+        return pco::standalone::simple_compress(values, config)
+            .map(|b| (Encoding::Pco, b))
+            .map_err(err);
+    }
+    let config = pco::ChunkConfig::default()
+        .with_compression_level(opts.pco_level)
+        .with_enable_8_bit(true);
+    let fc = pco::standalone::FileCompressor::default()
+        .with_n_hint(values.len())
+        .with_uniform_type(Some(pco::data_types::NumberType::new::<T>()));
+    let mut out = fc.write_header(Vec::new()).map_err(err)?;
+    let mut cc = fc.chunk_compressor(values, &config).map_err(err)?;
+    let meta = cc.meta().clone();
+    out = cc.write(out).map_err(err)?;
+    out = fc.write_footer(out).map_err(err)?;
+    let mode = match meta.mode {
+        pco::metadata::Mode::Classic => pco::ModeSpec::Classic,
+        _ => pco::ModeSpec::Auto,
+    };
+    let delta = match meta.delta_encoding {
+        pco::metadata::DeltaEncoding::NoOp => pco::DeltaSpec::NoOp,
+        pco::metadata::DeltaEncoding::Consecutive { order, .. } => {
+            pco::DeltaSpec::TryConsecutive(order)
+        }
+        _ => pco::DeltaSpec::Auto,
+    };
+    hint.config = Some(config.with_mode_spec(mode).with_delta_spec(delta));
+    hint.uses = 0;
+    Ok((Encoding::Pco, out))
+}
+
+/// Encodes timestamps: delta + zstd, which stores a regular clock in almost nothing; when that
+/// leaves more than a byte per value (a jittery clock), pco as well, keeping the smaller.
+pub fn encode_times(
+    t: &[i64],
+    opts: &CodecOptions,
+    hint: &mut PcoHint,
+) -> Result<(Encoding, Vec<u8>), CodecError> {
+    if t.is_empty() {
+        return Ok((Encoding::Plain, Vec::new()));
+    }
+    let mut deltas = Vec::with_capacity(t.len());
+    let mut prev = 0i64;
+    for &x in t {
+        deltas.push(x.wrapping_sub(prev));
+        prev = x;
+    }
+    let dz = zstd::bulk::compress(bytemuck::cast_slice(&deltas), opts.zstd_level)
+        .map_err(|e| CodecError(format!("zstd compression failed: {e}")))?;
+    if dz.len() <= t.len() {
+        return Ok((Encoding::DeltaZstd, dz));
+    }
+    let (enc, p) = encode_numbers_hinted(t, opts, hint)?;
+    Ok(if p.len() < dz.len() {
+        (enc, p)
+    } else {
+        (Encoding::DeltaZstd, dz)
+    })
+}
+
 /// Decodes exactly `count` numbers. Allocates `count` elements, which the caller bounds.
 pub fn decode_numbers<T: Element>(
     encoding: Encoding,
@@ -94,10 +188,18 @@ pub fn decode_numbers<T: Element>(
     count: usize,
 ) -> Result<Vec<T>, CodecError> {
     match encoding {
-        Encoding::Plain | Encoding::Zstd => {
-            let bytes = decode_bytes(encoding, stored, count * std::mem::size_of::<T>())?;
+        Encoding::Plain | Encoding::Zstd | Encoding::DeltaZstd => {
+            let raw = if encoding == Encoding::Plain {
+                Encoding::Plain
+            } else {
+                Encoding::Zstd
+            };
+            let bytes = decode_bytes(raw, stored, count * std::mem::size_of::<T>())?;
             let mut out = vec![<T as bytemuck::Zeroable>::zeroed(); count];
             bytemuck::cast_slice_mut::<T, u8>(&mut out).copy_from_slice(&bytes);
+            if encoding == Encoding::DeltaZstd {
+                undelta(&mut out)?;
+            }
             Ok(out)
         }
         Encoding::Pco => {
@@ -119,6 +221,29 @@ pub fn decode_numbers<T: Element>(
     }
 }
 
+/// Turns wrapping differences back into values, in place (integer types only).
+fn undelta<T: Element>(values: &mut [T]) -> Result<(), CodecError> {
+    match T::DTYPE {
+        crate::DType::Float32 | crate::DType::Float64 => Err(CodecError(
+            "delta_zstd encoding on a float buffer (integers only)".into(),
+        )),
+        _ => {
+            // Integers of every width: reinterpret as the same-width unsigned type and add
+            // with wrapping, which is what a two's-complement difference undoes.
+            let size = std::mem::size_of::<T>();
+            let bytes: &mut [u8] = bytemuck::cast_slice_mut(values);
+            let mut acc: u64 = 0;
+            for v in bytes.chunks_exact_mut(size) {
+                let mut b = [0u8; 8];
+                b[..size].copy_from_slice(v);
+                acc = acc.wrapping_add(u64::from_le_bytes(b));
+                v.copy_from_slice(&acc.to_le_bytes()[..size]);
+            }
+            Ok(())
+        }
+    }
+}
+
 /// Encodes opaque bytes with zstd at the configured level.
 pub fn encode_bytes(bytes: &[u8], opts: &CodecOptions) -> Result<(Encoding, Vec<u8>), CodecError> {
     if bytes.is_empty() {
@@ -134,10 +259,11 @@ pub fn decode_bytes(encoding: Encoding, stored: &[u8], len: usize) -> Result<Vec
     let out = match encoding {
         Encoding::Plain => stored.to_vec(),
         Encoding::Zstd => zstd_decompress(stored, len)?,
-        Encoding::Pco => {
-            return Err(CodecError(
-                "pco encoding on a byte buffer (pco stores numbers only)".into(),
-            ))
+        Encoding::Pco | Encoding::DeltaZstd => {
+            return Err(CodecError(format!(
+                "{} encoding on a byte buffer (it stores numbers only)",
+                encoding.name()
+            )))
         }
     };
     if out.len() != len {
@@ -191,6 +317,44 @@ mod tests {
         let (enc, bytes) = encode_bytes(b"hello hello hello", &opts).unwrap();
         assert!(decode_bytes(enc, &bytes, 16).is_err());
         assert_eq!(decode_bytes(enc, &bytes, 17).unwrap(), b"hello hello hello");
+    }
+
+    #[test]
+    fn timestamps_choose_delta_zstd_for_regular_clocks_and_round_trip() {
+        let opts = CodecOptions::default();
+        let mut hint = PcoHint::default();
+        let regular: Vec<i64> = (0..4000)
+            .map(|i| 1_000_000_000_000 + i * 1_000_000)
+            .collect();
+        let (enc, bytes) = encode_times(&regular, &opts, &mut hint).unwrap();
+        assert_eq!(enc, Encoding::DeltaZstd);
+        assert!(
+            bytes.len() < 200,
+            "{} bytes for a regular 1 kHz clock",
+            bytes.len()
+        );
+        assert_eq!(decode_numbers::<i64>(enc, &bytes, 4000).unwrap(), regular);
+
+        let extremes = vec![i64::MIN, i64::MAX, -1, 0, i64::MIN, 5];
+        let (enc, bytes) = encode_times(&extremes, &opts, &mut hint).unwrap();
+        assert_eq!(
+            decode_numbers::<i64>(enc, &bytes, extremes.len()).unwrap(),
+            extremes
+        );
+        assert!(decode_numbers::<f32>(Encoding::DeltaZstd, &bytes, 12).is_err());
+    }
+
+    #[test]
+    fn hinted_pco_round_trips_across_refreshes() {
+        let opts = CodecOptions::default();
+        let mut hint = PcoHint::default();
+        for chunk in 0..(PCO_HINT_REFRESH as usize + 3) {
+            let v: Vec<f32> = (0..1000)
+                .map(|i| ((chunk * 1000 + i) as f32 * 0.01).sin())
+                .collect();
+            let (enc, bytes) = encode_numbers_hinted(&v, &opts, &mut hint).unwrap();
+            assert_eq!(decode_numbers::<f32>(enc, &bytes, v.len()).unwrap(), v);
+        }
     }
 
     #[test]

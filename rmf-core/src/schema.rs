@@ -371,6 +371,7 @@ impl StreamKind {
 
 /// A stream as declared in the file: name, kind and descriptive fields.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "StreamInfoWire")]
 pub struct StreamInfo {
     /// Path-like name, unique in the episode (`cam/front`, `ft/wrist`).
     pub name: String,
@@ -396,6 +397,48 @@ pub struct StreamInfo {
     /// Fields written by a newer minor version, kept as they are.
     #[serde(flatten)]
     pub other: Map<String, Value>,
+}
+
+/// StreamInfo as parsed, before the keys of its kind are taken out of `other` (serde hands a
+/// catch-all map every key, including those another flattened field consumed).
+#[derive(Deserialize)]
+struct StreamInfoWire {
+    name: String,
+    #[serde(flatten)]
+    kind: StreamKind,
+    #[serde(default)]
+    rate_hz: Option<f64>,
+    #[serde(default)]
+    names: Vec<String>,
+    #[serde(default)]
+    units: Vec<String>,
+    #[serde(default)]
+    sensitivity: Sensitivity,
+    #[serde(default)]
+    tags: BTreeMap<String, String>,
+    #[serde(flatten)]
+    other: Map<String, Value>,
+}
+
+impl From<StreamInfoWire> for StreamInfo {
+    fn from(w: StreamInfoWire) -> Self {
+        let mut other = w.other;
+        if let Ok(Value::Object(kind_keys)) = serde_json::to_value(&w.kind) {
+            for k in kind_keys.keys() {
+                other.remove(k);
+            }
+        }
+        StreamInfo {
+            name: w.name,
+            kind: w.kind,
+            rate_hz: w.rate_hz,
+            names: w.names,
+            units: w.units,
+            sensitivity: w.sensitivity,
+            tags: w.tags,
+            other,
+        }
+    }
 }
 
 impl StreamInfo {
@@ -753,4 +796,29 @@ impl EpisodeMeta {
 fn rfc3339(ns: i64) -> String {
     let t = std::time::UNIX_EPOCH + std::time::Duration::from_nanos(ns.max(0) as u64);
     humantime::format_rfc3339_nanos(t).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stream_json_keeps_unknown_fields_once_and_round_trips() {
+        let json = r#"{"name":"cam","kind":"frames","width":4,"height":2,"pixel_format":"gray8","codec":"raw","future_field":[1,2],"sensitivity":"private"}"#;
+        let s: StreamInfo = serde_json::from_str(json).unwrap();
+        assert_eq!(s.other.len(), 1, "{:?}", s.other);
+        assert_eq!(s.sensitivity, Sensitivity::Private);
+        let back = serde_json::to_string(&s).unwrap();
+        assert_eq!(back.matches("\"kind\"").count(), 1, "{back}");
+        assert_eq!(serde_json::from_str::<StreamInfo>(&back).unwrap(), s);
+    }
+
+    #[test]
+    fn dtype_names_and_codes_are_one_to_one() {
+        for d in DType::ALL {
+            assert_eq!(DType::parse(d.name()).unwrap(), d);
+            assert_eq!(DType::from_code(d.code()), Some(d));
+        }
+        assert!(DType::parse("float16").is_err());
+    }
 }

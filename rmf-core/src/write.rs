@@ -13,7 +13,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::chunk::{build_chunk_body, ChunkHeader};
-use crate::codec::CodecOptions;
+use crate::codec::{CodecOptions, PcoHint};
 use crate::error::{Error, Result};
 use crate::footer::{
     encode_episode, encode_footer, encode_stream, ChunkEntry, Footer, StreamEntry,
@@ -145,6 +145,7 @@ struct StreamState {
     open: OpenChunk,
     last_t: Option<i64>,
     samples: u64,
+    hints: Vec<PcoHint>,
 }
 
 enum State {
@@ -244,6 +245,7 @@ impl EpisodeWriter {
             info,
             last_t: None,
             samples: 0,
+            hints: Vec::new(),
         });
         Ok(StreamId(id))
     }
@@ -384,7 +386,7 @@ impl EpisodeWriter {
             }
         };
         if samples.is_empty()
-            || samples.len() % channels != 0
+            || !samples.len().is_multiple_of(channels)
             || samples.len() / channels > u32::MAX as usize
         {
             return Err(mismatch(
@@ -556,14 +558,14 @@ impl EpisodeWriter {
     }
 
     fn flush_stream(&mut self, i: usize) -> Result<()> {
-        let st = &self.streams[i];
+        let st = &mut self.streams[i];
         let times = st.open.times();
         let (Some(&t_min), Some(&t_max)) = (times.first(), times.last()) else {
             return Ok(());
         };
         let rows = times.len() as u64;
         let decoded_bytes = raw_bytes(&st.open, &st.info);
-        let (stats, buffers) = st.open.encode(&self.opts.codec)?;
+        let (stats, buffers) = st.open.encode(&self.opts.codec, &mut st.hints)?;
         let header = ChunkHeader {
             stream_id: i as u32,
             t_min,

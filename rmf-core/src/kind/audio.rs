@@ -14,7 +14,7 @@ use arrow_buffer::{OffsetBuffer, ScalarBuffer};
 use arrow_schema::Field;
 
 use crate::chunk::{ChunkView, EncodedBuffer};
-use crate::codec::{CodecError, CodecOptions};
+use crate::codec::{CodecError, CodecOptions, PcoHint};
 use crate::error::{Error, Result};
 use crate::schema::{DType, Element, StreamInfo, StreamKind};
 use crate::with_dtype;
@@ -75,6 +75,7 @@ impl AudioBuffer {
     pub(crate) fn encode(
         &self,
         opts: &CodecOptions,
+        hints: &mut Vec<PcoHint>,
         out: &mut Vec<EncodedBuffer>,
     ) -> Result<(), CodecError> {
         out.push(EncodedBuffer::numbers(&self.lens, opts)?);
@@ -87,7 +88,8 @@ impl AudioBuffer {
             for c in 0..self.channels {
                 plane.clear();
                 plane.extend(samples.iter().skip(c).step_by(self.channels).copied());
-                out.push(EncodedBuffer::numbers(&plane, opts)?);
+                let h = crate::kind::hint(hints, out.len());
+                out.push(EncodedBuffer::numbers_hinted(&plane, opts, h)?);
             }
             Ok(())
         })

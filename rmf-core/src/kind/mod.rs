@@ -17,7 +17,7 @@ pub(crate) use frames::FramesBuffer;
 pub(crate) use signal::{signal_stats, SignalBuffer};
 
 use crate::chunk::{ChunkView, EncodedBuffer};
-use crate::codec::CodecOptions;
+use crate::codec::{CodecOptions, PcoHint};
 use crate::error::{Error, Result};
 use crate::schema::{StreamInfo, StreamKind};
 
@@ -65,17 +65,23 @@ impl OpenChunk {
     }
 
     /// The chunk's statistics bytes and buffers.
-    pub(crate) fn encode(&self, opts: &CodecOptions) -> Result<(Vec<u8>, Vec<EncodedBuffer>)> {
+    /// `hints` holds the stream's pco choices per buffer, reused across its chunks.
+    pub(crate) fn encode(
+        &self,
+        opts: &CodecOptions,
+        hints: &mut Vec<PcoHint>,
+    ) -> Result<(Vec<u8>, Vec<EncodedBuffer>)> {
         let wrap = |e: crate::codec::CodecError| Error::Encode(e.0);
-        let mut buffers = vec![EncodedBuffer::numbers(self.times(), opts).map_err(wrap)?];
+        let mut buffers =
+            vec![EncodedBuffer::times(self.times(), opts, hint(hints, 0)).map_err(wrap)?];
         let stats = match self {
-            OpenChunk::Signal(b) => b.encode(opts, &mut buffers).map_err(wrap)?,
+            OpenChunk::Signal(b) => b.encode(opts, hints, &mut buffers).map_err(wrap)?,
             OpenChunk::Frames(b) => {
                 b.encode(opts, &mut buffers).map_err(wrap)?;
                 Vec::new()
             }
             OpenChunk::Audio(b) => {
-                b.encode(opts, &mut buffers).map_err(wrap)?;
+                b.encode(opts, hints, &mut buffers).map_err(wrap)?;
                 Vec::new()
             }
             OpenChunk::Events(b) => {
@@ -105,6 +111,14 @@ pub(crate) fn chunk_decoded_bytes(info: &StreamInfo, view: &ChunkView<'_>) -> u6
         StreamKind::Frames { .. } => rows * (8 + info.frame_bytes() as u64),
         _ => view.decoded_len(),
     }
+}
+
+/// The pco hint of buffer `i`, created on first use.
+pub(crate) fn hint(hints: &mut Vec<PcoHint>, i: usize) -> &mut PcoHint {
+    if hints.len() <= i {
+        hints.resize_with(i + 1, PcoHint::default);
+    }
+    &mut hints[i]
 }
 
 /// Decodes the timestamp column of a chunk and checks it against the chunk header.

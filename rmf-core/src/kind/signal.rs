@@ -9,7 +9,7 @@ use arrow_array::{ArrayRef, FixedSizeListArray, PrimitiveArray};
 use arrow_schema::Field;
 
 use crate::chunk::{ChunkView, EncodedBuffer};
-use crate::codec::{CodecError, CodecOptions};
+use crate::codec::{CodecError, CodecOptions, PcoHint};
 use crate::error::{Error, Result};
 use crate::schema::{DType, Element};
 use crate::with_dtype;
@@ -61,6 +61,7 @@ impl SignalBuffer {
     pub(crate) fn encode(
         &self,
         opts: &CodecOptions,
+        hints: &mut Vec<PcoHint>,
         out: &mut Vec<EncodedBuffer>,
     ) -> Result<Vec<u8>, CodecError> {
         with_dtype!(self.dtype, T => {
@@ -72,7 +73,8 @@ impl SignalBuffer {
             for j in 0..self.width {
                 axis.clear();
                 axis.extend(values.iter().skip(j).step_by(self.width).copied());
-                out.push(EncodedBuffer::numbers(&axis, opts)?);
+                let h = crate::kind::hint(hints, out.len());
+                out.push(EncodedBuffer::numbers_hinted(&axis, opts, h)?);
             }
             Ok(signal_stats(values, self.width))
         })
