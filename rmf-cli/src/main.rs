@@ -215,16 +215,8 @@ mod info {
         let _ = writeln!(o, "\nstreams");
         let _ = writeln!(
             o,
-            "  {:<16} {:<7} {:<22} {:>16} {:>8} {:>9} {:>10} {:>7}  {}",
-            "name",
-            "kind",
-            "details",
-            "rate nom/meas Hz",
-            "count",
-            "duration",
-            "stored",
-            "ratio",
-            "label"
+            "  {:<16} {:<7} {:<22} {:>16} {:>8} {:>9} {:>10} {:>7}  label",
+            "name", "kind", "details", "rate nom/meas Hz", "count", "duration", "stored", "ratio",
         );
         for s in r.streams() {
             let sum = r.summary(&s.name)?;
