@@ -48,7 +48,7 @@ fn round_trip_dtype<T: Element + Copy>(values: Vec<T>) {
 
 #[test]
 fn every_element_type_round_trips_bit_exactly() {
-    let n = 1000;
+    let n: usize = 1000;
     round_trip_dtype::<u8>((0..n * 4).map(|i| (i * 7) as u8).collect());
     round_trip_dtype::<i8>((0..n * 4).map(|i| (i as i8).wrapping_mul(3)).collect());
     round_trip_dtype::<u16>((0..n * 4).map(|i| (i * 31) as u16).collect());
