@@ -220,6 +220,11 @@ impl EpisodeReader {
         &self.chunks
     }
 
+    /// The stream a chunk of the index belongs to.
+    pub fn stream_of(&self, chunk: &ChunkEntry) -> Option<&StreamInfo> {
+        self.ids.get(&chunk.stream_id).map(|&i| &self.streams[i])
+    }
+
     /// `Some` when the file had no usable footer and was opened by scanning its records.
     pub fn recovery(&self) -> Option<&RecoveryReport> {
         self.recovery.as_ref()
