@@ -23,10 +23,17 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let json = match rmf_core::EpisodeReader::from_bytes(bytes.clone(), &*path, rmf_core::ReadOptions::default()) {
+    let json = match rmf_core::EpisodeReader::from_bytes(
+        bytes.clone(),
+        &*path,
+        rmf_core::ReadOptions::default(),
+    ) {
         Ok(r) => cases::canonical_json(&r),
         Err(_) => cases::invalid_json(bytes),
     };
-    println!("{}", serde_json::to_string_pretty(&json).unwrap_or_default());
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&json).unwrap_or_default()
+    );
     ExitCode::SUCCESS
 }

@@ -33,7 +33,8 @@ fn main() -> ExitCode {
     };
     for case in cases::cases() {
         let bytes = cases::case_bytes(&case);
-        let json = match EpisodeReader::from_bytes(bytes.clone(), case.name, ReadOptions::default()) {
+        let json = match EpisodeReader::from_bytes(bytes.clone(), case.name, ReadOptions::default())
+        {
             Ok(r) => cases::canonical_json(&r),
             Err(e) => {
                 eprintln!("{}: {e}", case.name);
@@ -53,7 +54,11 @@ fn main() -> ExitCode {
         put(&base.with_extension("json"), text.as_bytes());
     }
     if problems.is_empty() {
-        println!("{} conformance files {}", dir.display(), if verify { "verified" } else { "written" });
+        println!(
+            "{} conformance files {}",
+            dir.display(),
+            if verify { "verified" } else { "written" }
+        );
         ExitCode::SUCCESS
     } else {
         for p in &problems {

@@ -100,6 +100,8 @@ pub fn encode_numbers<T: Element>(
 pub struct PcoHint {
     config: Option<pco::ChunkConfig>,
     uses: u32,
+    /// For timestamps: the encoding that won last time, and for how many chunks it was reused.
+    times_choice: Option<(Encoding, u32)>,
 }
 
 /// Chunks after which a column's [`PcoHint`] is searched again.
@@ -162,14 +164,25 @@ pub fn encode_times(
     if t.is_empty() {
         return Ok((Encoding::Plain, Vec::new()));
     }
+    // A clock's character (regular or jittery) persists: reuse the last winner for a while
+    // instead of compressing twice every chunk.
+    match hint.times_choice {
+        Some((Encoding::Pco, n)) if n < PCO_HINT_REFRESH => {
+            hint.times_choice = Some((Encoding::Pco, n + 1));
+            return encode_numbers_hinted(t, opts, hint);
+        }
+        Some((Encoding::DeltaZstd, n)) if n < PCO_HINT_REFRESH => {
+            hint.times_choice = Some((Encoding::DeltaZstd, n + 1));
+        }
+        _ => hint.times_choice = None,
+    }
     let mut deltas = Vec::with_capacity(t.len());
     let mut prev = 0i64;
     for &x in t {
         deltas.push(x.wrapping_sub(prev));
         prev = x;
     }
-    let dz = zstd::bulk::compress(bytemuck::cast_slice(&deltas), opts.zstd_level)
-        .map_err(|e| CodecError(format!("zstd compression failed: {e}")))?;
+    let dz = zstd_compress(bytemuck::cast_slice(&deltas), opts.zstd_level)?;
     if dz.len() <= t.len() {
         return Ok((Encoding::DeltaZstd, dz));
     }
@@ -249,9 +262,7 @@ pub fn encode_bytes(bytes: &[u8], opts: &CodecOptions) -> Result<(Encoding, Vec<
     if bytes.is_empty() {
         return Ok((Encoding::Plain, Vec::new()));
     }
-    zstd::bulk::compress(bytes, opts.zstd_level)
-        .map(|c| (Encoding::Zstd, c))
-        .map_err(|e| CodecError(format!("zstd compression failed: {e}")))
+    zstd_compress(bytes, opts.zstd_level).map(|c| (Encoding::Zstd, c))
 }
 
 /// Decodes exactly `len` bytes. Allocates at most `len` bytes, which the caller bounds.
@@ -276,10 +287,43 @@ pub fn decode_bytes(encoding: Encoding, stored: &[u8], len: usize) -> Result<Vec
     Ok(out)
 }
 
+thread_local! {
+    // zstd contexts are reused per thread: creating one costs more than decompressing a small
+    // buffer, and readers decode many small buffers (timestamps, frames, event text).
+    static DECOMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Decompressor<'static>>> =
+        const { std::cell::RefCell::new(None) };
+    static COMPRESSOR: std::cell::RefCell<Option<(i32, zstd::bulk::Compressor<'static>)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
 /// One zstd frame, decompressed into at most `len` bytes.
 pub fn zstd_decompress(stored: &[u8], len: usize) -> Result<Vec<u8>, CodecError> {
-    zstd::bulk::decompress(stored, len)
-        .map_err(|e| CodecError(format!("zstd data is corrupt: {e}")))
+    let err = |e: std::io::Error| CodecError(format!("zstd data is corrupt: {e}"));
+    DECOMPRESSOR.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            *slot = Some(zstd::bulk::Decompressor::new().map_err(err)?);
+        }
+        match slot.as_mut() {
+            Some(d) => d.decompress(stored, len).map_err(err),
+            None => zstd::bulk::decompress(stored, len).map_err(err),
+        }
+    })
+}
+
+/// One zstd frame of `bytes` at `level`.
+pub fn zstd_compress(bytes: &[u8], level: i32) -> Result<Vec<u8>, CodecError> {
+    let err = |e: std::io::Error| CodecError(format!("zstd compression failed: {e}"));
+    COMPRESSOR.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.as_ref().is_none_or(|(l, _)| *l != level) {
+            *slot = Some((level, zstd::bulk::Compressor::new(level).map_err(err)?));
+        }
+        match slot.as_mut() {
+            Some((_, c)) => c.compress(bytes).map_err(err),
+            None => zstd::bulk::compress(bytes, level).map_err(err),
+        }
+    })
 }
 
 #[cfg(test)]

@@ -15,18 +15,28 @@ fn testdata() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata")
 }
 
-const REGENERATE: &str = "regenerate with `cargo run -p rmf-core --example conformance_writer -- testdata`";
+const REGENERATE: &str =
+    "regenerate with `cargo run -p rmf-core --example conformance_writer -- testdata`";
 
 #[test]
 fn conformance_files_are_current_and_read_as_their_json_says() {
     for case in cases::cases() {
-        let path = testdata().join("conformance").join(case.name).with_extension("rmf");
-        let committed = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}; {REGENERATE}", path.display()));
+        let path = testdata()
+            .join("conformance")
+            .join(case.name)
+            .with_extension("rmf");
+        let committed = std::fs::read(&path)
+            .unwrap_or_else(|e| panic!("{}: {e}; {REGENERATE}", path.display()));
         let fresh = cases::case_bytes(&case);
-        assert!(committed == fresh, "{} differs from what this version writes; {REGENERATE}", path.display());
+        assert!(
+            committed == fresh,
+            "{} differs from what this version writes; {REGENERATE}",
+            path.display()
+        );
 
         let expected: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(path.with_extension("json")).unwrap()).unwrap();
+            serde_json::from_str(&std::fs::read_to_string(path.with_extension("json")).unwrap())
+                .unwrap();
         let r = EpisodeReader::open(&path).unwrap();
         assert_eq!(cases::canonical_json(&r), expected, "{}", path.display());
     }
@@ -35,16 +45,34 @@ fn conformance_files_are_current_and_read_as_their_json_says() {
 #[test]
 fn invalid_files_give_their_errors() {
     for inv in cases::invalid() {
-        let path = testdata().join("invalid").join(inv.name).with_extension("rmf");
-        let committed = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}; {REGENERATE}", path.display()));
-        assert!(committed == (inv.bytes)(), "{} is outdated; {REGENERATE}", path.display());
+        let path = testdata()
+            .join("invalid")
+            .join(inv.name)
+            .with_extension("rmf");
+        let committed = std::fs::read(&path)
+            .unwrap_or_else(|e| panic!("{}: {e}; {REGENERATE}", path.display()));
+        assert!(
+            committed == (inv.bytes)(),
+            "{} is outdated; {REGENERATE}",
+            path.display()
+        );
         let expected: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(path.with_extension("json")).unwrap()).unwrap();
+            serde_json::from_str(&std::fs::read_to_string(path.with_extension("json")).unwrap())
+                .unwrap();
         assert_eq!(expected, (inv.expect)(), "{}", path.display());
-        assert_eq!(cases::invalid_json(committed), expected, "{}", path.display());
+        assert_eq!(
+            cases::invalid_json(committed),
+            expected,
+            "{}",
+            path.display()
+        );
     }
     // The reader agrees with the file-based open too.
-    let e = EpisodeReader::open_with(testdata().join("invalid/not-rmf.rmf"), ReadOptions::default()).unwrap_err();
+    let e = EpisodeReader::open_with(
+        testdata().join("invalid/not-rmf.rmf"),
+        ReadOptions::default(),
+    )
+    .unwrap_err();
     assert_eq!(cases::error_class(&e), "not_rmf");
 }
 
@@ -54,7 +82,10 @@ fn every_testdata_file_is_listed_in_the_readme() {
     let mut on_disk = BTreeSet::new();
     for sub in ["conformance", "invalid"] {
         for e in std::fs::read_dir(testdata().join(sub)).unwrap() {
-            on_disk.insert(format!("{sub}/{}", e.unwrap().file_name().to_string_lossy()));
+            on_disk.insert(format!(
+                "{sub}/{}",
+                e.unwrap().file_name().to_string_lossy()
+            ));
         }
     }
     let mut expected = BTreeSet::new();
@@ -66,8 +97,14 @@ fn every_testdata_file_is_listed_in_the_readme() {
         expected.insert(format!("invalid/{}.rmf", i.name));
         expected.insert(format!("invalid/{}.json", i.name));
     }
-    assert_eq!(on_disk, expected, "files in testdata/ that no case makes, or cases whose files are missing");
+    assert_eq!(
+        on_disk, expected,
+        "files in testdata/ that no case makes, or cases whose files are missing"
+    );
     for f in &on_disk {
-        assert!(readme.contains(&format!("`{f}`")), "testdata/README.md does not list `{f}`");
+        assert!(
+            readme.contains(&format!("`{f}`")),
+            "testdata/README.md does not list `{f}`"
+        );
     }
 }

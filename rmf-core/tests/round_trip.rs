@@ -235,7 +235,7 @@ fn queries_read_only_the_chunks_they_need() {
     let id = w
         .add_stream(StreamInfo::signal("ft", DType::Float32, &[6]).with_rate(1000.0))
         .unwrap();
-    let n = 120_000i64; // two minutes at 1 kHz: 120 one-second chunks
+    let n = 480_000i64; // eight minutes at 1 kHz: 120 chunks of 4 s
     let ts: Vec<i64> = (0..n).map(|i| i * 1_000_000).collect();
     let vs: Vec<f32> = (0..n * 6)
         .map(|i| ((i % 977) as f32 * 0.37).sin())
@@ -395,13 +395,14 @@ fn sparse_streams_are_flushed_when_the_episode_clock_moves_on() {
     // even if its own stream writes nothing more: a crash must not lose it.
     let dir = tempdir();
     let path = dir.path().join("sparse.rmf");
-    let mut w = EpisodeWriter::create(&path, EpisodeMeta::new(), WriteOptions::default()).unwrap();
+    let opts = WriteOptions::default().with_flush_events(false);
+    let mut w = EpisodeWriter::create(&path, EpisodeMeta::new(), opts).unwrap();
     let ev = w.add_stream(StreamInfo::events("log")).unwrap();
     let s = w
         .add_stream(StreamInfo::signal("s", DType::Float32, &[1]))
         .unwrap();
     w.write_event(ev, 0, &Event::new("takeover_start")).unwrap();
-    for i in 0..1500i64 {
+    for i in 0..5500i64 {
         w.write_signal(s, i * 1_000_000, &[i as f32]).unwrap();
     }
     // Simulate a crash: read the file as it is now, without finish().
@@ -410,8 +411,27 @@ fn sparse_streams_are_flushed_when_the_episode_clock_moves_on() {
     let r = EpisodeReader::from_bytes(bytes, "crashed", ReadOptions::default()).unwrap();
     assert!(r.recovery().is_some());
     assert_eq!(r.events_range("log", i64::MIN, i64::MAX).unwrap().len(), 1);
-    // The signal's first second is on disk too.
-    assert!(r.summary("s").unwrap().count >= 1000);
+    // The signal's first chunk duration is on disk too.
+    assert!(
+        r.summary("s").unwrap().count >= 4000,
+        "{:?} {}",
+        r.summary("s").unwrap(),
+        r.recovery().unwrap()
+    );
+}
+
+#[test]
+fn events_reach_the_file_as_they_are_written() {
+    let dir = tempdir();
+    let path = dir.path().join("events.rmf");
+    let mut w = EpisodeWriter::create(&path, EpisodeMeta::new(), WriteOptions::default()).unwrap();
+    let ev = w.add_stream(StreamInfo::events("log")).unwrap();
+    w.write_event(ev, 7, &Event::new("takeover_start").with_text("slip"))
+        .unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    std::mem::forget(w);
+    let r = EpisodeReader::from_bytes(bytes, "crashed", ReadOptions::default()).unwrap();
+    assert_eq!(r.events_range("log", 0, 10).unwrap()[0].1.text, "slip");
 }
 
 #[test]
@@ -423,8 +443,8 @@ fn default_flush_policy_bounds_chunks() {
         .add_stream(StreamInfo::frames("cam", 64, 64, PixelFormat::Rgb8))
         .unwrap();
     let mut rng = 1u64;
-    for i in 0..90i64 {
-        // Incompressible frames of 12 KiB: the 4 MiB size limit is not reached in 1 s.
+    for i in 0..300i64 {
+        // Incompressible frames of 12 KiB: the 4 MiB size limit is not reached in 4 s.
         let px: Vec<u8> = (0..64 * 64 * 3)
             .map(|_| {
                 rng = rng

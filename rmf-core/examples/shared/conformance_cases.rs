@@ -12,7 +12,9 @@ use serde_json::{json, Map, Value};
 /// Fixed metadata, so that the files are the same bytes every time.
 fn meta(task: &str) -> EpisodeMeta {
     EpisodeMeta::new()
-        .with_id(uuid::Uuid::from_u128(0x0123_4567_89ab_4def_8123_4567_89ab_cdef))
+        .with_id(uuid::Uuid::from_u128(
+            0x0123_4567_89ab_4def_8123_4567_89ab_cdef,
+        ))
         .with_start_time_unix_ns(1_767_225_600_000_000_000) // 2026-01-01T00:00:00Z
         .with_robot("conformance-bot")
         .with_task(task)
@@ -94,7 +96,11 @@ pub fn invalid() -> Vec<Invalid> {
 
 /// Writes a case to a temporary file and returns its bytes.
 pub fn written(write: fn(&Path) -> Result<()>) -> Vec<u8> {
-    let dir = std::env::temp_dir().join(format!("rmf-conformance-{}-{:?}", std::process::id(), std::thread::current().id()));
+    let dir = std::env::temp_dir().join(format!(
+        "rmf-conformance-{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let path = dir.join("case.rmf");
     write(&path).expect("writing a conformance case");
@@ -114,7 +120,12 @@ pub fn case_bytes(case: &Case) -> Vec<u8> {
 }
 
 fn write_empty(path: &Path) -> Result<()> {
-    EpisodeWriter::create(path, meta("nothing happened").with_extra("note", "empty episode"), opts())?.finish()?;
+    EpisodeWriter::create(
+        path,
+        meta("nothing happened").with_extra("note", "empty episode"),
+        opts(),
+    )?
+    .finish()?;
     Ok(())
 }
 
@@ -130,34 +141,109 @@ fn write_dtypes(path: &Path) -> Result<()> {
         })*};
     }
     ints!(u8, u16, u32, u64, i8, i16, i32, i64);
-    let f = w.add_stream(StreamInfo::signal("float32/scalar", DType::Float32, &[]).with_units(["m"]))?;
-    w.write_signals(f, &[0, 1, 2, 3, 4, 5], &[1.5f32, -0.0, f32::NAN, f32::INFINITY, f32::NEG_INFINITY, f32::MIN_POSITIVE])?;
+    let f =
+        w.add_stream(StreamInfo::signal("float32/scalar", DType::Float32, &[]).with_units(["m"]))?;
+    w.write_signals(
+        f,
+        &[0, 1, 2, 3, 4, 5],
+        &[
+            1.5f32,
+            -0.0,
+            f32::NAN,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            f32::MIN_POSITIVE,
+        ],
+    )?;
     let d = w.add_stream(StreamInfo::signal("float64/grid", DType::Float64, &[2, 2]))?;
-    w.write_signals(d, &[100, 200], &[0.1f64, -2.5e300, f64::MAX, f64::EPSILON, 1.0, 2.0, 3.0, f64::NAN])?;
+    w.write_signals(
+        d,
+        &[100, 200],
+        &[
+            0.1f64,
+            -2.5e300,
+            f64::MAX,
+            f64::EPSILON,
+            1.0,
+            2.0,
+            3.0,
+            f64::NAN,
+        ],
+    )?;
     w.finish()?;
     Ok(())
 }
 
 fn write_every_kind(path: &Path) -> Result<()> {
-    let mut w = EpisodeWriter::create(path, meta("one of each").with_extra("site", "bench-1"), opts())?;
-    let rgb = w.add_stream(StreamInfo::frames("cam/rgb", 3, 2, PixelFormat::Rgb8).with_rate(30.0).with_sensitivity(Sensitivity::Private))?;
+    let mut w = EpisodeWriter::create(
+        path,
+        meta("one of each").with_extra("site", "bench-1"),
+        opts(),
+    )?;
+    let rgb = w.add_stream(
+        StreamInfo::frames("cam/rgb", 3, 2, PixelFormat::Rgb8)
+            .with_rate(30.0)
+            .with_sensitivity(Sensitivity::Private),
+    )?;
     let gray = w.add_stream(StreamInfo::frames("cam/gray", 2, 2, PixelFormat::Gray8))?;
-    let depth = w.add_stream(StreamInfo::frames("cam/depth", 2, 1, PixelFormat::Gray16).with_units(["mm"]))?;
-    let mic = w.add_stream(StreamInfo::audio("mic", 16_000, 2, DType::Int16).with_tag("device", "usb"))?;
+    let depth = w.add_stream(
+        StreamInfo::frames("cam/depth", 2, 1, PixelFormat::Gray16).with_units(["mm"]),
+    )?;
+    let mic =
+        w.add_stream(StreamInfo::audio("mic", 16_000, 2, DType::Int16).with_tag("device", "usb"))?;
     let mono = w.add_stream(StreamInfo::audio("mic/mono", 8_000, 1, DType::Float32))?;
-    let ev = w.add_stream(StreamInfo::events("interventions").with_sensitivity(Sensitivity::Public))?;
-    let ft = w.add_stream(StreamInfo::signal("ft", DType::Float32, &[6]).with_rate(1000.0).with_names(["fx", "fy", "fz", "tx", "ty", "tz"]))?;
+    let ev =
+        w.add_stream(StreamInfo::events("interventions").with_sensitivity(Sensitivity::Public))?;
+    let ft = w.add_stream(
+        StreamInfo::signal("ft", DType::Float32, &[6])
+            .with_rate(1000.0)
+            .with_names(["fx", "fy", "fz", "tx", "ty", "tz"]),
+    )?;
     for i in 0..3u8 {
         let t = i as i64 * 33_333_333;
-        w.write_frame(rgb, t, &[i, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110 + i, 120, 130, 140, 150, 160, 170])?;
+        w.write_frame(
+            rgb,
+            t,
+            &[
+                i,
+                10,
+                20,
+                30,
+                40,
+                50,
+                60,
+                70,
+                80,
+                90,
+                100,
+                110 + i,
+                120,
+                130,
+                140,
+                150,
+                160,
+                170,
+            ],
+        )?;
         w.write_frame(gray, t + 1, &[i, 255, 0, 128])?;
         w.write_frame(depth, t + 2, &[0x10, 0x27, 0xff, i])?; // 10000 mm, then 0x??ff
     }
     w.write_audio(mic, 0, &[1i16, -1, 2, -2, 3, -3, i16::MAX, i16::MIN])?;
     w.write_audio(mic, 250_000, &[7i16, 8])?;
     w.write_audio(mono, 5, &[0.25f32, -0.5, 1.0])?;
-    w.write_event(ev, 10_000_000, &Event::new("takeover_start").with_operator("op-0").with_text("slip").with_payload(json!({"reason": "slip", "grip": 0.4})))?;
-    w.write_event(ev, 20_000_000, &Event::new("takeover_end").with_operator("op-0"))?;
+    w.write_event(
+        ev,
+        10_000_000,
+        &Event::new("takeover_start")
+            .with_operator("op-0")
+            .with_text("slip")
+            .with_payload(json!({"reason": "slip", "grip": 0.4})),
+    )?;
+    w.write_event(
+        ev,
+        20_000_000,
+        &Event::new("takeover_end").with_operator("op-0"),
+    )?;
     w.write_event(ev, 20_000_000, &Event::new("note").with_text("ünïcødé ✓"))?;
     for i in 0..5i64 {
         w.write_signal(ft, i * 1_000_000, &[i as f32, 0.5, -9.81, 0.0, 0.01, -0.01])?;
@@ -167,7 +253,11 @@ fn write_every_kind(path: &Path) -> Result<()> {
 }
 
 fn write_multi_chunk(path: &Path) -> Result<()> {
-    let mut w = EpisodeWriter::create(path, meta("many chunks"), opts().with_chunk_duration_ns(20_000_000))?;
+    let mut w = EpisodeWriter::create(
+        path,
+        meta("many chunks"),
+        opts().with_chunk_duration_ns(20_000_000),
+    )?;
     let s = w.add_stream(StreamInfo::signal("joints", DType::Float32, &[2]).with_rate(1000.0))?;
     let cam = w.add_stream(StreamInfo::frames("cam", 2, 2, PixelFormat::Gray8).with_rate(30.0))?;
     for i in 0..100i64 {
@@ -261,7 +351,11 @@ fn samples(r: &EpisodeReader, info: &StreamInfo) -> Result<Vec<Value>> {
 /// What a reader must see in a file: metadata, streams, chunk index, every sample, and for an
 /// unfinished file what recovery kept. The shape is documented in testdata/README.md.
 pub fn canonical_json(r: &EpisodeReader) -> Value {
-    let streams: Vec<Value> = r.streams().iter().map(|s| serde_json::to_value(s).unwrap_or(Value::Null)).collect();
+    let streams: Vec<Value> = r
+        .streams()
+        .iter()
+        .map(|s| serde_json::to_value(s).unwrap_or(Value::Null))
+        .collect();
     let chunks: Vec<Value> = r
         .chunks()
         .iter()

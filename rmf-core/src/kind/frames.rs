@@ -31,8 +31,7 @@ impl FramesBuffer {
         pixels: &[u8],
         opts: &CodecOptions,
     ) -> Result<(), CodecError> {
-        let compressed = zstd::bulk::compress(pixels, opts.zstd_level)
-            .map_err(|e| CodecError(format!("zstd compression failed: {e}")))?;
+        let compressed = codec::zstd_compress(pixels, opts.zstd_level)?;
         self.push_payload(t, compressed);
         Ok(())
     }
