@@ -1,6 +1,6 @@
 //! Column encodings: how one buffer of a chunk is turned into stored bytes and back.
 //!
-//! Three encodings exist (spec/encodings.md): `plain` (the little-endian bytes as they are),
+//! Four encodings exist (spec/encodings.md): `plain` (the little-endian bytes as they are),
 //! `zstd` (a zstd frame of those bytes) and `pco` (a pcodec standalone file of the numbers).
 //! Numbers go through pco: on real sensor logs it stores 0.6-0.9x of zstd at the same speed
 //! class, because it models numeric distributions and deltas instead of byte repeats
@@ -12,8 +12,9 @@ use crate::schema::Element;
 /// Default zstd level: fast enough for a small robot computer, within a few percent of level 9
 /// on sensor bytes.
 pub const DEFAULT_ZSTD_LEVEL: i32 = 3;
-/// Default pco level (0..=12). Chosen by measurement on the IMU logs in `shared/data`: see
-/// spec/encodings.md for the numbers.
+/// Default pco level (0..=12). Chosen by measurement on the IMU logs in `shared/data` and
+/// synthetic force/torque: level 8 stores 2-10 % less but takes 3-40x longer; level 0 is often
+/// larger than zstd (README, Benchmarks).
 pub const DEFAULT_PCO_LEVEL: usize = 4;
 
 /// How a buffer's bytes are stored.

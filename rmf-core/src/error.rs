@@ -96,7 +96,7 @@ pub enum Error {
     TooLarge {
         /// The file.
         file: String,
-        /// Where the chunk record starts.
+        /// Where the chunk body starts (record offset + 16).
         offset: u64,
         /// Decoded bytes the chunk claims.
         claimed: u64,

@@ -88,6 +88,7 @@ pub fn check_file_header(data: &[u8], file: &str) -> Result<u16> {
     }
     let b = Bytes::new(data, file);
     let major = b.u16(8, "file header")?;
+    b.slice(0, FILE_HEADER_LEN as u64, "file header")?;
     if major != MAJOR_VERSION {
         return Err(Error::UnsupportedVersion {
             file: file.to_string(),

@@ -565,7 +565,17 @@ fn check_footer(f: &Footer, footer_offset: u64) -> std::result::Result<(), Strin
             return Err(format!("stream name {:?} appears twice", s.info.name));
         }
     }
+    let mut last_t: HashMap<u32, i64> = HashMap::new();
     for (i, c) in f.chunks.iter().enumerate() {
+        if let Some(&prev) = last_t.get(&c.stream_id) {
+            if c.t_min < prev {
+                return Err(format!(
+                    "chunk {i} starts at {} ns, before the previous chunk of its stream ends ({prev} ns)",
+                    c.t_min
+                ));
+            }
+        }
+        last_t.insert(c.stream_id, c.t_max);
         let Some(info) = ids.get(&c.stream_id) else {
             return Err(format!(
                 "chunk {i} names undeclared stream id {}",

@@ -156,6 +156,7 @@ pub(crate) fn scan(b: &Bytes<'_>, max_chunk_bytes: u64) -> Result<Scan> {
         clean_end: false,
     };
     let mut by_id: HashMap<u32, usize> = HashMap::new();
+    let mut last_t: HashMap<u32, i64> = HashMap::new();
     let len = b.len();
     let mut pos = FILE_HEADER_LEN as u64;
     while pos < len {
@@ -246,7 +247,21 @@ pub(crate) fn scan(b: &Bytes<'_>, max_chunk_bytes: u64) -> Result<Scan> {
                 &by_id,
                 max_chunk_bytes,
             )
-            .map(|c| s.chunks.push(c)),
+            .and_then(|c| {
+                // Queries binary-search a stream's chunks by time: a chunk that starts before
+                // the previous one of its stream ends cannot be indexed.
+                if let Some(&prev) = last_t.get(&c.stream_id) {
+                    if c.t_min < prev {
+                        return Err(malformed(b, "chunk", pos, format!(
+                            "starts at {} ns, before the previous chunk of its stream ends ({prev} ns)",
+                            c.t_min
+                        )));
+                    }
+                }
+                last_t.insert(c.stream_id, c.t_max);
+                s.chunks.push(c);
+                Ok(())
+            }),
             Some(RecordKind::Footer) => {
                 s.footer_offset = Some(pos);
                 Ok(())

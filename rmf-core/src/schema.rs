@@ -678,6 +678,16 @@ pub struct WriterInfo {
     pub version: String,
 }
 
+impl WriterInfo {
+    /// For files that do not say who wrote them.
+    pub fn unknown() -> Self {
+        WriterInfo {
+            library: "unknown".to_string(),
+            version: String::new(),
+        }
+    }
+}
+
 impl Default for WriterInfo {
     fn default() -> Self {
         WriterInfo {
@@ -711,8 +721,8 @@ pub struct EpisodeMeta {
     /// Free key/values.
     #[serde(default, skip_serializing_if = "Map::is_empty")]
     pub extra: Map<String, Value>,
-    /// Library that wrote the file (stamped by the writer).
-    #[serde(default)]
+    /// Library that wrote the file (stamped by the writer; "unknown" when a file lacks it).
+    #[serde(default = "WriterInfo::unknown")]
     pub writer: WriterInfo,
     /// Fields written by a newer minor version, kept as they are.
     #[serde(flatten)]

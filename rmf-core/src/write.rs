@@ -433,6 +433,17 @@ impl EpisodeWriter {
                 format!("write_event on a {} stream", s.info.kind.name()),
             ));
         }
+        let longest = [&event.kind, &event.operator, &event.text]
+            .iter()
+            .map(|x| x.len())
+            .max()
+            .unwrap_or(0);
+        if longest > u32::MAX as usize {
+            return Err(mismatch(
+                &s.info,
+                "an event string is longer than 4 GiB".into(),
+            ));
+        }
         if event.kind.is_empty() {
             return Err(mismatch(
                 &s.info,

@@ -304,3 +304,31 @@ fn crc32c_of(b: &[u8]) -> u32 {
     }
     !crc
 }
+
+#[test]
+fn a_chunk_that_overlaps_its_stream_is_refused_not_indexed() {
+    let (_dir, path, written) = small_file();
+    let full = std::fs::read(&path).unwrap();
+    let original = EpisodeReader::open(&path).unwrap();
+    let last = original.chunks().last().unwrap().clone();
+    let first = original.chunks()[0].clone();
+    // The records up to the footer, then the first chunk again: it starts before its stream's
+    // previous chunk ends.
+    let mut bytes = full[..(last.offset + last.length) as usize].to_vec();
+    bytes.extend_from_slice(&full[first.offset as usize..(first.offset + first.length) as usize]);
+    let r = EpisodeReader::from_bytes(bytes, "overlap", ReadOptions::default()).unwrap();
+    let report = r.recovery().unwrap();
+    assert_eq!(report.damage.len(), 1, "{report}");
+    assert!(
+        report.damage[0]
+            .reason
+            .contains("before the previous chunk"),
+        "{report}"
+    );
+    assert_eq!(read_small(&r).unwrap(), written);
+
+    // A file of 12..15 bytes is a truncated header, not an empty episode.
+    let short = rmf_core::format::file_header()[..13].to_vec();
+    let e = EpisodeReader::from_bytes(short, "short", ReadOptions::default()).unwrap_err();
+    assert!(matches!(e, Error::Truncated { .. }), "{e}");
+}

@@ -74,6 +74,13 @@ pub(crate) fn append(
     let lens: Vec<u32> = view.numbers(1, n)?;
     let crcs: Vec<u32> = view.numbers(2, n)?;
     let payload = view.plain_bytes_unchecked(3)?;
+    let total: u64 = lens.iter().map(|&l| l as u64).sum();
+    if total != payload.len() as u64 {
+        return Err(view.malformed(format!(
+            "frame lengths add up to {total} bytes, the payload buffer has {}",
+            payload.len()
+        )));
+    }
     view.check_output((rows.len() as u64).saturating_mul(frame_bytes as u64))?;
     let mut start: u64 = lens[..rows.start].iter().map(|&l| l as u64).sum();
     out.reserve(rows.len() * frame_bytes);

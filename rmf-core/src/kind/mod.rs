@@ -103,8 +103,8 @@ impl OpenChunk {
 }
 
 /// The size of a chunk's samples in Arrow form, the `decoded_bytes` of its index entry: the sum
-/// of the decoded buffer sizes, except that frames count as `rows * frame_bytes` (their payloads
-/// are stored compressed).
+/// of the decoded buffer sizes, except that frames count as `rows * (8 + frame_bytes)`
+/// (timestamps plus decoded pixels: their payloads are stored compressed).
 pub(crate) fn chunk_decoded_bytes(info: &StreamInfo, view: &ChunkView<'_>) -> u64 {
     let rows = view.header.rows;
     match &info.kind {
