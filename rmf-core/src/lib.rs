@@ -97,5 +97,5 @@ pub use schema::{
 pub use validate::{validate, validate_reader, Problem, ValidationReport};
 pub use write::{
     EpisodeWriter, StreamId, WriteOptions, WriteSummary, DEFAULT_CHUNK_BYTES,
-    DEFAULT_CHUNK_DURATION_NS,
+    DEFAULT_CHUNK_DURATION_NS, MAX_CHUNK_DECODED_BYTES,
 };

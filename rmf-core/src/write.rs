@@ -22,6 +22,12 @@ use crate::format::{file_header, write_record, RecordKind, Trailer};
 use crate::kind::{Event, OpenChunk};
 use crate::schema::{Element, EpisodeMeta, StreamInfo, StreamKind, WriterInfo};
 
+/// Largest decoded size (samples in Arrow form) the writer puts in one chunk, whatever the
+/// options: well under the reader's default limit ([`crate::DEFAULT_MAX_CHUNK_BYTES`], 1 GiB),
+/// so that every file this writer makes reads with default options. Matters for frames, whose
+/// buffered (compressed) size can be thousands of times smaller than their pixels.
+pub const MAX_CHUNK_DECODED_BYTES: u64 = 256 << 20;
+
 /// Default flush size of an open chunk: 4 MiB of buffered samples.
 pub const DEFAULT_CHUNK_BYTES: usize = 4 << 20;
 /// Default longest time span of a chunk: 4 s of episode clock. A chunk older than this is
@@ -566,7 +572,14 @@ impl EpisodeWriter {
         if st.open.times().len() == 1 {
             self.next_deadline = self.next_deadline.min(t.saturating_add(duration));
         }
-        if st.open.buffered_bytes() >= self.opts.chunk_bytes {
+        // Flush before the next frame could push the decoded size past the cap.
+        let next_frame = match st.info.kind {
+            StreamKind::Frames { .. } => 8 + st.info.frame_bytes() as u64,
+            _ => 0,
+        };
+        if st.open.buffered_bytes() >= self.opts.chunk_bytes
+            || raw_bytes(&st.open, &st.info) + next_frame > MAX_CHUNK_DECODED_BYTES
+        {
             self.flush_stream(i)?;
         }
         if t >= self.next_deadline {

@@ -332,3 +332,26 @@ fn a_chunk_that_overlaps_its_stream_is_refused_not_indexed() {
     let e = EpisodeReader::from_bytes(short, "short", ReadOptions::default()).unwrap_err();
     assert!(matches!(e, Error::Truncated { .. }), "{e}");
 }
+
+#[test]
+fn the_writer_keeps_chunks_within_the_default_read_limit() {
+    // Black 1024x1024 frames compress ~30000x: by buffered bytes alone, four seconds of them
+    // would make a 700 MiB chunk. The writer caps the decoded size instead.
+    let dir = tempdir();
+    let path = dir.path().join("black.rmf");
+    let mut w = EpisodeWriter::create(&path, EpisodeMeta::new(), WriteOptions::default()).unwrap();
+    let cam = w
+        .add_stream(StreamInfo::frames("cam", 1024, 1024, PixelFormat::Rgb8))
+        .unwrap();
+    let black = vec![0u8; 1024 * 1024 * 3];
+    for i in 0..240 {
+        w.write_frame(cam, i * 10_000_000, &black).unwrap();
+    }
+    w.finish().unwrap();
+    let r = EpisodeReader::open(&path).unwrap();
+    assert!(r.chunks().len() >= 3);
+    for c in r.chunks() {
+        assert!(c.decoded_bytes <= MAX_CHUNK_DECODED_BYTES, "{c:?}");
+    }
+    assert!(r.iter("cam").unwrap().all(|b| b.is_ok()));
+}
