@@ -106,7 +106,7 @@ pub struct PcoHint {
 }
 
 /// Chunks after which a column's [`PcoHint`] is searched again.
-pub const PCO_HINT_REFRESH: u32 = 16;
+pub const PCO_HINT_REFRESH: u32 = 64;
 
 /// Like [`encode_numbers`], reusing and updating `hint`.
 pub fn encode_numbers_hinted<T: Element>(
@@ -148,6 +148,7 @@ pub fn encode_numbers_hinted<T: Element>(
         pco::metadata::DeltaEncoding::Consecutive { order, .. } => {
             pco::DeltaSpec::TryConsecutive(order)
         }
+        pco::metadata::DeltaEncoding::Lookback { .. } => pco::DeltaSpec::TryLookback,
         _ => pco::DeltaSpec::Auto,
     };
     hint.config = Some(config.with_mode_spec(mode).with_delta_spec(delta));

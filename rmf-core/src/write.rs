@@ -332,19 +332,37 @@ impl EpisodeWriter {
             ));
         }
         check_times(&s.info, s.last_t, ts)?;
-        for (i, &t) in ts.iter().enumerate() {
-            self.before_sample(id, t)?;
-            let st = &mut self.streams[id.0 as usize];
+        // Rows go in as runs that end where a flush rule fires, not one by one: a recorder
+        // handing over a second of 1 kHz data pays the bookkeeping once per run.
+        let row_bytes = 8 + width * T::DTYPE.size();
+        let idx = id.0 as usize;
+        let mut i = 0;
+        while i < ts.len() {
+            self.before_sample(id, ts[i])?;
+            let st = &mut self.streams[idx];
+            let was_empty = st.open.times().is_empty();
+            let first = st.open.times().first().copied().unwrap_or(ts[i]);
+            let rest = &ts[i..];
+            let by_time =
+                rest.partition_point(|&t| t.saturating_sub(first) < self.opts.chunk_duration_ns);
+            let room = self
+                .opts
+                .chunk_bytes
+                .saturating_sub(st.open.buffered_bytes());
+            let by_bytes = room.div_ceil(row_bytes);
+            let by_deadline = rest.partition_point(|&t| t < self.next_deadline) + 1;
+            let n = by_time.min(by_bytes).min(by_deadline).clamp(1, rest.len());
             if let OpenChunk::Signal(b) = &mut st.open {
                 let dtype = b.dtype();
                 let v = b.values_mut::<T>().ok_or_else(|| Error::Mismatch {
                     stream: st.info.name.clone(),
                     detail: format!("internal: buffer holds {dtype}"),
                 })?;
-                v.extend_from_slice(&values[i * width..(i + 1) * width]);
-                b.t.push(t);
+                v.extend_from_slice(&values[i * width..(i + n) * width]);
+                b.t.extend_from_slice(&rest[..n]);
             }
-            self.after_sample(id, t)?;
+            self.after_rows(id, n as u64, rest[n - 1], was_empty.then_some(first))?;
+            i += n;
         }
         Ok(())
     }
@@ -423,8 +441,7 @@ impl EpisodeWriter {
                 detail: format!("internal: buffer holds {dtype}"),
             })?;
             v.extend_from_slice(samples);
-            b.lens.push((samples.len() / channels) as u32);
-            b.t.push(t);
+            b.push_block(t, (samples.len() / channels) as u32);
         }
         self.after_sample(id, t)
     }
@@ -564,13 +581,26 @@ impl EpisodeWriter {
 
     /// Bookkeeping after a sample: size flush, and flushing other streams' stale chunks.
     fn after_sample(&mut self, id: StreamId, t: i64) -> Result<()> {
+        let first = (self.streams[id.0 as usize].open.times().len() == 1).then_some(t);
+        self.after_rows(id, 1, t, first)
+    }
+
+    /// Bookkeeping after `rows` samples ending at `t`; `new_chunk_at` is the first time of the
+    /// open chunk when these rows started it.
+    fn after_rows(
+        &mut self,
+        id: StreamId,
+        rows: u64,
+        t: i64,
+        new_chunk_at: Option<i64>,
+    ) -> Result<()> {
         let i = id.0 as usize;
         let duration = self.opts.chunk_duration_ns;
         let st = &mut self.streams[i];
         st.last_t = Some(t);
-        st.samples += 1;
-        if st.open.times().len() == 1 {
-            self.next_deadline = self.next_deadline.min(t.saturating_add(duration));
+        st.samples += rows;
+        if let Some(first) = new_chunk_at {
+            self.next_deadline = self.next_deadline.min(first.saturating_add(duration));
         }
         // Flush before the next frame could push the decoded size past the cap.
         let next_frame = match st.info.kind {

@@ -33,6 +33,8 @@ pub struct AudioBlock<T> {
 pub(crate) struct AudioBuffer {
     pub(crate) t: Vec<i64>,
     pub(crate) lens: Vec<u32>,
+    /// Sum of `lens`, kept so that the flush check costs O(1).
+    frames: usize,
     dtype: DType,
     channels: usize,
     samples: Box<dyn Any + Send>,
@@ -44,6 +46,7 @@ impl AudioBuffer {
         AudioBuffer {
             t: Vec::new(),
             lens: Vec::new(),
+            frames: 0,
             dtype,
             channels,
             samples,
@@ -59,12 +62,20 @@ impl AudioBuffer {
     }
 
     pub(crate) fn sample_bytes(&self) -> usize {
-        self.lens.iter().map(|&l| l as usize).sum::<usize>() * self.channels * self.dtype.size()
+        self.frames * self.channels * self.dtype.size()
+    }
+
+    /// Records one block of `frames` frames (the samples are pushed by the caller).
+    pub(crate) fn push_block(&mut self, t: i64, frames: u32) {
+        self.t.push(t);
+        self.lens.push(frames);
+        self.frames += frames as usize;
     }
 
     pub(crate) fn clear(&mut self) {
         self.t.clear();
         self.lens.clear();
+        self.frames = 0;
         with_dtype!(self.dtype, T => {
             if let Some(v) = self.samples.downcast_mut::<Vec<T>>() {
                 v.clear();
