@@ -14,7 +14,19 @@ echo "== clippy (warnings are errors)"
 cargo clippy --workspace --all-targets -j "$jobs" -- -D warnings
 
 echo "== cargo test"
-cargo test --workspace -j "$jobs"
+# rmf-py is a Python extension (a cdylib without libpython): pytest tests it below.
+cargo test --workspace --exclude rmf-py -j "$jobs"
 
 echo "== conformance files"
 cargo run -q -p rmf-core --example conformance_writer -- testdata --verify
+
+echo "== Python: install rmf-py (maturin builds the wheel) into .venv, then pytest against it"
+python=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$python" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+CARGO_BUILD_JOBS="$jobs" .venv/bin/python -m pip install -q ./rmf-py pytest ruff
+.venv/bin/ruff check rmf-py benches
+.venv/bin/ruff format --check rmf-py benches
+cargo build -q -p rmf-cli -j "$jobs"
+# Run from the tests folder so that `import rmf` finds the installed package, not the source.
+(cd rmf-py/tests && RMF_CLI="$PWD/../../target/debug/rmf" ../../.venv/bin/python -m pytest -q -p no:cacheprovider .)

@@ -401,6 +401,11 @@ impl EpisodeReader {
     }
 
     fn read_inclusive(&self, s: usize, range: RangeInclusive<i64>) -> Result<RecordBatch> {
+        self.gather(s, range)?.finish()
+    }
+
+    /// The samples of stream `s` in `range`, decoded but not yet made into Arrow arrays.
+    pub(crate) fn gather(&self, s: usize, range: RangeInclusive<i64>) -> Result<BatchBuilder<'_>> {
         let (lo, hi) = (*range.start(), *range.end());
         let list = &self.per_stream[s];
         let first = list.partition_point(|&i| self.chunks[i].t_max < lo);
@@ -416,7 +421,19 @@ impl EpisodeReader {
                 b.append(view, &times, start..end)
             })?;
         }
-        b.finish()
+        Ok(b)
+    }
+
+    /// Position of stream `name` and the inclusive range of a half-open `[t0, t1)`, or `None`
+    /// when the range is empty.
+    pub(crate) fn half_open(
+        &self,
+        name: &str,
+        t0: i64,
+        t1: i64,
+    ) -> Result<(usize, Option<RangeInclusive<i64>>)> {
+        let s = self.stream_index(name)?;
+        Ok((s, (t1 > t0).then(|| t0..=t1 - 1)))
     }
 
     fn locate_at(&self, s: usize, t: i64) -> Result<Option<SampleRef>> {

@@ -2,8 +2,7 @@
 //! returned as plain vectors.
 
 use arrow_array::{
-    Array, FixedSizeBinaryArray, FixedSizeListArray, Int64Array, ListArray, PrimitiveArray,
-    RecordBatch, StringArray,
+    Array, FixedSizeBinaryArray, Int64Array, ListArray, PrimitiveArray, RecordBatch, StringArray,
 };
 
 use crate::error::{Error, Result};
@@ -47,7 +46,8 @@ impl EpisodeReader {
         Ok(())
     }
 
-    /// Signal samples with `t0 <= t < t1`: timestamps, and values row-major.
+    /// Signal samples with `t0 <= t < t1`: timestamps, and values row-major. Decodes straight
+    /// into the returned vectors (no Arrow arrays in between).
     pub fn signal_range<T: Element>(
         &self,
         name: &str,
@@ -55,17 +55,16 @@ impl EpisodeReader {
         t1: i64,
     ) -> Result<(Vec<i64>, Vec<T>)> {
         self.check_kind(name, "signal", Some(T::DTYPE))?;
-        let batch = self.read_range(name, t0, t1)?;
-        let list = column::<FixedSizeListArray>(&batch, 1, name)?;
-        let values = list
-            .values()
-            .as_any()
-            .downcast_ref::<PrimitiveArray<T::Arrow>>()
+        let (s, range) = self.half_open(name, t0, t1)?;
+        let Some(range) = range else {
+            return Ok((Vec::new(), Vec::new()));
+        };
+        self.gather(s, range)?
+            .into_signal::<T>()
             .ok_or_else(|| Error::Mismatch {
                 stream: name.to_string(),
-                detail: "signal values have an unexpected Arrow type".into(),
-            })?;
-        Ok((times(&batch, name)?, values.values().to_vec()))
+                detail: format!("signal values are not {}", T::DTYPE),
+            })
     }
 
     /// The last signal sample at or before `t`: its time and value.
@@ -94,12 +93,20 @@ impl EpisodeReader {
         Ok(Some((times(&batch, name)?[0], frames.value(0).to_vec())))
     }
 
-    /// Frames with `t0 <= t < t1`: timestamps and the frames' pixels back to back.
+    /// Frames with `t0 <= t < t1`: timestamps and the frames' pixels back to back. Decodes
+    /// straight into the returned vector.
     pub fn frames_range(&self, name: &str, t0: i64, t1: i64) -> Result<(Vec<i64>, Vec<u8>)> {
         self.check_kind(name, "frames", None)?;
-        let batch = self.read_range(name, t0, t1)?;
-        let frames = column::<FixedSizeBinaryArray>(&batch, 1, name)?;
-        Ok((times(&batch, name)?, frames.value_data().to_vec()))
+        let (s, range) = self.half_open(name, t0, t1)?;
+        let Some(range) = range else {
+            return Ok((Vec::new(), Vec::new()));
+        };
+        self.gather(s, range)?
+            .into_frames()
+            .ok_or_else(|| Error::Mismatch {
+                stream: name.to_string(),
+                detail: "not a frame stream".into(),
+            })
     }
 
     /// Audio blocks that start in `t0 <= t < t1`.

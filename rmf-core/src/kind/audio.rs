@@ -37,12 +37,13 @@ pub(crate) struct AudioBuffer {
     frames: usize,
     dtype: DType,
     channels: usize,
-    samples: Box<dyn Any + Send>,
+    samples: Box<dyn Any + Send + Sync>,
 }
 
 impl AudioBuffer {
     pub(crate) fn new(dtype: DType, channels: usize) -> Self {
-        let samples: Box<dyn Any + Send> = with_dtype!(dtype, T => Box::new(Vec::<T>::new()));
+        let samples: Box<dyn Any + Send + Sync> =
+            with_dtype!(dtype, T => Box::new(Vec::<T>::new()));
         AudioBuffer {
             t: Vec::new(),
             lens: Vec::new(),

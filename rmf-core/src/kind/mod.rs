@@ -195,6 +195,22 @@ impl<'s> BatchBuilder<'s> {
         Ok(())
     }
 
+    /// Signal rows as plain vectors (timestamps, row-major values), without Arrow.
+    pub(crate) fn into_signal<T: crate::schema::Element>(self) -> Option<(Vec<i64>, Vec<T>)> {
+        match self.data {
+            KindAcc::Signal(acc) => acc.into_vec::<T>().map(|v| (self.t, v)),
+            _ => None,
+        }
+    }
+
+    /// Frames as plain vectors (timestamps, decoded pixels back to back), without Arrow.
+    pub(crate) fn into_frames(self) -> Option<(Vec<i64>, Vec<u8>)> {
+        match self.data {
+            KindAcc::Frames(bytes) => Some((self.t, bytes)),
+            _ => None,
+        }
+    }
+
     pub(crate) fn finish(self) -> Result<RecordBatch> {
         let schema = self.info.arrow_schema();
         let t: ArrayRef = std::sync::Arc::new(Int64Array::from(self.t));

@@ -21,12 +21,12 @@ pub(crate) struct SignalBuffer {
     dtype: DType,
     width: usize,
     /// A `Vec<T>` of the stream's element type.
-    values: Box<dyn Any + Send>,
+    values: Box<dyn Any + Send + Sync>,
 }
 
 impl SignalBuffer {
     pub(crate) fn new(dtype: DType, width: usize) -> Self {
-        let values: Box<dyn Any + Send> = with_dtype!(dtype, T => Box::new(Vec::<T>::new()));
+        let values: Box<dyn Any + Send + Sync> = with_dtype!(dtype, T => Box::new(Vec::<T>::new()));
         SignalBuffer {
             t: Vec::new(),
             dtype,
@@ -140,6 +140,11 @@ impl SignalAcc {
                 .ok_or_else(|| view.malformed("internal: accumulator type".into()))?;
             append_rows::<T>(view, n, width, rows, out)
         })
+    }
+
+    /// The gathered values, if `T` is their element type.
+    pub(crate) fn into_vec<T: Element>(self) -> Option<Vec<T>> {
+        self.values.downcast::<Vec<T>>().ok().map(|b| *b)
     }
 
     pub(crate) fn finish(self, width: usize) -> Result<ArrayRef> {

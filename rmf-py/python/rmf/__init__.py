@@ -1,0 +1,58 @@
+"""RMF, the Robot Multimodal Format: recorded robot episodes for training pipelines.
+
+An episode file holds named streams (camera frames, audio, numeric signals, event logs), each
+at its own rate, every sample stamped in int64 nanoseconds on one shared clock.
+
+Write::
+
+    with rmf.EpisodeWriter("ep.rmf", metadata={"task": "pick cup"}) as w:
+        w.add_signal("ft/wrist", dtype="float32", shape=(6,), rate_hz=1000)
+        w.add_frames("cam/front", width=640, height=480, pixel_format="rgb8")
+        w.add_events("interventions")
+        w.write("ft/wrist", t_ns, np.zeros(6, np.float32))
+        w.write_event("interventions", t_ns, kind="takeover_start", operator="op-7")
+
+Read::
+
+    ep = rmf.open("ep.rmf")
+    ts, values = ep["ft/wrist"].read(t0_ns, t1_ns)   # int64[n], float32[n, 6]
+    frame = ep["cam/front"].at(t_ns)                  # last frame at or before t
+    table = ep.events("interventions")                # pyarrow.Table
+
+Arrays are numpy arrays that own the decoded data (no copy); every decode and I/O call releases
+the GIL, so threads can read one episode in parallel.
+"""
+
+from ._rmf import (
+    Episode,
+    EpisodeWriter,
+    RecoveryReport,
+    RmfError,
+    Stream,
+    __version__,
+    open,
+    recover,
+    validate,
+)
+
+
+class UnknownStreamError(KeyError, ValueError):
+    """No stream of that name in the episode (a KeyError for ``ep[name]``, a ValueError for
+    everything else)."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+__all__ = [
+    "Episode",
+    "EpisodeWriter",
+    "RecoveryReport",
+    "RmfError",
+    "Stream",
+    "UnknownStreamError",
+    "__version__",
+    "open",
+    "recover",
+    "validate",
+]

@@ -1,0 +1,75 @@
+//! rmf-core errors as the Python exceptions people expect.
+
+use pyo3::exceptions::{PyFileNotFoundError, PyOSError, PyPermissionError, PyValueError};
+use pyo3::prelude::*;
+
+pyo3::create_exception!(
+    rmf,
+    RmfError,
+    PyOSError,
+    "A damaged or unreadable RMF file. Attributes: `file`, `offset` (byte offset or None), \
+     `kind` (not_rmf, unsupported_version, truncated, checksum, malformed, too_large, \
+     writer_failed)."
+);
+
+/// Converts an rmf-core error: missing file -> FileNotFoundError, caller mistakes -> ValueError,
+/// damaged files -> RmfError (an OSError) carrying file and byte offset.
+pub fn to_py(e: rmf_core::Error) -> PyErr {
+    use rmf_core::Error as E;
+    let msg = e.to_string();
+    let kind = match &e {
+        E::Io { source, .. } => {
+            return match source.kind() {
+                std::io::ErrorKind::NotFound => PyFileNotFoundError::new_err(msg),
+                std::io::ErrorKind::PermissionDenied => PyPermissionError::new_err(msg),
+                _ => PyOSError::new_err(msg),
+            }
+        }
+        E::UnknownStream { .. }
+        | E::DuplicateStream { .. }
+        | E::TimeWentBackwards { .. }
+        | E::Mismatch { .. }
+        | E::InvalidArgument(_)
+        | E::WriterFinished { .. } => return PyValueError::new_err(msg),
+        E::NotRmf { .. } => "not_rmf",
+        E::UnsupportedVersion { .. } => "unsupported_version",
+        E::Truncated { .. } => "truncated",
+        E::Checksum { .. } => "checksum",
+        E::Malformed { .. } => "malformed",
+        E::TooLarge { .. } => "too_large",
+        E::WriterFailed { .. } => "writer_failed",
+        _ => "other",
+    };
+    let file = match &e {
+        E::NotRmf { file, .. }
+        | E::UnsupportedVersion { file, .. }
+        | E::Truncated { file, .. }
+        | E::Checksum { file, .. }
+        | E::Malformed { file, .. }
+        | E::TooLarge { file, .. } => Some(file.clone()),
+        E::WriterFailed { path, .. } => Some(path.display().to_string()),
+        _ => None,
+    };
+    let offset = e.offset();
+    Python::attach(|py| {
+        let err = RmfError::new_err(msg);
+        let value = err.value(py);
+        // Attributes are best effort: the message already carries file and offset.
+        let _ = value.setattr("kind", kind);
+        let _ = value.setattr("file", file);
+        let _ = value.setattr("offset", offset);
+        err
+    })
+}
+
+/// `Result<T, rmf_core::Error>` into `PyResult<T>`.
+pub trait IntoPy<T> {
+    /// Converts the error with [`to_py`].
+    fn py_err(self) -> PyResult<T>;
+}
+
+impl<T> IntoPy<T> for Result<T, rmf_core::Error> {
+    fn py_err(self) -> PyResult<T> {
+        self.map_err(to_py)
+    }
+}

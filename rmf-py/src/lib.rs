@@ -1,0 +1,28 @@
+//! `rmf._rmf`: the native half of the `rmf` Python package. Thin wrappers over rmf-core; the
+//! Python facade (`python/rmf/__init__.py`) re-exports them.
+//!
+//! Every decode and I/O call runs with the GIL released (`py.detach`), sample arrays are numpy
+//! arrays that own the Rust vectors they were decoded into (no copy), and Arrow data goes to
+//! pyarrow through the C stream interface.
+
+mod convert;
+mod errors;
+mod reader;
+mod writer;
+
+use pyo3::prelude::*;
+
+/// The native module.
+#[pymodule]
+fn _rmf(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("RmfError", m.py().get_type::<errors::RmfError>())?;
+    m.add_class::<writer::EpisodeWriter>()?;
+    m.add_class::<reader::Episode>()?;
+    m.add_class::<reader::Stream>()?;
+    m.add_class::<reader::RecoveryReport>()?;
+    m.add_function(wrap_pyfunction!(reader::open, m)?)?;
+    m.add_function(wrap_pyfunction!(reader::recover, m)?)?;
+    m.add_function(wrap_pyfunction!(reader::validate, m)?)?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}

@@ -1,0 +1,697 @@
+//! `rmf.open`, `rmf.Episode`, `rmf.Stream`, `rmf.recover`, `rmf.validate`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use arrow::pyarrow::ToPyArrow;
+use numpy::ndarray::IxDyn;
+use numpy::{PyArray1, PyArrayMethods};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+use rmf_core::{with_dtype, DType, EpisodeReader, PixelFormat, StreamInfo, StreamKind};
+
+use crate::convert::from_json;
+use crate::errors::IntoPy;
+
+/// Decoded bytes read per call before Python gets a chance to handle Ctrl-C.
+const BYTES_BETWEEN_SIGNAL_CHECKS: u64 = 64 << 20;
+
+fn unknown_stream(py: Python<'_>, name: &str, known: &[String]) -> PyErr {
+    let msg = format!(
+        "no stream named {name:?} in this episode (streams: {})",
+        known.join(", ")
+    );
+    match py
+        .import("rmf")
+        .and_then(|m| m.getattr("UnknownStreamError"))
+    {
+        Ok(cls) => match cls.call1((msg.clone(),)) {
+            Ok(e) => PyErr::from_value(e),
+            Err(e) => e,
+        },
+        Err(_) => PyValueError::new_err(msg),
+    }
+}
+
+fn table<'py>(
+    py: Python<'py>,
+    batch: &arrow::record_batch::RecordBatch,
+) -> PyResult<Bound<'py, PyAny>> {
+    let rb = batch.to_pyarrow(py)?;
+    py.import("pyarrow")?
+        .getattr("Table")?
+        .call_method1("from_batches", (PyList::new(py, [rb])?,))
+}
+
+/// Opens an RMF file (memory-mapped; reads only its footer). A file without a footer (a crash)
+/// opens by scanning its chunks; `Episode.recovery` then says what was kept.
+#[pyfunction]
+pub fn open(py: Python<'_>, path: PathBuf) -> PyResult<Episode> {
+    let p = path.clone();
+    let reader = py.detach(move || EpisodeReader::open(&p)).py_err()?;
+    Ok(Episode {
+        reader: Arc::new(reader),
+        path,
+    })
+}
+
+/// Writes a complete copy of a truncated or damaged file to `output`, holding every intact
+/// chunk; returns a `RecoveryReport`.
+#[pyfunction]
+pub fn recover(py: Python<'_>, input: PathBuf, output: PathBuf) -> PyResult<RecoveryReport> {
+    let report = py
+        .detach(move || rmf_core::recover(&input, &output))
+        .py_err()?;
+    Ok(RecoveryReport { inner: report })
+}
+
+/// Checks a file completely (every checksum, the index, every chunk). Returns a list of problem
+/// strings: empty when the file is valid.
+#[pyfunction]
+pub fn validate(py: Python<'_>, path: PathBuf) -> PyResult<Vec<String>> {
+    let report = py.detach(move || rmf_core::validate(&path)).py_err()?;
+    Ok(report.problems.iter().map(ToString::to_string).collect())
+}
+
+/// What recovery kept and lost.
+#[pyclass(module = "rmf._rmf", frozen)]
+pub struct RecoveryReport {
+    inner: rmf_core::RecoveryReport,
+}
+
+#[pymethods]
+impl RecoveryReport {
+    /// Why the file was scanned.
+    #[getter]
+    fn why(&self) -> String {
+        self.inner.why.clone()
+    }
+    /// Intact chunks kept.
+    #[getter]
+    fn chunks(&self) -> usize {
+        self.inner.chunks
+    }
+    /// Samples in the kept chunks.
+    #[getter]
+    fn samples(&self) -> u64 {
+        self.inner.samples
+    }
+    /// Streams declared by intact stream records.
+    #[getter]
+    fn streams(&self) -> usize {
+        self.inner.streams
+    }
+    /// Whether the episode metadata record was intact.
+    #[getter]
+    fn episode_intact(&self) -> bool {
+        self.inner.episode_intact
+    }
+    /// Damaged stretches: a list of (offset, length, reason).
+    #[getter]
+    fn damage(&self) -> Vec<(u64, u64, String)> {
+        self.inner
+            .damage
+            .iter()
+            .map(|d| (d.offset, d.length, d.reason.clone()))
+            .collect()
+    }
+    fn __str__(&self) -> String {
+        self.inner.to_string()
+    }
+    fn __repr__(&self) -> String {
+        format!(
+            "RecoveryReport(chunks={}, samples={}, damage={})",
+            self.inner.chunks,
+            self.inner.samples,
+            self.inner.damage.len()
+        )
+    }
+}
+
+/// An open episode: metadata, streams by name, time span.
+#[pyclass(module = "rmf._rmf", frozen)]
+pub struct Episode {
+    reader: Arc<EpisodeReader>,
+    path: PathBuf,
+}
+
+impl Episode {
+    fn names(&self) -> Vec<String> {
+        self.reader
+            .streams()
+            .iter()
+            .map(|s| s.name.clone())
+            .collect()
+    }
+
+    fn stream_obj(&self, py: Python<'_>, name: &str) -> PyResult<Stream> {
+        match self.reader.stream(name) {
+            Ok(info) => Ok(Stream {
+                reader: self.reader.clone(),
+                info: info.clone(),
+            }),
+            Err(_) => Err(unknown_stream(py, name, &self.names())),
+        }
+    }
+}
+
+#[pymethods]
+impl Episode {
+    /// The file.
+    #[getter]
+    fn path(&self) -> PathBuf {
+        self.path.clone()
+    }
+
+    /// Episode metadata as a dict (id, start time, clock, robot, task, operator, extra, writer).
+    #[getter]
+    fn metadata<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let v = serde_json::to_value(self.reader.meta())
+            .map_err(|e| PyValueError::new_err(e.to_string()))?;
+        from_json(py, &v)
+    }
+
+    /// Streams by name, in declaration order.
+    #[getter]
+    fn streams<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        for s in self.reader.streams() {
+            d.set_item(&s.name, self.stream_obj(py, &s.name)?)?;
+        }
+        Ok(d)
+    }
+
+    /// First timestamp of any stream (ns), or None for an empty episode.
+    #[getter]
+    fn start_ns(&self) -> Option<i64> {
+        self.reader.time_range().map(|r| r.0)
+    }
+
+    /// Last timestamp of any stream (ns), or None for an empty episode.
+    #[getter]
+    fn end_ns(&self) -> Option<i64> {
+        self.reader.time_range().map(|r| r.1)
+    }
+
+    /// None for a finished file; for a file opened by scanning, what recovery kept.
+    #[getter]
+    fn recovery(&self) -> Option<RecoveryReport> {
+        self.reader
+            .recovery()
+            .map(|r| RecoveryReport { inner: r.clone() })
+    }
+
+    /// Events of an event stream as a pyarrow.Table (t, kind, operator, text, payload). Without
+    /// a name, the episode's only event stream.
+    #[pyo3(signature = (name=None, t0=None, t1=None))]
+    fn events<'py>(
+        &self,
+        py: Python<'py>,
+        name: Option<&str>,
+        t0: Option<i64>,
+        t1: Option<i64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let name = match name {
+            Some(n) => n.to_string(),
+            None => {
+                let ev: Vec<&StreamInfo> = self
+                    .reader
+                    .streams()
+                    .iter()
+                    .filter(|s| matches!(s.kind, StreamKind::Events))
+                    .collect();
+                match ev.as_slice() {
+                    [one] => one.name.clone(),
+                    _ => {
+                        return Err(PyValueError::new_err(format!(
+                            "the episode has {} event streams: name one",
+                            ev.len()
+                        )))
+                    }
+                }
+            }
+        };
+        let s = self.stream_obj(py, &name)?;
+        if !matches!(s.info.kind, StreamKind::Events) {
+            return Err(PyValueError::new_err(format!(
+                "stream {name:?} is not an event stream"
+            )));
+        }
+        s.to_arrow(py, t0, t1)
+    }
+
+    fn __getitem__(&self, py: Python<'_>, name: &str) -> PyResult<Stream> {
+        self.stream_obj(py, name)
+    }
+
+    fn __contains__(&self, name: &str) -> bool {
+        self.reader.stream(name).is_ok()
+    }
+
+    fn __len__(&self) -> usize {
+        self.reader.streams().len()
+    }
+
+    fn __iter__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        PyList::new(py, self.names())?.call_method0("__iter__")
+    }
+
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    #[pyo3(signature = (*_args))]
+    fn __exit__(&self, _args: &Bound<'_, pyo3::types::PyTuple>) -> bool {
+        false
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Episode({:?}, streams=[{}]{})",
+            self.path.display().to_string(),
+            self.names().join(", "),
+            if self.reader.recovery().is_some() {
+                ", recovered"
+            } else {
+                ""
+            }
+        )
+    }
+}
+
+/// One stream of an episode: its declaration and time queries.
+#[pyclass(module = "rmf._rmf", frozen)]
+pub struct Stream {
+    reader: Arc<EpisodeReader>,
+    info: StreamInfo,
+}
+
+/// Time boundaries that split [t0, t1) at chunk starts so that each piece decodes about
+/// `BYTES_BETWEEN_SIGNAL_CHECKS`: Ctrl-C is checked between pieces.
+fn pieces(reader: &EpisodeReader, name: &str, t0: i64, t1: i64) -> Vec<(i64, i64)> {
+    let mut cuts = vec![t0];
+    let mut acc = 0u64;
+    for c in reader.chunks() {
+        if reader.stream_of(c).map(|s| s.name.as_str()) != Some(name)
+            || c.t_max < t0
+            || c.t_min >= t1
+        {
+            continue;
+        }
+        if acc >= BYTES_BETWEEN_SIGNAL_CHECKS && c.t_min > *cuts.last().unwrap_or(&t0) {
+            cuts.push(c.t_min);
+            acc = 0;
+        }
+        acc += c.decoded_bytes;
+    }
+    cuts.push(t1);
+    cuts.windows(2).map(|w| (w[0], w[1])).collect()
+}
+
+/// Appends `more` to `acc`, moving it when `acc` is empty (the common single-piece read).
+fn append<T: Copy>(acc: &mut Vec<T>, more: Vec<T>) {
+    if acc.is_empty() {
+        *acc = more;
+    } else {
+        acc.extend_from_slice(&more);
+    }
+}
+
+impl Stream {
+    fn frame_shape(&self) -> Vec<usize> {
+        match &self.info.kind {
+            StreamKind::Frames {
+                width,
+                height,
+                pixel_format,
+                ..
+            } => {
+                let mut s = vec![*height as usize, *width as usize];
+                if pixel_format.channels() > 1 {
+                    s.push(pixel_format.channels());
+                }
+                s
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// Frames' pixels (raw bytes, row-major) as an ndarray of `[n] + frame_shape`.
+    fn frames_array<'py>(
+        &self,
+        py: Python<'py>,
+        n: usize,
+        bytes: Vec<u8>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let mut shape = vec![n];
+        shape.extend(self.frame_shape());
+        let gray16 = matches!(
+            self.info.kind,
+            StreamKind::Frames {
+                pixel_format: PixelFormat::Gray16,
+                ..
+            }
+        );
+        if gray16 {
+            let v: Vec<u16> = bytemuck::pod_collect_to_vec(&bytes);
+            Ok(PyArray1::from_vec(py, v).reshape(IxDyn(&shape))?.into_any())
+        } else {
+            Ok(PyArray1::from_vec(py, bytes)
+                .reshape(IxDyn(&shape))?
+                .into_any())
+        }
+    }
+
+    fn signal_shape(&self) -> Vec<usize> {
+        match &self.info.kind {
+            StreamKind::Signal { shape, .. } => shape.clone(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// One sample found by `find`, as the value `at`/`nearest` return.
+    fn sample_value<'py>(
+        &self,
+        py: Python<'py>,
+        r: rmf_core::SampleRef,
+    ) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let name = self.info.name.as_str();
+        let reader = &self.reader;
+        let batch = py.detach(|| reader.read_sample_ref(name, r)).py_err()?;
+        self.batch_value(py, &batch, 0).map(Some)
+    }
+
+    /// Row `i` of a decoded batch as a Python value.
+    fn batch_value<'py>(
+        &self,
+        py: Python<'py>,
+        batch: &arrow::record_batch::RecordBatch,
+        i: usize,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        use arrow::array::{
+            Array, FixedSizeBinaryArray, FixedSizeListArray, ListArray, PrimitiveArray, StringArray,
+        };
+        let col = batch.column(1);
+        let bad = || PyValueError::new_err("unexpected Arrow layout");
+        match &self.info.kind {
+            StreamKind::Signal { dtype, .. } => with_dtype!(dtype, T => {
+                let list = col.as_any().downcast_ref::<FixedSizeListArray>().ok_or_else(bad)?;
+                let vals = list.value(i);
+                let prim = vals.as_any().downcast_ref::<PrimitiveArray<<T as rmf_core::Element>::Arrow>>().ok_or_else(bad)?;
+                let v: Vec<T> = prim.values().to_vec();
+                Ok(PyArray1::from_vec(py, v).reshape(IxDyn(&self.signal_shape()))?.into_any())
+            }),
+            StreamKind::Frames { .. } => {
+                let f = col
+                    .as_any()
+                    .downcast_ref::<FixedSizeBinaryArray>()
+                    .ok_or_else(bad)?;
+                let arr = self.frames_array(py, 1, f.value(i).to_vec())?;
+                arr.get_item(0)
+            }
+            StreamKind::Audio {
+                dtype, channels, ..
+            } => with_dtype!(dtype, T => {
+                let list = col.as_any().downcast_ref::<ListArray>().ok_or_else(bad)?;
+                let vals = list.value(i);
+                let prim = vals.as_any().downcast_ref::<PrimitiveArray<<T as rmf_core::Element>::Arrow>>().ok_or_else(bad)?;
+                let v: Vec<T> = prim.values().to_vec();
+                let n = v.len() / (*channels as usize).max(1);
+                Ok(PyArray1::from_vec(py, v).reshape(IxDyn(&[n, *channels as usize]))?.into_any())
+            }),
+            StreamKind::Events => {
+                let d = PyDict::new(py);
+                let t = batch
+                    .column(0)
+                    .as_any()
+                    .downcast_ref::<arrow::array::Int64Array>()
+                    .ok_or_else(bad)?;
+                d.set_item("t", t.value(i))?;
+                for (k, name) in ["kind", "operator", "text", "payload"].iter().enumerate() {
+                    let s = batch
+                        .column(1 + k)
+                        .as_any()
+                        .downcast_ref::<StringArray>()
+                        .ok_or_else(bad)?;
+                    if *name == "payload" {
+                        let v: serde_json::Value =
+                            serde_json::from_str(s.value(i)).unwrap_or(serde_json::Value::Null);
+                        d.set_item(*name, from_json(py, &v)?)?;
+                    } else {
+                        d.set_item(*name, s.value(i))?;
+                    }
+                }
+                Ok(d.into_any())
+            }
+        }
+    }
+}
+
+#[pymethods]
+impl Stream {
+    /// Stream name.
+    #[getter]
+    fn name(&self) -> String {
+        self.info.name.clone()
+    }
+    /// "signal", "frames", "audio" or "events".
+    #[getter]
+    fn kind(&self) -> &'static str {
+        self.info.kind.name()
+    }
+    /// numpy dtype name of the samples ("float32", "uint8" for rgb8/gray8 frames, "uint16" for
+    /// gray16), or None for events.
+    #[getter]
+    fn dtype(&self) -> Option<&'static str> {
+        match &self.info.kind {
+            StreamKind::Signal { dtype, .. } | StreamKind::Audio { dtype, .. } => {
+                Some(dtype.name())
+            }
+            StreamKind::Frames {
+                pixel_format: PixelFormat::Gray16,
+                ..
+            } => Some(DType::Uint16.name()),
+            StreamKind::Frames { .. } => Some(DType::Uint8.name()),
+            StreamKind::Events => None,
+        }
+    }
+    /// Shape of one sample: the signal's shape, (H, W, 3) / (H, W) for frames, (channels,) for
+    /// audio, () for events.
+    #[getter]
+    fn shape(&self) -> Vec<usize> {
+        match &self.info.kind {
+            StreamKind::Signal { shape, .. } => shape.clone(),
+            StreamKind::Frames { .. } => self.frame_shape(),
+            StreamKind::Audio { channels, .. } => vec![*channels as usize],
+            StreamKind::Events => Vec::new(),
+        }
+    }
+    /// Per-element names.
+    #[getter]
+    fn names(&self) -> Vec<String> {
+        self.info.names.clone()
+    }
+    /// Units (one per element, or one for the stream).
+    #[getter]
+    fn units(&self) -> Vec<String> {
+        self.info.units.clone()
+    }
+    /// Nominal rate in Hz, if declared.
+    #[getter]
+    fn rate_hz(&self) -> Option<f64> {
+        self.info.rate_hz
+    }
+    /// Audio sample rate in Hz, or None.
+    #[getter]
+    fn sample_rate(&self) -> Option<u32> {
+        match &self.info.kind {
+            StreamKind::Audio { sample_rate, .. } => Some(*sample_rate),
+            _ => None,
+        }
+    }
+    /// "public", "internal" or "private".
+    #[getter]
+    fn sensitivity(&self) -> String {
+        format!("{:?}", self.info.sensitivity).to_lowercase()
+    }
+    /// Free tags.
+    #[getter]
+    fn tags(&self) -> std::collections::BTreeMap<String, String> {
+        self.info.tags.clone()
+    }
+    /// The stream declaration as stored (a dict).
+    #[getter]
+    fn info<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let v =
+            serde_json::to_value(&self.info).map_err(|e| PyValueError::new_err(e.to_string()))?;
+        from_json(py, &v)
+    }
+    /// Number of samples (audio: blocks).
+    #[getter]
+    fn count(&self) -> PyResult<u64> {
+        Ok(self.reader.summary(&self.info.name).py_err()?.count)
+    }
+    /// First timestamp (ns), or None.
+    #[getter]
+    fn start_ns(&self) -> PyResult<Option<i64>> {
+        Ok(self.reader.summary(&self.info.name).py_err()?.t_min)
+    }
+    /// Last timestamp (ns), or None.
+    #[getter]
+    fn end_ns(&self) -> PyResult<Option<i64>> {
+        Ok(self.reader.summary(&self.info.name).py_err()?.t_max)
+    }
+
+    fn __len__(&self) -> PyResult<usize> {
+        Ok(self.count()? as usize)
+    }
+
+    /// Samples with t0 <= t < t1 (all when omitted). Signals: (int64[n], values[n, *shape]);
+    /// frames: (int64[n], uint8/uint16[n, H, W(, 3)]); audio: (int64[n] per-sample times,
+    /// samples[n, channels]); events: a pyarrow.Table.
+    #[pyo3(signature = (t0=None, t1=None))]
+    fn read<'py>(
+        &self,
+        py: Python<'py>,
+        t0: Option<i64>,
+        t1: Option<i64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (t0, t1) = (t0.unwrap_or(i64::MIN), t1.unwrap_or(i64::MAX));
+        let name = self.info.name.as_str();
+        let reader = &self.reader;
+        match &self.info.kind {
+            StreamKind::Signal { dtype, shape } => with_dtype!(dtype, T => {
+                let mut ts: Vec<i64> = Vec::new();
+                let mut vs: Vec<T> = Vec::new();
+                for (a, b) in pieces(reader, name, t0, t1) {
+                    let (t, v) = py.detach(|| reader.signal_range::<T>(name, a, b)).py_err()?;
+                    append(&mut ts, t);
+                    append(&mut vs, v);
+                    py.check_signals()?;
+                }
+                let n = ts.len();
+                let mut dims = vec![n];
+                dims.extend(shape.iter().copied());
+                let values = PyArray1::from_vec(py, vs).reshape(IxDyn(&dims))?;
+                Ok((PyArray1::from_vec(py, ts), values).into_pyobject(py)?.into_any())
+            }),
+            StreamKind::Frames { .. } => {
+                let mut ts: Vec<i64> = Vec::new();
+                let mut px: Vec<u8> = Vec::new();
+                for (a, b) in pieces(reader, name, t0, t1) {
+                    let (t, p) = py.detach(|| reader.frames_range(name, a, b)).py_err()?;
+                    append(&mut ts, t);
+                    append(&mut px, p);
+                    py.check_signals()?;
+                }
+                let n = ts.len();
+                let frames = self.frames_array(py, n, px)?;
+                Ok((PyArray1::from_vec(py, ts), frames)
+                    .into_pyobject(py)?
+                    .into_any())
+            }
+            StreamKind::Audio {
+                dtype,
+                channels,
+                sample_rate,
+            } => with_dtype!(dtype, T => {
+                let blocks = py.detach(|| reader.audio_range::<T>(name, t0, t1)).py_err()?;
+                let ch = *channels as usize;
+                let total: usize = blocks.iter().map(|b| b.samples.len()).sum();
+                let mut ts = Vec::with_capacity(total / ch.max(1));
+                let mut vs: Vec<T> = Vec::with_capacity(total);
+                for b in blocks {
+                    for i in 0..(b.samples.len() / ch.max(1)) as i128 {
+                        ts.push(b.t.saturating_add((i * 1_000_000_000 / *sample_rate as i128) as i64));
+                    }
+                    vs.extend_from_slice(&b.samples);
+                }
+                let n = ts.len();
+                let values = PyArray1::from_vec(py, vs).reshape(IxDyn(&[n, ch]))?;
+                Ok((PyArray1::from_vec(py, ts), values).into_pyobject(py)?.into_any())
+            }),
+            StreamKind::Events => self.to_arrow(py, Some(t0), Some(t1)),
+        }
+    }
+
+    /// Every timestamp of the stream (audio: block start times), int64[n].
+    fn times<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray1<i64>>> {
+        let name = self.info.name.as_str();
+        let reader = &self.reader;
+        let t = py.detach(|| reader.times(name)).py_err()?;
+        Ok(PyArray1::from_vec(py, t))
+    }
+
+    /// The last sample at or before `t_ns` (as-of), or None before the first sample. Signals:
+    /// an array of the stream's shape; frames: HxW(x3); audio: the block [n, channels];
+    /// events: a dict.
+    fn at<'py>(&self, py: Python<'py>, t_ns: i64) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let name = self.info.name.as_str();
+        let reader = &self.reader;
+        match py.detach(|| reader.find_at(name, t_ns)).py_err()? {
+            Some(r) => self.sample_value(py, r),
+            None => Ok(None),
+        }
+    }
+
+    /// The sample nearest to `t_ns` (the earlier one on a tie), or None for an empty stream.
+    fn nearest<'py>(&self, py: Python<'py>, t_ns: i64) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let name = self.info.name.as_str();
+        let reader = &self.reader;
+        match py.detach(|| reader.find_nearest(name, t_ns)).py_err()? {
+            Some(r) => self.sample_value(py, r),
+            None => Ok(None),
+        }
+    }
+
+    /// Time of the sample `at(t_ns)` would return, or None.
+    fn time_at(&self, py: Python<'_>, t_ns: i64) -> PyResult<Option<i64>> {
+        let name = self.info.name.as_str();
+        let reader = &self.reader;
+        Ok(py
+            .detach(|| reader.find_at(name, t_ns))
+            .py_err()?
+            .map(|r| r.t))
+    }
+
+    /// Time of the sample `nearest(t_ns)` would return, or None.
+    fn time_nearest(&self, py: Python<'_>, t_ns: i64) -> PyResult<Option<i64>> {
+        let name = self.info.name.as_str();
+        let reader = &self.reader;
+        Ok(py
+            .detach(|| reader.find_nearest(name, t_ns))
+            .py_err()?
+            .map(|r| r.t))
+    }
+
+    /// Samples with t0 <= t < t1 as a pyarrow.Table (schema: spec/streams.md), passed through
+    /// the Arrow C stream interface.
+    #[pyo3(signature = (t0=None, t1=None))]
+    fn to_arrow<'py>(
+        &self,
+        py: Python<'py>,
+        t0: Option<i64>,
+        t1: Option<i64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let name = self.info.name.as_str();
+        let reader = &self.reader;
+        let batch = match (t0, t1) {
+            (None, None) => py.detach(|| reader.read_all(name)),
+            _ => py
+                .detach(|| reader.read_range(name, t0.unwrap_or(i64::MIN), t1.unwrap_or(i64::MAX))),
+        }
+        .py_err()?;
+        table(py, &batch)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Stream({:?}, kind={}, dtype={}, shape={:?})",
+            self.info.name,
+            self.info.kind.name(),
+            self.dtype().unwrap_or("None"),
+            self.shape()
+        )
+    }
+}
