@@ -43,9 +43,7 @@ def python_at_us(stream: rmf.Stream, calls: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--calls", type=int, default=3000)
-    parser.add_argument(
-        "--target", default=ROOT / "target" / "release", type=pathlib.Path
-    )
+    parser.add_argument("--target", default=ROOT / "target" / "release", type=pathlib.Path)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as d:
         d = pathlib.Path(d)
@@ -87,9 +85,7 @@ def main() -> None:
         _, frames = cam.read()
         bulk = len(frames) / (time.perf_counter() - start)
         print(f"sequential 640x480 RGB frames ({len(times)} frames, raw + zstd):")
-        print(
-            f"  at() one by one {one_by_one:8.0f} frames/s   read() all {bulk:8.0f} frames/s"
-        )
+        print(f"  at() one by one {one_by_one:8.0f} frames/s   read() all {bulk:8.0f} frames/s")
 
 
 if __name__ == "__main__":

@@ -50,12 +50,47 @@ pub struct Footer {
     pub streams: Vec<StreamEntry>,
     /// Chunk index, in file order.
     pub chunks: Vec<ChunkEntry>,
+    /// Streams this version cannot use (a kind, codec or pixel format from a newer minor
+    /// version): their chunks are indexed nowhere and skipped.
+    pub skipped: Vec<SkippedStream>,
 }
 
-#[derive(Serialize, Deserialize)]
+/// A declared stream this reader skips, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkippedStream {
+    /// Its id.
+    pub id: u32,
+    /// Its name, if the JSON has one.
+    pub name: String,
+    /// Why it cannot be used.
+    pub reason: String,
+}
+
+/// Parses one stream's JSON, telling apart "a stream this version cannot use" (`Ok(Err)`) from
+/// JSON without even an id (`Err`).
+pub(crate) fn stream_from_value(
+    v: serde_json::Value,
+) -> std::result::Result<std::result::Result<StreamEntry, SkippedStream>, String> {
+    let id = v
+        .get("id")
+        .and_then(serde_json::Value::as_u64)
+        .and_then(|id| u32::try_from(id).ok())
+        .ok_or_else(|| format!("a stream without a valid \"id\": {v}"))?;
+    let name = v
+        .get("name")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let parsed = serde_json::from_value::<StreamEntry>(v)
+        .map_err(|e| e.to_string())
+        .and_then(|s| s.info.validate().map(|_| s).map_err(|e| e.to_string()));
+    Ok(parsed.map_err(|reason| SkippedStream { id, name, reason }))
+}
+
+#[derive(Deserialize)]
 struct FooterJson {
     episode: EpisodeMeta,
-    streams: Vec<StreamEntry>,
+    streams: Vec<serde_json::Value>,
 }
 
 fn json_error(file: &str, what: &'static str, offset: u64, e: serde_json::Error) -> Error {
@@ -115,14 +150,19 @@ pub fn encode_footer(f: &Footer) -> Vec<u8> {
         streams: &f.streams,
     })
     .unwrap_or_default();
-    let stats_total: usize = f.chunks.iter().map(|c| c.stats.len()).sum();
+    encode_footer_parts(&json, &f.chunks)
+}
+
+/// Body of the footer record from its JSON (`{"episode", "streams"}`) and chunk index.
+pub fn encode_footer_parts(json: &[u8], chunks: &[ChunkEntry]) -> Vec<u8> {
+    let stats_total: usize = chunks.iter().map(|c| c.stats.len()).sum();
     let mut out =
-        Vec::with_capacity(4 + json.len() + 8 + f.chunks.len() * INDEX_ENTRY_LEN + 8 + stats_total);
+        Vec::with_capacity(4 + json.len() + 8 + chunks.len() * INDEX_ENTRY_LEN + 8 + stats_total);
     out.extend_from_slice(&(json.len() as u32).to_le_bytes());
-    out.extend_from_slice(&json);
-    out.extend_from_slice(&(f.chunks.len() as u64).to_le_bytes());
+    out.extend_from_slice(json);
+    out.extend_from_slice(&(chunks.len() as u64).to_le_bytes());
     let mut stats_offset = 0u64;
-    for c in &f.chunks {
+    for c in chunks {
         out.extend_from_slice(&c.stream_id.to_le_bytes());
         out.extend_from_slice(&(c.stats.len() as u32).to_le_bytes());
         out.extend_from_slice(&c.t_min.to_le_bytes());
@@ -135,7 +175,7 @@ pub fn encode_footer(f: &Footer) -> Vec<u8> {
         stats_offset += c.stats.len() as u64;
     }
     out.extend_from_slice(&(stats_total as u64).to_le_bytes());
-    for c in &f.chunks {
+    for c in chunks {
         out.extend_from_slice(&c.stats);
     }
     out
@@ -167,10 +207,13 @@ pub fn decode_footer(body: &[u8], file: &str, body_offset: u64) -> Result<Footer
     })?;
     let parsed: FooterJson =
         serde_json::from_slice(json).map_err(|e| json_error(file, "footer", body_offset, e))?;
-    for s in &parsed.streams {
-        s.info
-            .validate()
-            .map_err(|e| malformed(format!("stream {}: {e}", s.id)))?;
+    let mut streams = Vec::with_capacity(parsed.streams.len());
+    let mut skipped = Vec::new();
+    for v in parsed.streams {
+        match stream_from_value(v).map_err(malformed)? {
+            Ok(s) => streams.push(s),
+            Err(skip) => skipped.push(skip),
+        }
     }
     let mut pos = 4 + json_len;
     let count = b
@@ -219,7 +262,8 @@ pub fn decode_footer(body: &[u8], file: &str, body_offset: u64) -> Result<Footer
     }
     Ok(Footer {
         episode: parsed.episode,
-        streams: parsed.streams,
+        streams,
         chunks,
+        skipped,
     })
 }

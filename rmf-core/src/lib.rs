@@ -86,7 +86,7 @@ mod validate;
 mod write;
 
 pub use error::{Error, Result};
-pub use footer::ChunkEntry;
+pub use footer::{ChunkEntry, SkippedStream};
 pub use kind::{AudioBlock, Event};
 pub use read::{EpisodeReader, ReadOptions, SampleRef, StreamSummary, DEFAULT_MAX_CHUNK_BYTES};
 pub use recover::{recover, Damage, RecoveryReport};

@@ -13,7 +13,7 @@ use arrow_array::RecordBatch;
 
 use crate::chunk::ChunkView;
 use crate::error::{Error, Result};
-use crate::footer::{decode_footer, ChunkEntry, Footer};
+use crate::footer::{decode_footer, ChunkEntry, Footer, SkippedStream};
 use crate::format::{
     check_file_header, read_record, read_record_header, Bytes, RecordKind, Trailer,
     FILE_HEADER_LEN, RECORD_HEADER_LEN, RECORD_OVERHEAD, TRAILER_LEN,
@@ -95,6 +95,7 @@ pub struct EpisodeReader {
     chunks: Vec<ChunkEntry>,
     per_stream: Vec<Vec<usize>>,
     recovery: Option<RecoveryReport>,
+    skipped: Vec<SkippedStream>,
     opts: ReadOptions,
     bytes_read: AtomicU64,
 }
@@ -166,6 +167,7 @@ impl EpisodeReader {
             per_stream: Vec::new(),
             chunks: Vec::new(),
             recovery,
+            skipped: Vec::new(),
             opts,
             bytes_read: AtomicU64::new(read),
             data,
@@ -178,12 +180,21 @@ impl EpisodeReader {
             reader.streams.push(s.info);
             reader.per_stream.push(Vec::new());
         }
-        for (i, c) in footer.chunks.iter().enumerate() {
+        reader.skipped = footer.skipped;
+        // Chunks of skipped streams stay out of the index.
+        let skipped_ids: Vec<u32> = reader.skipped.iter().map(|k| k.id).collect();
+        let mut kept = Vec::with_capacity(footer.chunks.len());
+        for c in footer.chunks {
+            if !skipped_ids.contains(&c.stream_id) {
+                kept.push(c);
+            }
+        }
+        for (i, c) in kept.iter().enumerate() {
             if let Some(&s) = reader.ids.get(&c.stream_id) {
                 reader.per_stream[s].push(i);
             }
         }
-        reader.chunks = footer.chunks;
+        reader.chunks = kept;
         for list in &mut reader.per_stream {
             list.sort_by_key(|&i| (reader.chunks[i].t_min, reader.chunks[i].offset));
         }
@@ -223,6 +234,12 @@ impl EpisodeReader {
     /// The stream a chunk of the index belongs to.
     pub fn stream_of(&self, chunk: &ChunkEntry) -> Option<&StreamInfo> {
         self.ids.get(&chunk.stream_id).map(|&i| &self.streams[i])
+    }
+
+    /// Streams declared with a kind, codec or pixel format this version does not know (written
+    /// by a newer version): skipped, with their chunks, while the rest reads normally.
+    pub fn skipped_streams(&self) -> &[SkippedStream] {
+        &self.skipped
     }
 
     /// `Some` when the file had no usable footer and was opened by scanning its records.
@@ -584,6 +601,9 @@ fn check_footer(f: &Footer, footer_offset: u64) -> std::result::Result<(), Strin
     }
     let mut last_t: HashMap<u32, i64> = HashMap::new();
     for (i, c) in f.chunks.iter().enumerate() {
+        if f.skipped.iter().any(|k| k.id == c.stream_id) {
+            continue; // a stream of a newer kind: not indexed
+        }
         if let Some(&prev) = last_t.get(&c.stream_id) {
             if c.t_min < prev {
                 return Err(format!(

@@ -12,7 +12,7 @@ use crate::chunk::ChunkView;
 use crate::error::{Error, Result};
 use crate::footer::{
     decode_episode, decode_stream, encode_episode, encode_footer, encode_stream, ChunkEntry,
-    Footer, StreamEntry,
+    Footer, SkippedStream, StreamEntry,
 };
 use crate::format::{
     check_file_header, file_header, read_record, read_record_header, write_record, Bytes,
@@ -52,6 +52,9 @@ pub struct RecoveryReport {
     pub unknown_records: usize,
     /// Whether the episode record was intact (if not, placeholder metadata is used).
     pub episode_intact: bool,
+    /// Streams of kinds this version cannot use, with their intact chunks: skipped, not damage
+    /// (and not copied by `recover`).
+    pub skipped_streams: Vec<String>,
     /// Every stretch that could not be used, in file order.
     pub damage: Vec<Damage>,
 }
@@ -103,6 +106,10 @@ pub(crate) struct Scan {
     pub chunks: Vec<ChunkEntry>,
     pub damage: Vec<Damage>,
     pub unknown_records: usize,
+    /// Intact stream records this version cannot use (newer kinds or codecs).
+    pub skipped: Vec<SkippedStream>,
+    /// Intact chunks of those streams, skipped.
+    pub skipped_chunks: usize,
     /// Offset of an intact footer record, if one was met.
     pub footer_offset: Option<u64>,
     /// Whether the file ends with an intact trailer right after the last record.
@@ -120,6 +127,11 @@ impl Scan {
             samples: self.chunks.iter().map(|c| c.rows).sum(),
             unknown_records: self.unknown_records,
             episode_intact: self.episode.is_some(),
+            skipped_streams: self
+                .skipped
+                .iter()
+                .map(|k| format!("{:?} (id {}): {}", k.name, k.id, k.reason))
+                .collect(),
             damage: self.damage.clone(),
         }
     }
@@ -129,6 +141,7 @@ impl Scan {
             episode: self.episode.unwrap_or_else(placeholder_meta),
             streams: self.streams,
             chunks: self.chunks,
+            skipped: self.skipped,
         }
     }
 }
@@ -152,6 +165,8 @@ pub(crate) fn scan(b: &Bytes<'_>, max_chunk_bytes: u64) -> Result<Scan> {
         chunks: Vec::new(),
         damage: Vec::new(),
         unknown_records: 0,
+        skipped: Vec::new(),
+        skipped_chunks: 0,
         footer_offset: None,
         clean_end: false,
     };
@@ -222,6 +237,16 @@ pub(crate) fn scan(b: &Bytes<'_>, max_chunk_bytes: u64) -> Result<Scan> {
                     s.episode = Some(m);
                 }
             }),
+            Some(RecordKind::Stream) if unusable_stream(rec.body).is_some() => {
+                if let Some(skip) = unusable_stream(rec.body) {
+                    s.skipped.push(skip);
+                }
+                Ok(())
+            }
+            Some(RecordKind::Chunk) if chunk_of_skipped(rec.body, &s.skipped) => {
+                s.skipped_chunks += 1;
+                Ok(())
+            }
             Some(RecordKind::Stream) => decode_stream(rec.body, b.file, pos).and_then(|e| {
                 if by_id.contains_key(&e.id) || s.streams.iter().any(|x| x.info.name == e.info.name)
                 {
@@ -281,6 +306,28 @@ pub(crate) fn scan(b: &Bytes<'_>, max_chunk_bytes: u64) -> Result<Scan> {
         pos = next;
     }
     Ok(s)
+}
+
+/// A stream record whose JSON is well-formed but that this version cannot use (a newer kind,
+/// codec or pixel format): skipped, not damage.
+fn unusable_stream(body: &[u8]) -> Option<SkippedStream> {
+    if body.len() < 4 {
+        return None;
+    }
+    let v: serde_json::Value = serde_json::from_slice(&body[4..]).ok()?;
+    let mut v = v;
+    if let Some(obj) = v.as_object_mut() {
+        obj.insert("id".into(), crate::format::le_u32(body).into());
+    }
+    match crate::footer::stream_from_value(v) {
+        Ok(Err(skip)) => Some(skip),
+        _ => None,
+    }
+}
+
+/// Whether a chunk body belongs to a skipped stream.
+fn chunk_of_skipped(body: &[u8], skipped: &[SkippedStream]) -> bool {
+    body.len() >= 4 && skipped.iter().any(|s| s.id == crate::format::le_u32(body))
 }
 
 fn malformed(b: &Bytes<'_>, what: &'static str, offset: u64, detail: String) -> Error {
@@ -416,6 +463,7 @@ pub fn recover(input: impl AsRef<Path>, output: impl AsRef<Path>) -> Result<Reco
         episode,
         streams: s.streams,
         chunks,
+        skipped: Vec::new(),
     };
     let footer_offset = out.len() as u64;
     write_record(&mut out, RecordKind::Footer, &encode_footer(&footer));

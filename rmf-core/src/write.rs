@@ -513,6 +513,7 @@ impl EpisodeWriter {
                 })
                 .collect(),
             chunks: self.index.clone(),
+            skipped: Vec::new(),
         };
         let mut tail = Vec::new();
         write_record(&mut tail, RecordKind::Footer, &encode_footer(&footer));
