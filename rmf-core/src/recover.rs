@@ -106,6 +106,8 @@ pub(crate) struct Scan {
     pub chunks: Vec<ChunkEntry>,
     pub damage: Vec<Damage>,
     pub unknown_records: usize,
+    /// Offset and length of each intact record of an unknown kind, kept by `recover`.
+    pub unknown: Vec<(u64, u64)>,
     /// Intact stream records this version cannot use (newer kinds or codecs).
     pub skipped: Vec<SkippedStream>,
     /// Intact chunks of those streams, skipped.
@@ -165,6 +167,7 @@ pub(crate) fn scan(b: &Bytes<'_>, max_chunk_bytes: u64) -> Result<Scan> {
         chunks: Vec::new(),
         damage: Vec::new(),
         unknown_records: 0,
+        unknown: Vec::new(),
         skipped: Vec::new(),
         skipped_chunks: 0,
         footer_offset: None,
@@ -293,6 +296,7 @@ pub(crate) fn scan(b: &Bytes<'_>, max_chunk_bytes: u64) -> Result<Scan> {
             }
             None => {
                 s.unknown_records += 1;
+                s.unknown.push((pos, rec.len()));
                 Ok(())
             }
         };
@@ -450,14 +454,24 @@ pub fn recover(input: impl AsRef<Path>, output: impl AsRef<Path>) -> Result<Reco
             &encode_stream(st.id, &st.info),
         );
     }
+    // Chunks and records of unknown kinds (from a newer minor version) keep their file order.
+    let mut order: Vec<(u64, Option<&ChunkEntry>, u64)> = s
+        .chunks
+        .iter()
+        .map(|c| (c.offset, Some(c), c.length))
+        .collect();
+    order.extend(s.unknown.iter().map(|&(offset, len)| (offset, None, len)));
+    order.sort_by_key(|&(offset, ..)| offset);
     let mut chunks = Vec::with_capacity(s.chunks.len());
-    for c in &s.chunks {
+    for (old_offset, chunk, len) in order {
         let offset = out.len() as u64;
-        out.extend_from_slice(b.slice(c.offset, c.length, "chunk")?);
-        chunks.push(ChunkEntry {
-            offset,
-            ..c.clone()
-        });
+        out.extend_from_slice(b.slice(old_offset, len, "record")?);
+        if let Some(c) = chunk {
+            chunks.push(ChunkEntry {
+                offset,
+                ..c.clone()
+            });
+        }
     }
     let footer = Footer {
         episode,

@@ -273,11 +273,26 @@ fn unknown_record_kinds_are_skipped() {
     write_record_raw(&mut bytes, 0x7e, b"from a newer minor version");
     let last = original.chunks().last().unwrap();
     bytes.extend_from_slice(&full[at..(last.offset + last.length) as usize]);
-    let r = EpisodeReader::from_bytes(bytes, "unknown", ReadOptions::default()).unwrap();
+    let r = EpisodeReader::from_bytes(bytes.clone(), "unknown", ReadOptions::default()).unwrap();
     let report = r.recovery().unwrap();
     assert_eq!(report.unknown_records, 1);
     assert!(report.damage.is_empty(), "{report}");
     assert_eq!(read_small(&r).unwrap(), written);
+
+    // recover keeps the unknown record, in its place among the chunks.
+    let dir = tempdir();
+    let (cut, fixed) = (dir.path().join("cut.rmf"), dir.path().join("fixed.rmf"));
+    std::fs::write(&cut, &bytes).unwrap();
+    recover(&cut, &fixed).unwrap();
+    let out = std::fs::read(&fixed).unwrap();
+    let marker = b"from a newer minor version";
+    assert!(
+        out.windows(marker.len()).any(|w| w == marker),
+        "the unknown record was dropped"
+    );
+    let r = EpisodeReader::open(&fixed).unwrap();
+    assert_eq!(read_small(&r).unwrap(), written);
+    assert!(validate(&fixed).unwrap().is_ok());
 }
 
 /// A record of any kind byte, framed as the spec says.
