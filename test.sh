@@ -27,6 +27,8 @@ python=${PYTHON:-python3}
 CARGO_BUILD_JOBS="$jobs" .venv/bin/python -m pip install -q ./rmf-py pytest ruff
 .venv/bin/ruff check rmf-py benches
 .venv/bin/ruff format --check rmf-py benches
-cargo build -q -p rmf-cli -j "$jobs"
+cargo build -q -p rmf-cli -p rmf-core --example conformance_reader -j "$jobs"
 # Run from the tests folder so that `import rmf` finds the installed package, not the source.
-(cd rmf-py/tests && RMF_CLI="$PWD/../../target/debug/rmf" ../../.venv/bin/python -m pytest -q -p no:cacheprovider .)
+(cd rmf-py/tests && RMF_CLI="$PWD/../../target/debug/rmf" \
+  RMF_CONFORMANCE_READER="$PWD/../../target/debug/examples/conformance_reader" \
+  ../../.venv/bin/python -m pytest -q -p no:cacheprovider .)

@@ -304,12 +304,12 @@ impl EpisodeReader {
     }
 
     /// Samples with `t0 <= t < t1`, as one Arrow batch (schema: [`StreamInfo::arrow_schema`]).
+    /// `t1 = i64::MAX` reads to the end, a sample at `i64::MAX` included.
     pub fn read_range(&self, name: &str, t0: i64, t1: i64) -> Result<RecordBatch> {
-        let s = self.stream_index(name)?;
-        if t1 <= t0 {
-            return BatchBuilder::new(&self.streams[s]).finish();
+        match self.half_open(name, t0, t1)? {
+            (s, Some(range)) => self.read_inclusive(s, range),
+            (s, None) => BatchBuilder::new(&self.streams[s]).finish(),
         }
-        self.read_inclusive(s, t0..=t1 - 1)
     }
 
     /// Every sample of a stream.
@@ -441,8 +441,8 @@ impl EpisodeReader {
         Ok(b)
     }
 
-    /// Position of stream `name` and the inclusive range of a half-open `[t0, t1)`, or `None`
-    /// when the range is empty.
+    /// Position of stream `name` and the inclusive range of a half-open `[t0, t1)` (`t1 =
+    /// i64::MAX` meaning "to the end", inclusive), or `None` when the range is empty.
     pub(crate) fn half_open(
         &self,
         name: &str,
@@ -450,7 +450,11 @@ impl EpisodeReader {
         t1: i64,
     ) -> Result<(usize, Option<RangeInclusive<i64>>)> {
         let s = self.stream_index(name)?;
-        Ok((s, (t1 > t0).then(|| t0..=t1 - 1)))
+        let hi = if t1 == i64::MAX { i64::MAX } else { t1 - 1 };
+        Ok((
+            s,
+            (t0 <= hi && (t1 > t0 || t1 == i64::MAX)).then_some(t0..=hi),
+        ))
     }
 
     fn locate_at(&self, s: usize, t: i64) -> Result<Option<SampleRef>> {

@@ -194,13 +194,17 @@ impl EpisodeWriter {
     pub fn create(path: impl AsRef<Path>, meta: EpisodeMeta, opts: WriteOptions) -> Result<Self> {
         opts.check()?;
         let path = path.as_ref().to_path_buf();
-        let mut oo = OpenOptions::new();
-        oo.write(true);
         if opts.overwrite {
-            oo.create(true).truncate(true);
-        } else {
-            oo.create_new(true);
+            // Unlink rather than truncate: a reader that still maps the old file keeps its
+            // bytes instead of faulting on a file cut from under it.
+            match std::fs::remove_file(&path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(Error::io(&path, "replace", e)),
+            }
         }
+        let mut oo = OpenOptions::new();
+        oo.write(true).create_new(true);
         let file = oo.open(&path).map_err(|e| {
             if e.kind() == std::io::ErrorKind::AlreadyExists {
                 Error::io(

@@ -1,26 +1,37 @@
 //! rmf-core errors as the Python exceptions people expect.
 
-use pyo3::exceptions::{PyFileNotFoundError, PyOSError, PyPermissionError, PyValueError};
+use pyo3::exceptions::{
+    PyFileExistsError, PyFileNotFoundError, PyOSError, PyPermissionError, PyValueError,
+};
 use pyo3::prelude::*;
 
 pyo3::create_exception!(
     rmf,
     RmfError,
     PyOSError,
-    "A damaged or unreadable RMF file. Attributes: `file`, `offset` (byte offset or None), \
-     `kind` (not_rmf, unsupported_version, truncated, checksum, malformed, too_large, \
+    "A damaged or unreadable RMF file. Attributes: `file`, `stream` (or None), `offset` (byte \
+     offset or None), `kind` (not_rmf, unsupported_version, truncated, checksum, malformed, too_large, \
      writer_failed)."
 );
 
 /// Converts an rmf-core error: missing file -> FileNotFoundError, caller mistakes -> ValueError,
 /// damaged files -> RmfError (an OSError) carrying file and byte offset.
 pub fn to_py(e: rmf_core::Error) -> PyErr {
+    to_py_in(e, None)
+}
+
+/// [`to_py`], naming the stream being read in the message and in `RmfError.stream`.
+pub fn to_py_in(e: rmf_core::Error, stream: Option<&str>) -> PyErr {
     use rmf_core::Error as E;
-    let msg = e.to_string();
+    let msg = match stream {
+        Some(s) if e.is_data_error() => format!("stream {s:?}: {e}"),
+        _ => e.to_string(),
+    };
     let kind = match &e {
         E::Io { source, .. } => {
             return match source.kind() {
                 std::io::ErrorKind::NotFound => PyFileNotFoundError::new_err(msg),
+                std::io::ErrorKind::AlreadyExists => PyFileExistsError::new_err(msg),
                 std::io::ErrorKind::PermissionDenied => PyPermissionError::new_err(msg),
                 _ => PyOSError::new_err(msg),
             }
@@ -58,6 +69,7 @@ pub fn to_py(e: rmf_core::Error) -> PyErr {
         let _ = value.setattr("kind", kind);
         let _ = value.setattr("file", file);
         let _ = value.setattr("offset", offset);
+        let _ = value.setattr("stream", stream);
         err
     })
 }
@@ -66,10 +78,15 @@ pub fn to_py(e: rmf_core::Error) -> PyErr {
 pub trait IntoPy<T> {
     /// Converts the error with [`to_py`].
     fn py_err(self) -> PyResult<T>;
+    /// Converts the error with [`to_py_in`].
+    fn py_err_in(self, stream: &str) -> PyResult<T>;
 }
 
 impl<T> IntoPy<T> for Result<T, rmf_core::Error> {
     fn py_err(self) -> PyResult<T> {
         self.map_err(to_py)
+    }
+    fn py_err_in(self, stream: &str) -> PyResult<T> {
+        self.map_err(|e| to_py_in(e, Some(stream)))
     }
 }

@@ -34,16 +34,6 @@ fn unknown_stream(py: Python<'_>, name: &str, known: &[String]) -> PyErr {
     }
 }
 
-fn table<'py>(
-    py: Python<'py>,
-    batch: &arrow::record_batch::RecordBatch,
-) -> PyResult<Bound<'py, PyAny>> {
-    let rb = batch.to_pyarrow(py)?;
-    py.import("pyarrow")?
-        .getattr("Table")?
-        .call_method1("from_batches", (PyList::new(py, [rb])?,))
-}
-
 /// Opens an RMF file (memory-mapped; reads only its footer). A file without a footer (a crash)
 /// opens by scanning its chunks; `Episode.recovery` then says what was kept.
 #[pyfunction]
@@ -192,6 +182,17 @@ impl Episode {
     #[getter]
     fn end_ns(&self) -> Option<i64> {
         self.reader.time_range().map(|r| r.1)
+    }
+
+    /// Streams this version cannot read (a kind, codec or pixel format from a newer version):
+    /// a list of (id, name, reason). The other streams read normally.
+    #[getter]
+    fn skipped_streams(&self) -> Vec<(u32, String, String)> {
+        self.reader
+            .skipped_streams()
+            .iter()
+            .map(|k| (k.id, k.name.clone(), k.reason.clone()))
+            .collect()
     }
 
     /// None for a finished file; for a file opened by scanning, what recovery kept.
@@ -363,6 +364,16 @@ impl Stream {
         }
     }
 
+    /// Shape of one sample as `read` returns it (after the leading sample axis).
+    fn sample_shape(&self) -> Vec<usize> {
+        match &self.info.kind {
+            StreamKind::Signal { shape, .. } => shape.clone(),
+            StreamKind::Frames { .. } => self.frame_shape(),
+            StreamKind::Audio { channels, .. } => vec![*channels as usize],
+            StreamKind::Events => Vec::new(),
+        }
+    }
+
     fn signal_shape(&self) -> Vec<usize> {
         match &self.info.kind {
             StreamKind::Signal { shape, .. } => shape.clone(),
@@ -378,7 +389,9 @@ impl Stream {
     ) -> PyResult<Option<Bound<'py, PyAny>>> {
         let name = self.info.name.as_str();
         let reader = &self.reader;
-        let batch = py.detach(|| reader.read_sample_ref(name, r)).py_err()?;
+        let batch = py
+            .detach(|| reader.read_sample_ref(name, r))
+            .py_err_in(name)?;
         self.batch_value(py, &batch, 0).map(Some)
     }
 
@@ -479,14 +492,10 @@ impl Stream {
     /// Shape of one sample: the signal's shape, (H, W, 3) / (H, W) for frames, (channels,) for
     /// audio, () for events.
     #[getter]
-    fn shape(&self) -> Vec<usize> {
-        match &self.info.kind {
-            StreamKind::Signal { shape, .. } => shape.clone(),
-            StreamKind::Frames { .. } => self.frame_shape(),
-            StreamKind::Audio { channels, .. } => vec![*channels as usize],
-            StreamKind::Events => Vec::new(),
-        }
+    fn shape<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, pyo3::types::PyTuple>> {
+        pyo3::types::PyTuple::new(py, self.sample_shape())
     }
+
     /// Per-element names.
     #[getter]
     fn names(&self) -> Vec<String> {
@@ -565,7 +574,7 @@ impl Stream {
                 let mut ts: Vec<i64> = Vec::new();
                 let mut vs: Vec<T> = Vec::new();
                 for (a, b) in pieces(reader, name, t0, t1) {
-                    let (t, v) = py.detach(|| reader.signal_range::<T>(name, a, b)).py_err()?;
+                    let (t, v) = py.detach(|| reader.signal_range::<T>(name, a, b)).py_err_in(name)?;
                     append(&mut ts, t);
                     append(&mut vs, v);
                     py.check_signals()?;
@@ -580,7 +589,9 @@ impl Stream {
                 let mut ts: Vec<i64> = Vec::new();
                 let mut px: Vec<u8> = Vec::new();
                 for (a, b) in pieces(reader, name, t0, t1) {
-                    let (t, p) = py.detach(|| reader.frames_range(name, a, b)).py_err()?;
+                    let (t, p) = py
+                        .detach(|| reader.frames_range(name, a, b))
+                        .py_err_in(name)?;
                     append(&mut ts, t);
                     append(&mut px, p);
                     py.check_signals()?;
@@ -596,16 +607,23 @@ impl Stream {
                 channels,
                 sample_rate,
             } => with_dtype!(dtype, T => {
-                let blocks = py.detach(|| reader.audio_range::<T>(name, t0, t1)).py_err()?;
-                let ch = *channels as usize;
+                // Samples, not blocks, are selected by time: start from the block that holds
+                // t0 (the last one starting at or before it) and keep t0 <= t < t1.
+                let first = py.detach(|| reader.find_at(name, t0)).py_err_in(name)?.map_or(t0, |r| r.t);
+                let blocks = py.detach(|| reader.audio_range::<T>(name, first, t1)).py_err_in(name)?;
+                let ch = (*channels as usize).max(1);
                 let total: usize = blocks.iter().map(|b| b.samples.len()).sum();
-                let mut ts = Vec::with_capacity(total / ch.max(1));
+                let mut ts = Vec::with_capacity(total / ch);
                 let mut vs: Vec<T> = Vec::with_capacity(total);
+                let hi = if t1 == i64::MAX { i64::MAX } else { t1 - 1 };
                 for b in blocks {
-                    for i in 0..(b.samples.len() / ch.max(1)) as i128 {
-                        ts.push(b.t.saturating_add((i * 1_000_000_000 / *sample_rate as i128) as i64));
+                    for (i, frame) in b.samples.chunks_exact(ch).enumerate() {
+                        let t = b.t.saturating_add((i as i128 * 1_000_000_000 / *sample_rate as i128) as i64);
+                        if t >= t0 && t <= hi {
+                            ts.push(t);
+                            vs.extend_from_slice(frame);
+                        }
                     }
-                    vs.extend_from_slice(&b.samples);
                 }
                 let n = ts.len();
                 let values = PyArray1::from_vec(py, vs).reshape(IxDyn(&[n, ch]))?;
@@ -619,7 +637,7 @@ impl Stream {
     fn times<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray1<i64>>> {
         let name = self.info.name.as_str();
         let reader = &self.reader;
-        let t = py.detach(|| reader.times(name)).py_err()?;
+        let t = py.detach(|| reader.times(name)).py_err_in(name)?;
         Ok(PyArray1::from_vec(py, t))
     }
 
@@ -629,7 +647,7 @@ impl Stream {
     fn at<'py>(&self, py: Python<'py>, t_ns: i64) -> PyResult<Option<Bound<'py, PyAny>>> {
         let name = self.info.name.as_str();
         let reader = &self.reader;
-        match py.detach(|| reader.find_at(name, t_ns)).py_err()? {
+        match py.detach(|| reader.find_at(name, t_ns)).py_err_in(name)? {
             Some(r) => self.sample_value(py, r),
             None => Ok(None),
         }
@@ -639,7 +657,10 @@ impl Stream {
     fn nearest<'py>(&self, py: Python<'py>, t_ns: i64) -> PyResult<Option<Bound<'py, PyAny>>> {
         let name = self.info.name.as_str();
         let reader = &self.reader;
-        match py.detach(|| reader.find_nearest(name, t_ns)).py_err()? {
+        match py
+            .detach(|| reader.find_nearest(name, t_ns))
+            .py_err_in(name)?
+        {
             Some(r) => self.sample_value(py, r),
             None => Ok(None),
         }
@@ -651,7 +672,7 @@ impl Stream {
         let reader = &self.reader;
         Ok(py
             .detach(|| reader.find_at(name, t_ns))
-            .py_err()?
+            .py_err_in(name)?
             .map(|r| r.t))
     }
 
@@ -661,7 +682,7 @@ impl Stream {
         let reader = &self.reader;
         Ok(py
             .detach(|| reader.find_nearest(name, t_ns))
-            .py_err()?
+            .py_err_in(name)?
             .map(|r| r.t))
     }
 
@@ -676,13 +697,19 @@ impl Stream {
     ) -> PyResult<Bound<'py, PyAny>> {
         let name = self.info.name.as_str();
         let reader = &self.reader;
-        let batch = match (t0, t1) {
-            (None, None) => py.detach(|| reader.read_all(name)),
-            _ => py
-                .detach(|| reader.read_range(name, t0.unwrap_or(i64::MIN), t1.unwrap_or(i64::MAX))),
+        let (t0, t1) = (t0.unwrap_or(i64::MIN), t1.unwrap_or(i64::MAX));
+        let mut batches = Vec::new();
+        for (a, b) in pieces(reader, name, t0, t1) {
+            let batch = py
+                .detach(|| reader.read_range(name, a, b))
+                .py_err_in(name)?;
+            batches.push(batch.to_pyarrow(py)?);
+            py.check_signals()?;
         }
-        .py_err()?;
-        table(py, &batch)
+        // `pieces` always yields at least one range, so the table has a schema.
+        py.import("pyarrow")?
+            .getattr("Table")?
+            .call_method1("from_batches", (PyList::new(py, batches)?,))
     }
 
     fn __repr__(&self) -> String {
@@ -691,7 +718,7 @@ impl Stream {
             self.info.name,
             self.info.kind.name(),
             self.dtype().unwrap_or("None"),
-            self.shape()
+            self.sample_shape()
         )
     }
 }

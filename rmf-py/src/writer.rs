@@ -13,6 +13,19 @@ use rmf_core::{
 use crate::convert::{to_json, with_array};
 use crate::errors::IntoPy;
 
+/// A dtype given as a name ("float32") or as anything numpy.dtype() takes (np.float32).
+fn dtype_name(obj: &Bound<'_, PyAny>) -> PyResult<String> {
+    if let Ok(s) = obj.extract::<String>() {
+        return Ok(s);
+    }
+    obj.py()
+        .import("numpy")?
+        .call_method1("dtype", (obj,))
+        .and_then(|d| d.getattr("name"))
+        .and_then(|n| n.extract())
+        .map_err(|e| PyValueError::new_err(format!("not a dtype: {e}")))
+}
+
 fn sensitivity(s: &str) -> PyResult<Sensitivity> {
     match s {
         "public" => Ok(Sensitivity::Public),
@@ -96,6 +109,14 @@ fn meta_from(metadata: Option<&Bound<'_, PyDict>>) -> PyResult<EpisodeMeta> {
 /// Samples of one stream must come in time order (int64 ns on the episode's clock); streams run
 /// at their own rates. Data reaches the file in chunks (every 4 s of episode time or 4 MiB per
 /// stream, events at once); after a crash, `rmf.recover` keeps every chunk written.
+///
+/// Arguments: `path`; `metadata`, a dict (robot, task, operator, clock, id,
+/// start_time_unix_ns; other keys are kept as free key/values); `compression_level`, the zstd
+/// level for frames and text (1-22); `chunk_seconds`, the most of a stream a crash can lose
+/// (default 4); `overwrite`, replace an existing file (readers of the old file keep it);
+/// `fsync`, sync after every chunk so that chunks also survive a power cut.
+///
+/// One writer is used from one thread at a time.
 #[pyclass(module = "rmf._rmf")]
 pub struct EpisodeWriter {
     inner: Option<rmf_core::EpisodeWriter>,
@@ -172,8 +193,9 @@ impl EpisodeWriter {
     #[allow(clippy::too_many_arguments)]
     fn add_signal(
         &mut self,
+        py: Python<'_>,
         name: String,
-        dtype: &str,
+        dtype: &Bound<'_, PyAny>,
         shape: Option<Vec<usize>>,
         names: Option<Vec<String>>,
         units: Option<Vec<String>>,
@@ -181,13 +203,14 @@ impl EpisodeWriter {
         sensitivity: &str,
         tags: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<()> {
-        let dtype = DType::parse(dtype).py_err()?;
+        let dtype = DType::parse(&dtype_name(dtype)?).py_err()?;
         let mut info = StreamInfo::signal(name, dtype, &shape.unwrap_or_default());
         if let Some(n) = names {
             info.names = n;
         }
         let info = common(info, rate_hz, units, sensitivity, tags)?;
-        self.writer()?.add_stream(info).py_err().map(|_| ())
+        let w = self.writer()?;
+        py.detach(|| w.add_stream(info)).py_err().map(|_| ())
     }
 
     /// Declares an image stream: `pixel_format` "rgb8" (HxWx3 uint8), "gray8" (HxW uint8) or
@@ -196,6 +219,7 @@ impl EpisodeWriter {
     #[allow(clippy::too_many_arguments)]
     fn add_frames(
         &mut self,
+        py: Python<'_>,
         name: String,
         width: u32,
         height: u32,
@@ -213,21 +237,27 @@ impl EpisodeWriter {
             sensitivity,
             tags,
         )?;
-        self.writer()?.add_stream(info).py_err().map(|_| ())
+        let w = self.writer()?;
+        py.detach(|| w.add_stream(info)).py_err().map(|_| ())
     }
 
     /// Declares an audio stream of PCM blocks ("int16" or "float32", interleaved channels).
-    #[pyo3(signature = (name, sample_rate, channels=1, dtype="int16", sensitivity="internal", tags=None))]
+    #[pyo3(signature = (name, sample_rate, channels=1, dtype=None, sensitivity="internal", tags=None))]
+    #[allow(clippy::too_many_arguments)] // mirrors the Python keyword arguments
     fn add_audio(
         &mut self,
+        py: Python<'_>,
         name: String,
         sample_rate: u32,
         channels: u16,
-        dtype: &str,
+        dtype: Option<&Bound<'_, PyAny>>,
         sensitivity: &str,
         tags: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<()> {
-        let dtype = DType::parse(dtype).py_err()?;
+        let dtype = match dtype {
+            Some(d) => DType::parse(&dtype_name(d)?).py_err()?,
+            None => DType::Int16,
+        };
         let info = common(
             StreamInfo::audio(name, sample_rate, channels, dtype),
             None,
@@ -235,19 +265,22 @@ impl EpisodeWriter {
             sensitivity,
             tags,
         )?;
-        self.writer()?.add_stream(info).py_err().map(|_| ())
+        let w = self.writer()?;
+        py.detach(|| w.add_stream(info)).py_err().map(|_| ())
     }
 
     /// Declares an event stream (interventions, notes, failures).
     #[pyo3(signature = (name, sensitivity="internal", tags=None))]
     fn add_events(
         &mut self,
+        py: Python<'_>,
         name: String,
         sensitivity: &str,
         tags: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<()> {
         let info = common(StreamInfo::events(name), None, None, sensitivity, tags)?;
-        self.writer()?.add_stream(info).py_err().map(|_| ())
+        let w = self.writer()?;
+        py.detach(|| w.add_stream(info)).py_err().map(|_| ())
     }
 
     /// Writes one sample at `t_ns`: a signal value of the stream's shape, or a frame
@@ -405,8 +438,10 @@ impl EpisodeWriter {
     /// Writes one event: `kind` ("takeover_start", "takeover_end", "note", "failure", ...),
     /// the `operator`, free `text`, and any JSON-serialisable `payload`.
     #[pyo3(signature = (name, t_ns, kind, operator="", text="", payload=None))]
+    #[allow(clippy::too_many_arguments)] // mirrors the Python keyword arguments
     fn write_event(
         &mut self,
+        py: Python<'_>,
         name: &str,
         t_ns: i64,
         kind: &str,
@@ -423,7 +458,8 @@ impl EpisodeWriter {
             .with_operator(operator)
             .with_text(text)
             .with_payload(payload);
-        self.writer()?.write_event(id, t_ns, &e).py_err()
+        let w = self.writer()?;
+        py.detach(|| w.write_event(id, t_ns, &e)).py_err()
     }
 
     /// Writes every open chunk to the file now.

@@ -27,3 +27,17 @@ def rmf_cli() -> str:
                 break
     assert path, "the rmf command is not built: run `cargo build -p rmf-cli` or set RMF_CLI"
     return path
+
+
+@pytest.fixture
+def conformance_reader() -> str:
+    """The Rust conformance reader example (test.sh builds it and sets RMF_CONFORMANCE_READER)."""
+    path = os.environ.get("RMF_CONFORMANCE_READER")
+    if not path:
+        candidate = ROOT / "target/debug/examples/conformance_reader"
+        path = str(candidate) if candidate.exists() else None
+    assert path, (
+        "the conformance reader is not built: run "
+        "`cargo build -p rmf-core --example conformance_reader` or set RMF_CONFORMANCE_READER"
+    )
+    return path

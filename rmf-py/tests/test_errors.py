@@ -50,7 +50,7 @@ def test_closed_writer_and_existing_file(tmp_path):
     w.close()  # idempotent
     with pytest.raises(ValueError, match="closed"):
         w.add_events("e")
-    with pytest.raises(OSError, match="exists"):
+    with pytest.raises(FileExistsError, match="exists"):
         rmf.EpisodeWriter(path)
     rmf.EpisodeWriter(path, overwrite=True).close()
 
@@ -82,4 +82,30 @@ def test_damaged_chunk_is_an_rmf_error_with_offset(testdata):
     ep["ft"].read()  # other streams read normally
     with pytest.raises(rmf.RmfError, match="checksum") as e:
         ep["mic"].read()
-    assert e.value.kind == "checksum" and e.value.offset > 0
+    assert e.value.kind == "checksum" and e.value.offset > 0 and e.value.stream == "mic"
+    assert 'stream "mic"' in str(e.value)
+
+
+@pytest.mark.parametrize(
+    "case,kind",
+    [
+        ("not-rmf", "not_rmf"),
+        ("future-major-version", "unsupported_version"),
+        ("short-header", "truncated"),
+    ],
+)
+def test_invalid_conformance_files(testdata, case, kind):
+    with pytest.raises(rmf.RmfError) as e:
+        rmf.open(testdata / "invalid" / f"{case}.rmf")
+    assert e.value.kind == kind
+
+
+def test_overwrite_keeps_open_readers_alive(tmp_path):
+    path = tmp_path / "o.rmf"
+    with rmf.EpisodeWriter(path) as w:
+        w.add_signal("s", dtype=np.float64, shape=())
+        w.write_many("s", np.arange(10_000), np.arange(10_000, dtype=np.float64))
+    old = rmf.open(path)
+    rmf.EpisodeWriter(path, overwrite=True).close()  # replaces the file while `old` maps it
+    assert old["s"].read()[1].sum() == sum(range(10_000))
+    assert len(rmf.open(path)) == 0

@@ -161,11 +161,57 @@ def test_arrays_own_rust_memory_without_copies(tmp_path):
     path = tmp_path / "z.rmf"
     with rmf.EpisodeWriter(path) as w:
         w.add_signal("s", dtype="float32", shape=(6,))
+        w.add_frames("cam", width=4, height=2, pixel_format="rgb8")
         w.write_many("s", np.arange(1000, dtype=np.int64), np.ones((1000, 6), np.float32))
-    t, v = rmf.open(path)["s"].read()
-    # The values are a reshaped view of a numpy array that owns the Rust vector.
-    assert v.base is not None and not v.flags.owndata
+        w.write("cam", 0, np.zeros((2, 4, 3), np.uint8))
+    ep = rmf.open(path)
+    t, v = ep["s"].read()
+    _, frames = ep["cam"].read()
+    # numpy owns the Rust vector the data was decoded into (rust-numpy's PySliceContainer):
+    # the timestamps directly, values and frames through a reshaped view of it.
+    assert type(t.base).__name__ == "PySliceContainer"
+    assert type(v.base.base).__name__ == "PySliceContainer"
+    assert type(frames.base.base).__name__ == "PySliceContainer"
     assert v.flags.c_contiguous and v.flags.writeable
+
+
+def test_extreme_times_and_empty_streams(tmp_path):
+    path = tmp_path / "x.rmf"
+    big = np.iinfo(np.int64)
+    with rmf.EpisodeWriter(path) as w:
+        w.add_signal("s", dtype="int8", shape=())
+        w.add_signal("empty", dtype="float32", shape=(3,))
+        w.write_many("s", [big.min, 0, big.max], np.array([1, 2, 3], np.int8))
+    ep = rmf.open(path)
+    s = ep["s"]
+    t, v = s.read()
+    assert t.tolist() == [big.min, 0, big.max] and v.tolist() == [1, 2, 3]
+    assert s.to_arrow().num_rows == 3
+    assert s.at(big.max).tolist() == 3 and s.at(big.min).tolist() == 1
+    assert s.time_nearest(big.max - 1) == big.max
+    assert s.read(5, 2)[0].shape == (0,)
+    t, v = ep["empty"].read()
+    assert t.shape == (0,) and v.shape == (0, 3)
+    assert ep["empty"].at(0) is None and ep["empty"].count == 0
+
+
+def test_audio_reads_select_samples_not_blocks(tmp_path):
+    path = tmp_path / "a.rmf"
+    with rmf.EpisodeWriter(path) as w:
+        w.add_audio("mic", sample_rate=4, channels=2, dtype=np.int16)
+        # Two blocks of 4 frames at 4 Hz: samples every 250 ms from 0 and from 2 s.
+        w.write_audio("mic", 0, np.arange(8, dtype=np.int16).reshape(4, 2))
+        w.write_audio("mic", 2_000_000_000, np.arange(8, 16, dtype=np.int16).reshape(4, 2))
+    mic = rmf.open(path)["mic"]
+    t, x = mic.read(250_000_000, 750_000_001)
+    assert t.tolist() == [250_000_000, 500_000_000, 750_000_000]
+    assert x.tolist() == [[2, 3], [4, 5], [6, 7]]
+    t, x = mic.read(0, 1)
+    assert t.tolist() == [0] and x.tolist() == [[0, 1]]
+    t, _ = mic.read(700_000_000, 2_300_000_000)
+    assert t.tolist() == [750_000_000, 2_000_000_000, 2_250_000_000]
+    assert mic.times().tolist() == [0, 2_000_000_000]  # block starts
+    assert mic.at(2_100_000_000).shape == (4, 2)  # the block as-of t
 
 
 def test_lists_and_scalars_are_accepted_for_matching_streams(tmp_path):

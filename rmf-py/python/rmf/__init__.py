@@ -19,8 +19,9 @@ Read::
     frame = ep["cam/front"].at(t_ns)                  # last frame at or before t
     table = ep.events("interventions")                # pyarrow.Table
 
-Arrays are numpy arrays that own the decoded data (no copy); every decode and I/O call releases
-the GIL, so threads can read one episode in parallel.
+Signal, timestamp and 8-bit frame arrays own the vectors Rust decoded into (no copy after
+decoding); every decode and I/O call releases the GIL, so threads can read one episode in
+parallel.
 """
 
 from ._rmf import (

@@ -2,6 +2,7 @@
 
 from collections.abc import Iterator
 from os import PathLike
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -15,6 +16,7 @@ __version__: str
 class RmfError(OSError):
     kind: str
     file: str | None
+    stream: str | None
     offset: int | None
 
 class RecoveryReport:
@@ -26,7 +28,7 @@ class RecoveryReport:
     damage: list[tuple[int, int, str]]
 
 class EpisodeWriter:
-    path: str
+    path: Path
     def __init__(
         self,
         path: _Path,
@@ -39,7 +41,7 @@ class EpisodeWriter:
     def add_signal(
         self,
         name: str,
-        dtype: str,
+        dtype: str | npt.DTypeLike,
         shape: tuple[int, ...] | None = None,
         names: list[str] | None = None,
         units: list[str] | None = None,
@@ -63,7 +65,7 @@ class EpisodeWriter:
         name: str,
         sample_rate: int,
         channels: int = 1,
-        dtype: str = "int16",
+        dtype: str | npt.DTypeLike | None = None,
         sensitivity: str = "internal",
         tags: dict[str, str] | None = None,
     ) -> None: ...
@@ -91,7 +93,7 @@ class Stream:
     name: str
     kind: str
     dtype: str | None
-    shape: list[int]
+    shape: tuple[int, ...]
     names: list[str]
     units: list[str]
     rate_hz: float | None
@@ -112,12 +114,13 @@ class Stream:
     def to_arrow(self, t0: int | None = None, t1: int | None = None) -> pa.Table: ...
 
 class Episode:
-    path: str
+    path: Path
     metadata: dict[str, Any]
     streams: dict[str, Stream]
     start_ns: int | None
     end_ns: int | None
     recovery: RecoveryReport | None
+    skipped_streams: list[tuple[int, str, str]]
     def events(
         self, name: str | None = None, t0: int | None = None, t1: int | None = None
     ) -> pa.Table: ...
