@@ -34,12 +34,44 @@ fn unknown_stream(py: Python<'_>, name: &str, known: &[String]) -> PyErr {
     }
 }
 
+/// Runs `work` on its own thread while this one waits without the GIL and checks for Ctrl-C
+/// every 50 ms: whole-file scans (a damaged file's open, `validate`, `recover`) can take minutes
+/// on large files. On Ctrl-C the work is abandoned (it finishes in the background; `recover`
+/// still only ever renames a complete output into place).
+fn interruptible<T: Send + 'static>(
+    py: Python<'_>,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> PyResult<T> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(work());
+    });
+    let mut rx = rx;
+    loop {
+        // The receiver moves into the GIL-free closure and back (it is Send, not Sync).
+        let (got, back) = py.detach(move || {
+            let got = rx.recv_timeout(std::time::Duration::from_millis(50));
+            (got, rx)
+        });
+        rx = back;
+        match got {
+            Ok(v) => return Ok(v),
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => py.check_signals()?,
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                return Err(pyo3::exceptions::PyRuntimeError::new_err(
+                    "the worker thread panicked",
+                ))
+            }
+        }
+    }
+}
+
 /// Opens an RMF file (memory-mapped; reads only its footer). A file without a footer (a crash)
 /// opens by scanning its chunks; `Episode.recovery` then says what was kept.
 #[pyfunction]
 pub fn open(py: Python<'_>, path: PathBuf) -> PyResult<Episode> {
     let p = path.clone();
-    let reader = py.detach(move || EpisodeReader::open(&p)).py_err()?;
+    let reader = interruptible(py, move || EpisodeReader::open(&p))?.py_err()?;
     Ok(Episode {
         reader: Arc::new(reader),
         path,
@@ -50,9 +82,7 @@ pub fn open(py: Python<'_>, path: PathBuf) -> PyResult<Episode> {
 /// chunk; returns a `RecoveryReport`.
 #[pyfunction]
 pub fn recover(py: Python<'_>, input: PathBuf, output: PathBuf) -> PyResult<RecoveryReport> {
-    let report = py
-        .detach(move || rmf_core::recover(&input, &output))
-        .py_err()?;
+    let report = interruptible(py, move || rmf_core::recover(&input, &output))?.py_err()?;
     Ok(RecoveryReport { inner: report })
 }
 
@@ -60,7 +90,7 @@ pub fn recover(py: Python<'_>, input: PathBuf, output: PathBuf) -> PyResult<Reco
 /// strings: empty when the file is valid.
 #[pyfunction]
 pub fn validate(py: Python<'_>, path: PathBuf) -> PyResult<Vec<String>> {
-    let report = py.detach(move || rmf_core::validate(&path)).py_err()?;
+    let report = interruptible(py, move || rmf_core::validate(&path))?.py_err()?;
     Ok(report.problems.iter().map(ToString::to_string).collect())
 }
 

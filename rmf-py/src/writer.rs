@@ -13,6 +13,28 @@ use rmf_core::{
 use crate::convert::{to_json, with_array};
 use crate::errors::IntoPy;
 
+/// Bytes written between checks for Ctrl-C.
+const BYTES_BETWEEN_SIGNAL_CHECKS: usize = 64 << 20;
+
+/// Runs `write` on consecutive row ranges of about 64 MiB without the GIL, checking for Ctrl-C
+/// between them (rows written before an interrupt stay written).
+fn in_groups(
+    py: Python<'_>,
+    rows: usize,
+    row_bytes: usize,
+    mut write: impl FnMut(std::ops::Range<usize>) -> rmf_core::Result<()> + Send,
+) -> PyResult<()> {
+    let step = (BYTES_BETWEEN_SIGNAL_CHECKS / row_bytes.max(1)).max(1);
+    let mut start = 0;
+    while start < rows {
+        let end = (start + step).min(rows);
+        py.detach(|| write(start..end)).py_err()?;
+        py.check_signals()?;
+        start = end;
+    }
+    Ok(())
+}
+
 /// A dtype given as a name ("float32") or as anything numpy.dtype() takes (np.float32).
 fn dtype_name(obj: &Bound<'_, PyAny>) -> PyResult<String> {
     if let Ok(s) = obj.extract::<String>() {
@@ -340,7 +362,10 @@ impl EpisodeWriter {
                                 "stream {name:?}: values of shape {vshape:?}, expected {want:?}"
                             )));
                         }
-                        py.detach(|| w.write_signals::<T>(id, ts, v)).py_err()
+                        let width = v.len() / ts.len().max(1);
+                        in_groups(py, ts.len(), width * std::mem::size_of::<T>() + 8, |rows| {
+                            w.write_signals::<T>(id, &ts[rows.clone()], &v[rows.start * width..rows.end * width])
+                        })
                     })
                 }),
                 StreamKind::Frames {
@@ -368,24 +393,22 @@ impl EpisodeWriter {
                         with_array::<u16, _>(values, DType::Uint16, name, |v, vshape| {
                             check(vshape)?;
                             let bytes: &[u8] = bytemuck::cast_slice(v);
-                            py.detach(|| {
-                                for (i, &t) in ts.iter().enumerate() {
-                                    w.write_frame(id, t, &bytes[i * per..(i + 1) * per])?;
+                            in_groups(py, ts.len(), per, |rows| {
+                                for i in rows {
+                                    w.write_frame(id, ts[i], &bytes[i * per..(i + 1) * per])?;
                                 }
                                 Ok(())
                             })
-                            .py_err()
                         })
                     } else {
                         with_array::<u8, _>(values, DType::Uint8, name, |v, vshape| {
                             check(vshape)?;
-                            py.detach(|| {
-                                for (i, &t) in ts.iter().enumerate() {
-                                    w.write_frame(id, t, &v[i * per..(i + 1) * per])?;
+                            in_groups(py, ts.len(), per, |rows| {
+                                for i in rows {
+                                    w.write_frame(id, ts[i], &v[i * per..(i + 1) * per])?;
                                 }
                                 Ok(())
                             })
-                            .py_err()
                         })
                     }
                 }
