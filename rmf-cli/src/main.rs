@@ -6,6 +6,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod wav;
+
 use clap::{Parser, Subcommand};
 use rmf_core::demo::{record_demo, DemoOptions};
 use rmf_core::{EpisodeReader, StreamKind, WriteOptions};
@@ -56,6 +58,46 @@ enum Command {
         /// The new file.
         output: PathBuf,
     },
+    /// Make an episode with one audio stream from a WAV file (16-bit integer or 32-bit float,
+    /// any number of channels). Sample i is at START + i / rate on the episode clock.
+    ImportWav {
+        /// The WAV file.
+        wav: PathBuf,
+        /// The new episode file.
+        out: PathBuf,
+        /// Name of the audio stream.
+        #[arg(long, default_value = "mic")]
+        stream: String,
+        /// Episode-clock time of the first sample, ns.
+        #[arg(long, default_value_t = 0)]
+        start_ns: i64,
+        /// Block length in milliseconds (each block is stamped with its first sample's time).
+        #[arg(long, default_value_t = 20)]
+        block_ms: u32,
+        /// Replace OUT if it exists.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Write an audio stream to a WAV file, sample-exact; prints the episode-clock time of the
+    /// first sample. Gaps between blocks are an error unless --fill-gaps.
+    ExportWav {
+        /// The episode.
+        file: PathBuf,
+        /// The WAV file to write.
+        wav: PathBuf,
+        /// The audio stream (default: the episode's only one).
+        #[arg(long)]
+        stream: Option<String>,
+        /// Export blocks starting at or after this time, ns.
+        #[arg(long, default_value_t = i64::MIN, allow_hyphen_values = true)]
+        start_ns: i64,
+        /// Export blocks starting before this time, ns.
+        #[arg(long, default_value_t = i64::MAX, allow_hyphen_values = true)]
+        end_ns: i64,
+        /// Write silence for gaps between blocks instead of failing.
+        #[arg(long)]
+        fill_gaps: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -65,6 +107,27 @@ fn main() -> ExitCode {
         Command::Info { file, json } => info::run(&file, json),
         Command::Validate { file } => validate(file),
         Command::Recover { input, output } => recover(input, output),
+        Command::ImportWav { wav, out, stream, start_ns, block_ms, force } => {
+            wav::import(&wav, &out, &stream, start_ns, block_ms, force).map(|i| {
+                println!(
+                    "imported {} frames of {} x {} Hz {} into {} (stream {stream:?}, {} blocks, first sample at {start_ns} ns)",
+                    i.frames, i.channels, i.sample_rate, i.dtype, out.display(), i.blocks
+                );
+                ExitCode::SUCCESS
+            })
+        }
+        Command::ExportWav { file, wav, stream, start_ns, end_ns, fill_gaps } => {
+            wav::export(&file, stream.as_deref(), &wav, start_ns, end_ns, fill_gaps).map(|e| {
+                let first = e.first_ns.map_or("-".to_string(), |t| format!("{t} ns"));
+                println!(
+                    "wrote {} frames to {} (first sample at {first}; {} frames of silence filled)",
+                    e.frames,
+                    wav.display(),
+                    e.filled_frames
+                );
+                ExitCode::SUCCESS
+            })
+        }
     };
     match result {
         Ok(code) => code,
