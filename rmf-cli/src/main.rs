@@ -209,11 +209,13 @@ mod info {
                 height,
                 pixel_format,
                 codec,
+                quality,
             } => {
+                let q = quality.map(|q| format!(" q{q}")).unwrap_or_default();
                 format!(
-                    "{width}x{height} {} {}",
+                    "{width}x{height} {} {}{q}",
                     pixel_format.name(),
-                    format!("{codec:?}").to_lowercase()
+                    codec.name()
                 )
             }
             StreamKind::Audio {

@@ -77,6 +77,7 @@ pub mod demo;
 mod error;
 pub mod footer;
 pub mod format;
+pub mod frame_codec;
 mod kind;
 mod read;
 mod recover;
@@ -92,7 +93,7 @@ pub use read::{EpisodeReader, ReadOptions, SampleRef, StreamSummary, DEFAULT_MAX
 pub use recover::{recover, Damage, RecoveryReport};
 pub use schema::{
     DType, Element, EpisodeMeta, FrameCodec, PixelFormat, Sensitivity, StreamInfo, StreamKind,
-    WriterInfo,
+    WriterInfo, DEFAULT_JPEG_QUALITY,
 };
 pub use validate::{validate, validate_reader, Problem, ValidationReport};
 pub use write::{

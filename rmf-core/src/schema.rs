@@ -319,6 +319,36 @@ pub enum FrameCodec {
     /// Raw pixels, each frame one zstd frame.
     #[default]
     Raw,
+    /// Each frame a PNG image (lossless; 8-bit RGB or grey, 16-bit grey).
+    Png,
+    /// Each frame a baseline JPEG image (lossy; rgb8 and gray8 only).
+    Jpeg,
+}
+
+/// JPEG quality when a stream does not give one.
+pub const DEFAULT_JPEG_QUALITY: u8 = 90;
+
+impl FrameCodec {
+    /// The JSON name.
+    pub fn name(self) -> &'static str {
+        match self {
+            FrameCodec::Raw => "raw",
+            FrameCodec::Png => "png",
+            FrameCodec::Jpeg => "jpeg",
+        }
+    }
+
+    /// Parses `"raw"`, `"png"` or `"jpeg"`.
+    pub fn parse(name: &str) -> Result<FrameCodec> {
+        match name {
+            "raw" => Ok(FrameCodec::Raw),
+            "png" => Ok(FrameCodec::Png),
+            "jpeg" | "jpg" => Ok(FrameCodec::Jpeg),
+            other => Err(Error::InvalidArgument(format!(
+                "unknown frame codec {other:?} (expected raw, png or jpeg)"
+            ))),
+        }
+    }
 }
 
 /// What a stream carries, with the parameters of that kind.
@@ -343,6 +373,9 @@ pub enum StreamKind {
         /// Storage codec.
         #[serde(default)]
         codec: FrameCodec,
+        /// JPEG quality (1..=100); absent for other codecs.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        quality: Option<u8>,
     },
     /// PCM audio in blocks; a block is stamped with the time of its first sample.
     Audio {
@@ -480,8 +513,26 @@ impl StreamInfo {
                 height,
                 pixel_format,
                 codec: FrameCodec::Raw,
+                quality: None,
             },
         )
+    }
+
+    /// Sets a frame stream's codec; `quality` is JPEG's (default [`DEFAULT_JPEG_QUALITY`]).
+    pub fn with_codec(mut self, codec: FrameCodec, quality: Option<u8>) -> Self {
+        if let StreamKind::Frames {
+            codec: c,
+            quality: q,
+            ..
+        } = &mut self.kind
+        {
+            *c = codec;
+            *q = match codec {
+                FrameCodec::Jpeg => Some(quality.unwrap_or(DEFAULT_JPEG_QUALITY)),
+                _ => quality,
+            };
+        }
+        self
     }
 
     /// An audio stream; `dtype` is `Int16` or `Float32`.
@@ -600,7 +651,29 @@ impl StreamInfo {
                     ));
                 }
             }
-            StreamKind::Frames { width, height, .. } => {
+            StreamKind::Frames {
+                width,
+                height,
+                pixel_format,
+                codec,
+                quality,
+            } => {
+                if *codec == FrameCodec::Jpeg && *pixel_format == PixelFormat::Gray16 {
+                    return bad(
+                        "JPEG holds 8-bit images: store gray16 (depth) with png or raw".into(),
+                    );
+                }
+                match (codec, quality) {
+                    (FrameCodec::Jpeg, Some(q)) if (1..=100).contains(q) => {}
+                    (FrameCodec::Jpeg, q) => {
+                        return bad(format!("JPEG quality must be 1..=100, got {q:?}"))
+                    }
+                    (_, Some(q)) => return bad(format!("quality {q} is for the jpeg codec only")),
+                    _ => {}
+                }
+                if *codec == FrameCodec::Jpeg && (*width > 65_535 || *height > 65_535) {
+                    return bad("JPEG images are at most 65535 pixels wide and high".into());
+                }
                 if *width == 0 || *height == 0 || (*width as u64 * *height as u64) > (1 << 28) {
                     return bad(format!(
                         "frame size {width}x{height} must be non-empty and at most 2^28 pixels"

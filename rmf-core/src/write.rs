@@ -397,10 +397,11 @@ impl EpisodeWriter {
         let codec = self.opts.codec;
         let st = &mut self.streams[id.0 as usize];
         if let OpenChunk::Frames(b) = &mut st.open {
-            b.push(t, pixels, &codec).map_err(|e| Error::Mismatch {
-                stream: st.info.name.clone(),
-                detail: e.0,
-            })?;
+            b.push(t, pixels, &codec, &st.info)
+                .map_err(|e| Error::Mismatch {
+                    stream: st.info.name.clone(),
+                    detail: e.0,
+                })?;
         }
         self.after_sample(id, t)
     }

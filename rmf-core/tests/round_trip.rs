@@ -462,3 +462,97 @@ fn default_flush_policy_bounds_chunks() {
     }
     assert_eq!(r.chunks().len(), 3);
 }
+
+/// PSNR in dB of two 8-bit images.
+fn psnr(a: &[u8], b: &[u8]) -> f64 {
+    let mse: f64 = a
+        .iter()
+        .zip(b)
+        .map(|(&x, &y)| (x as f64 - y as f64).powi(2))
+        .sum::<f64>()
+        / a.len() as f64;
+    10.0 * (255.0f64 * 255.0 / mse.max(1e-12)).log10()
+}
+
+#[test]
+fn png_frames_are_lossless_and_jpeg_frames_are_close() {
+    use rmf_core::demo::{record_demo, DemoOptions};
+    // Real-looking frames: the demo's rendered scene with sensor noise.
+    let dir = tempdir();
+    let demo = dir.path().join("demo.rmf");
+    let small = DemoOptions {
+        seconds: 0.2,
+        width: 160,
+        height: 120,
+        ..DemoOptions::default()
+    };
+    record_demo(&demo, &small, WriteOptions::default()).unwrap();
+    let (ts, rgb) = EpisodeReader::open(&demo)
+        .unwrap()
+        .frames_range("cam/front", i64::MIN, i64::MAX)
+        .unwrap();
+    let n = ts.len();
+    assert!(n >= 5);
+    let gray: Vec<u8> = rgb
+        .chunks_exact(3)
+        .map(|p| ((p[0] as u16 + p[1] as u16 + p[2] as u16) / 3) as u8)
+        .collect();
+    let depth: Vec<u8> = (0..n * 160 * 120)
+        .flat_map(|i| ((i * 7919 % 65_536) as u16).to_le_bytes())
+        .collect();
+
+    let path = dir.path().join("codecs.rmf");
+    let mut w = EpisodeWriter::create(&path, EpisodeMeta::new(), WriteOptions::default()).unwrap();
+    let streams = [
+        ("png/rgb", PixelFormat::Rgb8, FrameCodec::Png, &rgb),
+        ("png/gray", PixelFormat::Gray8, FrameCodec::Png, &gray),
+        ("png/depth", PixelFormat::Gray16, FrameCodec::Png, &depth),
+        ("jpeg/rgb", PixelFormat::Rgb8, FrameCodec::Jpeg, &rgb),
+        ("jpeg/gray", PixelFormat::Gray8, FrameCodec::Jpeg, &gray),
+    ];
+    for (name, pf, codec, data) in &streams {
+        let id = w
+            .add_stream(StreamInfo::frames(*name, 160, 120, *pf).with_codec(*codec, None))
+            .unwrap();
+        let per = data.len() / n;
+        for (i, &t) in ts.iter().enumerate() {
+            w.write_frame(id, t, &data[i * per..(i + 1) * per]).unwrap();
+        }
+    }
+    let e = w.add_stream(
+        StreamInfo::frames("jpeg/depth", 4, 4, PixelFormat::Gray16)
+            .with_codec(FrameCodec::Jpeg, None),
+    );
+    assert!(e
+        .unwrap_err()
+        .to_string()
+        .contains("JPEG holds 8-bit images"));
+    w.finish().unwrap();
+
+    let r = EpisodeReader::open(&path).unwrap();
+    for (name, _, codec, data) in &streams {
+        let (t2, got) = r.frames_range(name, i64::MIN, i64::MAX).unwrap();
+        assert_eq!(t2, ts);
+        if *codec == FrameCodec::Png {
+            assert!(got == **data, "{name}: PNG must be lossless");
+        } else {
+            // JPEG at the default quality (90) on rendered frames with sensor noise.
+            let p = psnr(&got, data);
+            assert!(p > 35.0, "{name}: PSNR {p:.1} dB");
+        }
+        // One frame alone decodes to the same pixels.
+        let (_, one) = r.frame_at(name, ts[2]).unwrap().unwrap();
+        assert_eq!(one, got[2 * got.len() / n..3 * got.len() / n]);
+    }
+    assert_eq!(
+        r.stream("jpeg/rgb").unwrap().kind,
+        StreamKind::Frames {
+            width: 160,
+            height: 120,
+            pixel_format: PixelFormat::Rgb8,
+            codec: FrameCodec::Jpeg,
+            quality: Some(90)
+        }
+    );
+    assert!(validate(&path).unwrap().is_ok());
+}

@@ -236,8 +236,10 @@ impl EpisodeWriter {
     }
 
     /// Declares an image stream: `pixel_format` "rgb8" (HxWx3 uint8), "gray8" (HxW uint8) or
-    /// "gray16" (HxW uint16, e.g. depth in mm: pass units=["mm"]).
-    #[pyo3(signature = (name, width, height, pixel_format="rgb8", rate_hz=None, units=None, sensitivity="internal", tags=None))]
+    /// "gray16" (HxW uint16, e.g. depth in mm: pass units=["mm"]). `codec`: "raw" (zstd per
+    /// frame, lossless), "png" (lossless) or "jpeg" (lossy, 8-bit only; `quality` 1-100,
+    /// default 90). Reading returns the same array types whatever the codec.
+    #[pyo3(signature = (name, width, height, pixel_format="rgb8", rate_hz=None, units=None, sensitivity="internal", tags=None, codec="raw", quality=None))]
     #[allow(clippy::too_many_arguments)]
     fn add_frames(
         &mut self,
@@ -250,10 +252,13 @@ impl EpisodeWriter {
         units: Option<Vec<String>>,
         sensitivity: &str,
         tags: Option<&Bound<'_, PyDict>>,
+        codec: &str,
+        quality: Option<u8>,
     ) -> PyResult<()> {
         let pf = PixelFormat::parse(pixel_format).py_err()?;
+        let codec = rmf_core::FrameCodec::parse(codec).py_err()?;
         let info = common(
-            StreamInfo::frames(name, width, height, pf),
+            StreamInfo::frames(name, width, height, pf).with_codec(codec, quality),
             rate_hz,
             units,
             sensitivity,

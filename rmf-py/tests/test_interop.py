@@ -22,7 +22,8 @@ def as_json_number(x):
 
 
 @pytest.mark.parametrize(
-    "case", ["empty", "every-kind", "signals-all-dtypes", "multi-chunk", "truncated"]
+    "case",
+    ["empty", "every-kind", "signals-all-dtypes", "frame-codecs", "multi-chunk", "truncated"],
 )
 def test_python_reads_the_rust_conformance_files(testdata, case):
     expected = json.loads((testdata / "conformance" / f"{case}.json").read_text())

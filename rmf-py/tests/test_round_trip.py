@@ -222,3 +222,31 @@ def test_lists_and_scalars_are_accepted_for_matching_streams(tmp_path):
         w.write_many("s", [6, 7], [[4, 5, 6], [7, 8, 9]])
     t, v = rmf.open(path)["s"].read()
     np.testing.assert_array_equal(v, [[1, 2, 3], [4, 5, 6], [7, 8, 9]])
+
+
+def test_png_is_lossless_and_jpeg_is_close(tmp_path):
+    path = tmp_path / "codecs.rmf"
+    yy, xx = np.mgrid[0:48, 0:64]
+    smooth = np.stack([xx * 4, yy * 5, (xx + yy) * 2], axis=-1).astype(np.uint8)
+    noise = np.random.default_rng(2).integers(-2, 3, size=smooth.shape)
+    rgb = np.clip(smooth.astype(int) + noise, 0, 255).astype(np.uint8)
+    depth = (np.arange(48 * 64, dtype=np.uint16).reshape(48, 64) * 13) % 5000
+    with rmf.EpisodeWriter(path) as w:
+        w.add_frames("png", width=64, height=48, codec="png")
+        w.add_frames("depth", width=64, height=48, pixel_format="gray16", codec="png", units=["mm"])
+        w.add_frames("jpeg", width=64, height=48, codec="jpeg", quality=95)
+        for k in range(3):
+            w.write("png", k, rgb)
+            w.write("depth", k, depth)
+            w.write("jpeg", k, rgb)
+        with pytest.raises(ValueError, match="quality"):
+            w.add_frames("bad", width=4, height=4, codec="raw", quality=50)
+        with pytest.raises(ValueError, match="8-bit"):
+            w.add_frames("bad", width=4, height=4, pixel_format="gray16", codec="jpeg")
+    ep = rmf.open(path)
+    assert ep["jpeg"].info["codec"] == "jpeg" and ep["jpeg"].info["quality"] == 95
+    np.testing.assert_array_equal(ep["png"].read()[1], np.stack([rgb] * 3))
+    np.testing.assert_array_equal(ep["depth"].at(2), depth)
+    got = ep["jpeg"].at(1).astype(float)
+    mse = ((got - rgb.astype(float)) ** 2).mean()
+    assert 10 * np.log10(255**2 / mse) > 35  # dB at quality 95

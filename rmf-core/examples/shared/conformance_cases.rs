@@ -39,6 +39,7 @@ pub fn cases() -> Vec<Case> {
         Case { name: "empty", about: "an episode with metadata and no streams", write: write_empty, cut: None },
         Case { name: "signals-all-dtypes", about: "one signal stream per element type, scalar and [2, 2] shapes, extreme values, NaN and infinities", write: write_dtypes, cut: None },
         Case { name: "every-kind", about: "frames (rgb8, gray8, gray16), audio (int16 stereo, float32 mono), events with payloads, a signal; all four kinds in one file", write: write_every_kind, cut: None },
+        Case { name: "frame-codecs", about: "PNG frames: rgb8, gray8 and gray16 (depth), decoded exactly", write: write_frame_codecs, cut: None },
         Case { name: "multi-chunk", about: "a 1 kHz signal and a 30 Hz camera split into many chunks (chunk duration 20 ms), with repeated timestamps across a chunk boundary", write: write_multi_chunk, cut: None },
         Case { name: "truncated", about: "multi-chunk cut in the middle of a chunk (a crash): no footer; a reader recovers every chunk before the cut", write: write_multi_chunk, cut: Some(|len| len * 3 / 5) },
     ]
@@ -247,6 +248,30 @@ fn write_every_kind(path: &Path) -> Result<()> {
     w.write_event(ev, 20_000_000, &Event::new("note").with_text("ünïcødé ✓"))?;
     for i in 0..5i64 {
         w.write_signal(ft, i * 1_000_000, &[i as f32, 0.5, -9.81, 0.0, 0.01, -0.01])?;
+    }
+    w.finish()?;
+    Ok(())
+}
+
+fn write_frame_codecs(path: &Path) -> Result<()> {
+    let mut w = EpisodeWriter::create(path, meta("png frames"), opts())?;
+    let png = |name: &str, wd, h, pf| {
+        StreamInfo::frames(name, wd, h, pf).with_codec(FrameCodec::Png, None)
+    };
+    let rgb = w.add_stream(png("cam/rgb", 3, 2, PixelFormat::Rgb8))?;
+    let gray = w.add_stream(png("cam/gray", 2, 2, PixelFormat::Gray8))?;
+    let depth = w.add_stream(png("cam/depth", 2, 1, PixelFormat::Gray16).with_units(["mm"]))?;
+    for i in 0..2u8 {
+        let t = i as i64 * 50_000_000;
+        w.write_frame(
+            rgb,
+            t,
+            &[
+                i, 1, 2, 3, 4, 5, 250, 251, 252, 253, 254, 255, 9, 8, 7, 6, 5, i,
+            ],
+        )?;
+        w.write_frame(gray, t, &[0, 255, i, 128])?;
+        w.write_frame(depth, t, &[0x10, 0x27, 0xff, i])?;
     }
     w.finish()?;
     Ok(())

@@ -1,6 +1,6 @@
-//! `frames` streams: images. Each frame is compressed on its own when it is written (codec
-//! `raw`: one zstd frame of the pixels) and carries its own CRC32C, so that reading one frame
-//! decompresses and checks that frame only.
+//! `frames` streams: images. Each frame is encoded on its own when it is written (codec `raw`:
+//! one zstd frame of the pixels; `png`, `jpeg`: an image file) and carries its own CRC32C, so
+//! that reading one frame decodes and checks that frame only.
 //!
 //! Buffers: 0 timestamps, 1 payload lengths (u32), 2 payload CRC32Cs (u32), 3 payloads (plain).
 
@@ -11,8 +11,10 @@ use arrow_array::{ArrayRef, FixedSizeBinaryArray};
 use arrow_buffer::Buffer;
 
 use crate::chunk::{ChunkView, EncodedBuffer};
-use crate::codec::{self, CodecError, CodecOptions};
+use crate::codec::{CodecError, CodecOptions};
 use crate::error::Result;
+use crate::frame_codec;
+use crate::schema::StreamInfo;
 
 /// Compressed frames waiting to become a chunk.
 #[derive(Debug, Default)]
@@ -24,15 +26,16 @@ pub(crate) struct FramesBuffer {
 }
 
 impl FramesBuffer {
-    /// Compresses one frame of raw pixels and keeps it.
+    /// Encodes one frame of raw pixels with the stream's codec and keeps it.
     pub(crate) fn push(
         &mut self,
         t: i64,
         pixels: &[u8],
         opts: &CodecOptions,
+        info: &StreamInfo,
     ) -> Result<(), CodecError> {
-        let compressed = codec::zstd_compress(pixels, opts.zstd_level)?;
-        self.push_payload(t, compressed);
+        let payload = frame_codec::encode(info, pixels, opts)?;
+        self.push_payload(t, payload);
         Ok(())
     }
 
@@ -67,10 +70,11 @@ impl FramesBuffer {
 pub(crate) fn append(
     view: &ChunkView<'_>,
     n: u64,
-    frame_bytes: usize,
+    info: &StreamInfo,
     rows: Range<usize>,
     out: &mut Vec<u8>,
 ) -> Result<()> {
+    let frame_bytes = info.frame_bytes();
     let lens: Vec<u32> = view.numbers(1, n)?;
     let crcs: Vec<u32> = view.numbers(2, n)?;
     let payload = view.plain_bytes_unchecked(3)?;
@@ -97,7 +101,7 @@ pub(crate) fn append(
         if computed != crcs[r] {
             return Err(view.checksum_error("frame payload", 3, start, crcs[r], computed));
         }
-        let frame = codec::zstd_decompress(bytes, frame_bytes)
+        let frame = frame_codec::decode(info, bytes)
             .map_err(|e| view.malformed(format!("frame {r}: {}", e.0)))?;
         if frame.len() != frame_bytes {
             return Err(view.malformed(format!(

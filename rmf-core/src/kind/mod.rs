@@ -185,9 +185,7 @@ impl<'s> BatchBuilder<'s> {
         let n = view.header.rows;
         match &mut self.data {
             KindAcc::Signal(acc) => acc.append(view, n, self.info.signal_width(), rows.clone())?,
-            KindAcc::Frames(out) => {
-                frames::append(view, n, self.info.frame_bytes(), rows.clone(), out)?
-            }
+            KindAcc::Frames(out) => frames::append(view, n, self.info, rows.clone(), out)?,
             KindAcc::Audio(acc) => acc.append(view, n, self.info, rows.clone())?,
             KindAcc::Events(acc) => acc.append(view, n, rows.clone())?,
         }

@@ -59,6 +59,8 @@ class EpisodeWriter:
         units: list[str] | None = None,
         sensitivity: str = "internal",
         tags: dict[str, str] | None = None,
+        codec: str = "raw",
+        quality: int | None = None,
     ) -> None: ...
     def add_audio(
         self,
