@@ -36,6 +36,12 @@ enum Command {
         /// Seed of the synthetic data.
         #[arg(long, default_value_t = 7)]
         seed: u64,
+        /// How the cameras are stored: raw (zstd per frame), png or jpeg.
+        #[arg(long, default_value = "raw")]
+        codec: String,
+        /// JPEG quality, 1-100 (default 90).
+        #[arg(long)]
+        quality: Option<u8>,
     },
     /// Print metadata, streams (kind, rate, count, duration, bytes, compression) and events.
     Info {
@@ -103,7 +109,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Demo { out, seconds, seed } => demo(out, seconds, seed),
+        Command::Demo { out, seconds, seed, codec, quality } => demo(out, seconds, seed, &codec, quality),
         Command::Info { file, json } => info::run(&file, json),
         Command::Validate { file } => validate(file),
         Command::Recover { input, output } => recover(input, output),
@@ -140,7 +146,7 @@ fn main() -> ExitCode {
 
 type CliResult = Result<ExitCode, rmf_core::Error>;
 
-fn demo(out: PathBuf, seconds: f64, seed: u64) -> CliResult {
+fn demo(out: PathBuf, seconds: f64, seed: u64, codec: &str, quality: Option<u8>) -> CliResult {
     if !(seconds.is_finite() && seconds > 0.0 && seconds <= 3600.0) {
         return Err(rmf_core::Error::InvalidArgument(format!(
             "--seconds must be in (0, 3600], got {seconds}"
@@ -149,6 +155,8 @@ fn demo(out: PathBuf, seconds: f64, seed: u64) -> CliResult {
     let opts = DemoOptions {
         seconds,
         seed,
+        frame_codec: rmf_core::FrameCodec::parse(codec)?,
+        quality,
         ..DemoOptions::default()
     };
     let started = std::time::Instant::now();

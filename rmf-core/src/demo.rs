@@ -10,7 +10,7 @@ use std::path::Path;
 
 use crate::error::Result;
 use crate::kind::Event;
-use crate::schema::{DType, EpisodeMeta, PixelFormat, StreamInfo};
+use crate::schema::{DType, EpisodeMeta, FrameCodec, PixelFormat, StreamInfo};
 use crate::write::{EpisodeWriter, StreamId, WriteOptions, WriteSummary};
 
 /// Where the demo's clock starts: 1000 s after the robot booted.
@@ -27,6 +27,10 @@ pub struct DemoOptions {
     pub width: u32,
     /// Camera height.
     pub height: u32,
+    /// How the cameras are stored.
+    pub frame_codec: FrameCodec,
+    /// JPEG quality (None: the default).
+    pub quality: Option<u8>,
 }
 
 impl Default for DemoOptions {
@@ -36,6 +40,8 @@ impl Default for DemoOptions {
             seed: 7,
             width: 640,
             height: 480,
+            frame_codec: FrameCodec::Raw,
+            quality: None,
         }
     }
 }
@@ -81,9 +87,11 @@ pub fn demo_streams(opts: &DemoOptions) -> Vec<StreamInfo> {
         .collect();
     vec![
         StreamInfo::frames("cam/front", opts.width, opts.height, PixelFormat::Rgb8)
+            .with_codec(opts.frame_codec, opts.quality)
             .with_rate(30.0)
             .with_tag("sensor", "scene camera"),
         StreamInfo::frames("cam/wrist", opts.width, opts.height, PixelFormat::Rgb8)
+            .with_codec(opts.frame_codec, opts.quality)
             .with_rate(30.0)
             .with_tag("sensor", "wrist camera"),
         StreamInfo::signal("ft/wrist", DType::Float32, &[6])
