@@ -52,12 +52,7 @@ impl EncodedBuffer {
         opts: &codec::CodecOptions,
     ) -> Result<Self, CodecError> {
         let (encoding, data) = codec::encode_numbers(values, opts)?;
-        Ok(EncodedBuffer {
-            encoding,
-            element: T::DTYPE.code(),
-            count: values.len() as u64,
-            data,
-        })
+        Ok(Self::new(encoding, T::DTYPE.code(), values.len(), data))
     }
 
     /// Encodes numbers, reusing a column's pco choices.
@@ -67,12 +62,7 @@ impl EncodedBuffer {
         hint: &mut codec::PcoHint,
     ) -> Result<Self, CodecError> {
         let (encoding, data) = codec::encode_numbers_hinted(values, opts, hint)?;
-        Ok(EncodedBuffer {
-            encoding,
-            element: T::DTYPE.code(),
-            count: values.len() as u64,
-            data,
-        })
+        Ok(Self::new(encoding, T::DTYPE.code(), values.len(), data))
     }
 
     /// Encodes timestamps (delta + zstd, or pco when smaller).
@@ -82,33 +72,27 @@ impl EncodedBuffer {
         hint: &mut codec::PcoHint,
     ) -> Result<Self, CodecError> {
         let (encoding, data) = codec::encode_times(t, opts, hint)?;
-        Ok(EncodedBuffer {
-            encoding,
-            element: DType::Int64.code(),
-            count: t.len() as u64,
-            data,
-        })
+        Ok(Self::new(encoding, DType::Int64.code(), t.len(), data))
     }
 
     /// Encodes bytes with zstd.
     pub fn bytes(bytes: &[u8], opts: &codec::CodecOptions) -> Result<Self, CodecError> {
         let (encoding, data) = codec::encode_bytes(bytes, opts)?;
-        Ok(EncodedBuffer {
+        Ok(Self::new(encoding, BYTES_ELEMENT, bytes.len(), data))
+    }
+
+    fn new(encoding: Encoding, element: u8, count: usize, data: Vec<u8>) -> Self {
+        EncodedBuffer {
             encoding,
-            element: BYTES_ELEMENT,
-            count: bytes.len() as u64,
+            element,
+            count: count as u64,
             data,
-        })
+        }
     }
 
     /// Stores bytes as they are (they are compressed already).
     pub fn plain(bytes: Vec<u8>) -> Self {
-        EncodedBuffer {
-            encoding: Encoding::Plain,
-            element: BYTES_ELEMENT,
-            count: bytes.len() as u64,
-            data: bytes,
-        }
+        Self::new(Encoding::Plain, BYTES_ELEMENT, bytes.len(), bytes)
     }
 }
 
