@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
+scripts/ensure-build-tools.sh
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
 jobs=${RMF_JOBS:-2}
 

@@ -36,12 +36,19 @@ enum Command {
         /// Seed of the synthetic data.
         #[arg(long, default_value_t = 7)]
         seed: u64,
-        /// How the cameras are stored: raw (zstd per frame), png or jpeg.
-        #[arg(long, default_value = "raw")]
+        /// How the cameras are stored: h264 (video, the recording default), jpeg, png or raw
+        /// (zstd per frame).
+        #[arg(long, default_value = "h264")]
         codec: String,
         /// JPEG quality, 1-100 (default 90).
         #[arg(long)]
         quality: Option<u8>,
+        /// H.264 quantizer, 0-51, lower is better and bigger (default 26).
+        #[arg(long)]
+        qp: Option<u8>,
+        /// H.264 keyframe interval in frames (default 8).
+        #[arg(long)]
+        gop: Option<u32>,
     },
     /// Print metadata, streams (kind, rate, count, duration, bytes, compression) and events.
     Info {
@@ -109,7 +116,9 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Demo { out, seconds, seed, codec, quality } => demo(out, seconds, seed, &codec, quality),
+        Command::Demo { out, seconds, seed, codec, quality, qp, gop } => {
+            demo(out, seconds, seed, &codec, quality, qp, gop)
+        }
         Command::Info { file, json } => info::run(&file, json),
         Command::Validate { file } => validate(file),
         Command::Recover { input, output } => recover(input, output),
@@ -146,7 +155,15 @@ fn main() -> ExitCode {
 
 type CliResult = Result<ExitCode, rmf_core::Error>;
 
-fn demo(out: PathBuf, seconds: f64, seed: u64, codec: &str, quality: Option<u8>) -> CliResult {
+fn demo(
+    out: PathBuf,
+    seconds: f64,
+    seed: u64,
+    codec: &str,
+    quality: Option<u8>,
+    qp: Option<u8>,
+    gop: Option<u32>,
+) -> CliResult {
     if !(seconds.is_finite() && seconds > 0.0 && seconds <= 3600.0) {
         return Err(rmf_core::Error::InvalidArgument(format!(
             "--seconds must be in (0, 3600], got {seconds}"
@@ -157,6 +174,8 @@ fn demo(out: PathBuf, seconds: f64, seed: u64, codec: &str, quality: Option<u8>)
         seed,
         frame_codec: rmf_core::FrameCodec::parse(codec)?,
         quality,
+        qp,
+        gop,
         ..DemoOptions::default()
     };
     let started = std::time::Instant::now();
@@ -218,8 +237,12 @@ mod info {
                 pixel_format,
                 codec,
                 quality,
+                qp,
+                gop,
             } => {
-                let q = quality.map(|q| format!(" q{q}")).unwrap_or_default();
+                let q = quality.map(|q| format!(" q{q}")).unwrap_or_default()
+                    + &qp.map(|q| format!(" qp{q}")).unwrap_or_default()
+                    + &gop.map(|g| format!(" gop{g}")).unwrap_or_default();
                 format!(
                     "{width}x{height} {} {}{q}",
                     pixel_format.name(),

@@ -31,6 +31,10 @@ pub struct DemoOptions {
     pub frame_codec: FrameCodec,
     /// JPEG quality (None: the default).
     pub quality: Option<u8>,
+    /// H.264 quantizer (None: the default).
+    pub qp: Option<u8>,
+    /// H.264 keyframe interval (None: the default).
+    pub gop: Option<u32>,
 }
 
 impl Default for DemoOptions {
@@ -42,6 +46,8 @@ impl Default for DemoOptions {
             height: 480,
             frame_codec: FrameCodec::Raw,
             quality: None,
+            qp: None,
+            gop: None,
         }
     }
 }
@@ -88,10 +94,12 @@ pub fn demo_streams(opts: &DemoOptions) -> Vec<StreamInfo> {
     vec![
         StreamInfo::frames("cam/front", opts.width, opts.height, PixelFormat::Rgb8)
             .with_codec(opts.frame_codec, opts.quality)
+            .with_video(opts.qp, opts.gop)
             .with_rate(30.0)
             .with_tag("sensor", "scene camera"),
         StreamInfo::frames("cam/wrist", opts.width, opts.height, PixelFormat::Rgb8)
             .with_codec(opts.frame_codec, opts.quality)
+            .with_video(opts.qp, opts.gop)
             .with_rate(30.0)
             .with_tag("sensor", "wrist camera"),
         StreamInfo::signal("ft/wrist", DType::Float32, &[6])

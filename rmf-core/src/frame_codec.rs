@@ -1,6 +1,6 @@
 //! Frame codecs: one frame's raw pixels to a self-contained payload and back (spec/streams.md).
 //! `raw` is one zstd frame of the pixels; `png` and `jpeg` are ordinary image files that any
-//! image library opens, written and read with the `image` crate.
+//! image library opens, written and read with the `image` crate. Video (`h264`) is in `h264`.
 
 use std::io::Cursor;
 
@@ -26,6 +26,7 @@ fn spec(info: &StreamInfo) -> Result<FrameSpec, CodecError> {
             pixel_format,
             codec,
             quality,
+            ..
         } => Ok(FrameSpec {
             width: *width,
             height: *height,
@@ -75,7 +76,13 @@ pub fn encode(
                 .map_err(err)?;
             Ok(out)
         }
+        FrameCodec::H264 => Err(video_error()),
     }
+}
+
+/// Video frames depend on the frames before them: `kind::frames` keeps their encoder state.
+fn video_error() -> CodecError {
+    CodecError("h264 frames are coded with the frames before them, not one by one".into())
 }
 
 /// Decodes one payload into exactly `info.frame_bytes()` raw bytes, checking that the image has
@@ -87,6 +94,7 @@ pub fn decode(info: &StreamInfo, payload: &[u8]) -> Result<Vec<u8>, CodecError> 
         FrameCodec::Raw => return codec::zstd_decompress(payload, want),
         FrameCodec::Png => ImageFormat::Png,
         FrameCodec::Jpeg => ImageFormat::Jpeg,
+        FrameCodec::H264 => return Err(video_error()),
     };
     let mut reader = image::ImageReader::with_format(Cursor::new(payload), format);
     // The stream declares the size: refuse anything bigger before decoding.

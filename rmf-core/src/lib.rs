@@ -78,6 +78,7 @@ mod error;
 pub mod footer;
 pub mod format;
 pub mod frame_codec;
+mod h264;
 mod kind;
 mod read;
 mod recover;
@@ -93,7 +94,7 @@ pub use read::{EpisodeReader, ReadOptions, SampleRef, StreamSummary, DEFAULT_MAX
 pub use recover::{recover, Damage, RecoveryReport};
 pub use schema::{
     DType, Element, EpisodeMeta, FrameCodec, PixelFormat, Sensitivity, StreamInfo, StreamKind,
-    WriterInfo, DEFAULT_JPEG_QUALITY,
+    WriterInfo, DEFAULT_GOP, DEFAULT_H264_QP, DEFAULT_JPEG_QUALITY, MAX_GOP,
 };
 pub use validate::{validate, validate_reader, Problem, ValidationReport};
 pub use write::{

@@ -312,7 +312,9 @@ impl PixelFormat {
     }
 }
 
-/// How frames are stored. Each frame is compressed on its own so one frame decodes alone.
+/// How frames are stored. Image codecs compress each frame on its own, so one frame decodes
+/// alone; the video codec compresses groups of pictures that start with a keyframe, and every
+/// chunk starts with one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FrameCodec {
@@ -323,10 +325,20 @@ pub enum FrameCodec {
     Png,
     /// Each frame a baseline JPEG image (lossy; rgb8 and gray8 only).
     Jpeg,
+    /// H.264 video (lossy; rgb8 and gray8, even width and height): each frame one access unit,
+    /// a keyframe (IDR) every `gop` frames and at the start of every chunk.
+    H264,
 }
 
 /// JPEG quality when a stream does not give one.
 pub const DEFAULT_JPEG_QUALITY: u8 = 90;
+/// H.264 quantizer when a stream does not give one (0..=51, lower is better and bigger).
+pub const DEFAULT_H264_QP: u8 = 26;
+/// H.264 keyframe interval when a stream does not give one: a random frame costs at most this
+/// many frames of decoding.
+pub const DEFAULT_GOP: u32 = 8;
+/// Longest keyframe interval a writer accepts.
+pub const MAX_GOP: u32 = 1000;
 
 impl FrameCodec {
     /// The JSON name.
@@ -335,17 +347,24 @@ impl FrameCodec {
             FrameCodec::Raw => "raw",
             FrameCodec::Png => "png",
             FrameCodec::Jpeg => "jpeg",
+            FrameCodec::H264 => "h264",
         }
     }
 
-    /// Parses `"raw"`, `"png"` or `"jpeg"`.
+    /// Whether frames depend on earlier frames (decoding starts at a keyframe).
+    pub fn is_video(self) -> bool {
+        self == FrameCodec::H264
+    }
+
+    /// Parses `"raw"`, `"png"`, `"jpeg"` or `"h264"`.
     pub fn parse(name: &str) -> Result<FrameCodec> {
         match name {
             "raw" => Ok(FrameCodec::Raw),
             "png" => Ok(FrameCodec::Png),
             "jpeg" | "jpg" => Ok(FrameCodec::Jpeg),
+            "h264" => Ok(FrameCodec::H264),
             other => Err(Error::InvalidArgument(format!(
-                "unknown frame codec {other:?} (expected raw, png or jpeg)"
+                "unknown frame codec {other:?} (expected raw, png, jpeg or h264)"
             ))),
         }
     }
@@ -376,6 +395,12 @@ pub enum StreamKind {
         /// JPEG quality (1..=100); absent for other codecs.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         quality: Option<u8>,
+        /// H.264 quantizer (0..=51, lower is better); absent for other codecs.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        qp: Option<u8>,
+        /// H.264 keyframe interval in frames; absent for other codecs.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        gop: Option<u32>,
     },
     /// PCM audio in blocks; a block is stamped with the time of its first sample.
     Audio {
@@ -514,15 +539,20 @@ impl StreamInfo {
                 pixel_format,
                 codec: FrameCodec::Raw,
                 quality: None,
+                qp: None,
+                gop: None,
             },
         )
     }
 
     /// Sets a frame stream's codec; `quality` is JPEG's (default [`DEFAULT_JPEG_QUALITY`]).
+    /// H.264 gets the default quantizer and keyframe interval; see [`StreamInfo::with_video`].
     pub fn with_codec(mut self, codec: FrameCodec, quality: Option<u8>) -> Self {
         if let StreamKind::Frames {
             codec: c,
             quality: q,
+            qp,
+            gop,
             ..
         } = &mut self.kind
         {
@@ -531,6 +561,20 @@ impl StreamInfo {
                 FrameCodec::Jpeg => Some(quality.unwrap_or(DEFAULT_JPEG_QUALITY)),
                 _ => quality,
             };
+            (*qp, *gop) = match codec {
+                FrameCodec::H264 => (Some(DEFAULT_H264_QP), Some(DEFAULT_GOP)),
+                _ => (None, None),
+            };
+        }
+        self
+    }
+
+    /// Sets an H.264 frame stream's quantizer (0..=51, lower is better and bigger) and keyframe
+    /// interval (frames); `None` keeps the current value.
+    pub fn with_video(mut self, qp: Option<u8>, gop: Option<u32>) -> Self {
+        if let StreamKind::Frames { qp: q, gop: g, .. } = &mut self.kind {
+            *q = qp.or(*q);
+            *g = gop.or(*g);
         }
         self
     }
@@ -657,11 +701,45 @@ impl StreamInfo {
                 pixel_format,
                 codec,
                 quality,
+                qp,
+                gop,
             } => {
                 if *codec == FrameCodec::Jpeg && *pixel_format == PixelFormat::Gray16 {
                     return bad(
                         "JPEG holds 8-bit images: store gray16 (depth) with png or raw".into(),
                     );
+                }
+                if *codec == FrameCodec::H264 {
+                    if *pixel_format == PixelFormat::Gray16 {
+                        return bad(
+                            "H.264 holds 8-bit images: store gray16 (depth) losslessly with png or raw"
+                                .into(),
+                        );
+                    }
+                    if width % 2 != 0 || height % 2 != 0 || *width < 16 || *height < 16 {
+                        return bad(format!(
+                            "H.264 frames need an even width and height of at least 16, got {width}x{height}"
+                        ));
+                    }
+                    if (*width).max(*height) > 3840 || (*width).min(*height) > 2160 {
+                        return bad(format!(
+                            "H.264 frames are at most 3840x2160 (or 2160x3840), got {width}x{height}"
+                        ));
+                    }
+                    match qp {
+                        Some(q) if *q <= 51 => {}
+                        q => return bad(format!("H.264 qp must be 0..=51, got {q:?}")),
+                    }
+                    match gop {
+                        Some(g) if (1..=MAX_GOP).contains(g) => {}
+                        g => {
+                            return bad(format!(
+                                "H.264 gop must be 1..={MAX_GOP} frames, got {g:?}"
+                            ))
+                        }
+                    }
+                } else if qp.is_some() || gop.is_some() {
+                    return bad("qp and gop are for the h264 codec only".into());
                 }
                 match (codec, quality) {
                     (FrameCodec::Jpeg, Some(q)) if (1..=100).contains(q) => {}

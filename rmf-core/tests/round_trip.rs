@@ -551,7 +551,9 @@ fn png_frames_are_lossless_and_jpeg_frames_are_close() {
             height: 120,
             pixel_format: PixelFormat::Rgb8,
             codec: FrameCodec::Jpeg,
-            quality: Some(90)
+            quality: Some(90),
+            qp: None,
+            gop: None,
         }
     );
     assert!(validate(&path).unwrap().is_ok());

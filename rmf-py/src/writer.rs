@@ -237,9 +237,12 @@ impl EpisodeWriter {
 
     /// Declares an image stream: `pixel_format` "rgb8" (HxWx3 uint8), "gray8" (HxW uint8) or
     /// "gray16" (HxW uint16, e.g. depth in mm: pass units=["mm"]). `codec`: "raw" (zstd per
-    /// frame, lossless), "png" (lossless) or "jpeg" (lossy, 8-bit only; `quality` 1-100,
-    /// default 90). Reading returns the same array types whatever the codec.
-    #[pyo3(signature = (name, width, height, pixel_format="rgb8", rate_hz=None, units=None, sensitivity="internal", tags=None, codec="raw", quality=None))]
+    /// frame, lossless), "png" (lossless), "jpeg" (lossy, 8-bit only; `quality` 1-100,
+    /// default 90) or "h264" (video, lossy, 8-bit only, even width and height; `qp` 0-51,
+    /// lower is better and bigger, default 26; a keyframe every `gop` frames, default 8, so a
+    /// random frame decodes at most `gop` frames). Reading returns the same array types
+    /// whatever the codec.
+    #[pyo3(signature = (name, width, height, pixel_format="rgb8", rate_hz=None, units=None, sensitivity="internal", tags=None, codec="raw", quality=None, qp=None, gop=None))]
     #[allow(clippy::too_many_arguments)]
     fn add_frames(
         &mut self,
@@ -254,11 +257,15 @@ impl EpisodeWriter {
         tags: Option<&Bound<'_, PyDict>>,
         codec: &str,
         quality: Option<u8>,
+        qp: Option<u8>,
+        gop: Option<u32>,
     ) -> PyResult<()> {
         let pf = PixelFormat::parse(pixel_format).py_err()?;
         let codec = rmf_core::FrameCodec::parse(codec).py_err()?;
         let info = common(
-            StreamInfo::frames(name, width, height, pf).with_codec(codec, quality),
+            StreamInfo::frames(name, width, height, pf)
+                .with_codec(codec, quality)
+                .with_video(qp, gop),
             rate_hz,
             units,
             sensitivity,

@@ -250,3 +250,41 @@ def test_png_is_lossless_and_jpeg_is_close(tmp_path):
     got = ep["jpeg"].at(1).astype(float)
     mse = ((got - rgb.astype(float)) ** 2).mean()
     assert 10 * np.log10(255**2 / mse) > 35  # dB at quality 95
+
+
+def test_h264_frames_read_back_close_and_random_access_matches_sequential(tmp_path):
+    path = tmp_path / "video.rmf"
+    yy, xx = np.mgrid[0:48, 0:64]
+    rng = np.random.default_rng(5)
+    frames = []
+    for k in range(40):  # a gradient moving right by one pixel a frame, with sensor noise
+        smooth = np.stack([(xx + k) * 3, yy * 5, (xx + yy + k) * 2], axis=-1)
+        noise = rng.integers(-1, 2, size=smooth.shape)
+        frames.append(np.clip(smooth + noise, 0, 255).astype(np.uint8))
+    gray = [f.mean(axis=-1).astype(np.uint8) for f in frames]
+    t = np.arange(40, dtype=np.int64) * 33_333_333
+    with rmf.EpisodeWriter(path) as w:
+        w.add_frames("rgb", width=64, height=48, codec="h264", qp=20, gop=6, rate_hz=30)
+        w.add_frames("gray", width=64, height=48, pixel_format="gray8", codec="h264")
+        w.write_many("rgb", t, np.stack(frames))
+        w.write_many("gray", t, np.stack(gray))
+        with pytest.raises(ValueError, match="even width and height"):
+            w.add_frames("odd", width=63, height=48, codec="h264")
+        with pytest.raises(ValueError, match="h264 codec only"):
+            w.add_frames("bad", width=64, height=48, codec="jpeg", gop=4)
+        with pytest.raises(ValueError, match="8-bit"):
+            w.add_frames("depth", width=64, height=48, pixel_format="gray16", codec="h264")
+    ep = rmf.open(path)
+    info = ep["rgb"].info
+    assert (info["codec"], info["qp"], info["gop"]) == ("h264", 20, 6)
+    assert (ep["gray"].info["qp"], ep["gray"].info["gop"]) == (26, 8)
+    ts, seq = ep["rgb"].read()
+    np.testing.assert_array_equal(ts, t)
+    assert seq.dtype == np.uint8 and seq.shape == (40, 48, 64, 3)
+    mse = ((seq.astype(float) - np.stack(frames).astype(float)) ** 2).mean()
+    assert 10 * np.log10(255**2 / mse) > 35  # dB at qp 20
+    for i in [39, 0, 17, 6, 5, 23]:  # keyframes and frames inside GOPs, out of order
+        np.testing.assert_array_equal(ep["rgb"].at(int(t[i])), seq[i])
+    _, g = ep["gray"].read()
+    assert g.shape == (40, 48, 64)
+    assert np.abs(g.astype(int) - np.stack(gray).astype(int)).mean() < 2

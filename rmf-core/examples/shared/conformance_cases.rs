@@ -40,6 +40,7 @@ pub fn cases() -> Vec<Case> {
         Case { name: "signals-all-dtypes", about: "one signal stream per element type, scalar and [2, 2] shapes, extreme values, NaN and infinities", write: write_dtypes, cut: None },
         Case { name: "every-kind", about: "frames (rgb8, gray8, gray16), audio (int16 stereo, float32 mono), events with payloads, a signal; all four kinds in one file", write: write_every_kind, cut: None },
         Case { name: "frame-codecs", about: "PNG frames: rgb8, gray8 and gray16 (depth), decoded exactly", write: write_frame_codecs, cut: None },
+        Case { name: "video-h264", about: "an H.264 gray8 camera (32x16, gop 4) over two chunks: keyframe flags, a keyframe at each chunk start; decoded bytes are exact", write: write_video_h264, cut: None },
         Case { name: "multi-chunk", about: "a 1 kHz signal and a 30 Hz camera split into many chunks (chunk duration 20 ms), with repeated timestamps across a chunk boundary", write: write_multi_chunk, cut: None },
         Case { name: "truncated", about: "multi-chunk cut in the middle of a chunk (a crash): no footer; a reader recovers every chunk before the cut", write: write_multi_chunk, cut: Some(|len| len * 3 / 5) },
     ]
@@ -272,6 +273,37 @@ fn write_frame_codecs(path: &Path) -> Result<()> {
         )?;
         w.write_frame(gray, t, &[0, 255, i, 128])?;
         w.write_frame(depth, t, &[0x10, 0x27, 0xff, i])?;
+    }
+    w.finish()?;
+    Ok(())
+}
+
+fn write_video_h264(path: &Path) -> Result<()> {
+    let mut w = EpisodeWriter::create(
+        path,
+        meta("h264 frames"),
+        opts().with_chunk_duration_ns(200_000_000),
+    )?;
+    let cam = w.add_stream(
+        StreamInfo::frames("cam/gray", 32, 16, PixelFormat::Gray8)
+            .with_codec(FrameCodec::H264, None)
+            .with_video(Some(30), Some(4))
+            .with_rate(30.0),
+    )?;
+    for i in 0..10u32 {
+        // A diagonal ramp moving right two pixels a frame, with a bright square.
+        let frame: Vec<u8> = (0..16u32)
+            .flat_map(|y| (0..32u32).map(move |x| (x, y)))
+            .map(|(x, y)| {
+                let square = (8..14).contains(&y) && (4 + 2 * i..10 + 2 * i).contains(&x);
+                if square {
+                    230
+                } else {
+                    ((x + 2 * i) * 6 + y * 3) as u8
+                }
+            })
+            .collect();
+        w.write_frame(cam, i as i64 * 33_333_333, &frame)?;
     }
     w.finish()?;
     Ok(())

@@ -36,7 +36,7 @@ impl OpenChunk {
             StreamKind::Signal { dtype, .. } => {
                 OpenChunk::Signal(SignalBuffer::new(*dtype, info.signal_width()))
             }
-            StreamKind::Frames { .. } => OpenChunk::Frames(FramesBuffer::default()),
+            StreamKind::Frames { .. } => OpenChunk::Frames(FramesBuffer::new(info)),
             StreamKind::Audio {
                 dtype, channels, ..
             } => OpenChunk::Audio(audio::AudioBuffer::new(*dtype, *channels as usize)),

@@ -61,6 +61,8 @@ class EpisodeWriter:
         tags: dict[str, str] | None = None,
         codec: str = "raw",
         quality: int | None = None,
+        qp: int | None = None,
+        gop: int | None = None,
     ) -> None: ...
     def add_audio(
         self,
