@@ -164,6 +164,16 @@ pub enum Error {
         /// The file.
         path: PathBuf,
     },
+
+    /// A frame stream's encoder queue is full and the writer was told not to wait
+    /// ([`crate::QueueFull::Error`]): the frame was not written.
+    #[error("stream {stream:?}: the encoder is behind, {queued} frames are queued (the queue is full); this frame was not written")]
+    EncoderBehind {
+        /// The stream.
+        stream: String,
+        /// Frames waiting (the queue's capacity).
+        queued: usize,
+    },
 }
 
 impl Error {

@@ -78,6 +78,7 @@ mod error;
 pub mod footer;
 pub mod format;
 pub mod frame_codec;
+mod frame_worker;
 mod h264;
 mod kind;
 mod read;
@@ -89,6 +90,7 @@ mod write;
 
 pub use error::{Error, Result};
 pub use footer::{ChunkEntry, SkippedStream};
+pub use frame_worker::{FrameQueueReport, QueueFull};
 pub use kind::{AudioBlock, Event};
 pub use read::{EpisodeReader, ReadOptions, SampleRef, StreamSummary, DEFAULT_MAX_CHUNK_BYTES};
 pub use recover::{recover, Damage, RecoveryReport};
@@ -99,5 +101,5 @@ pub use schema::{
 pub use validate::{validate, validate_reader, Problem, ValidationReport};
 pub use write::{
     EpisodeWriter, StreamId, WriteOptions, WriteSummary, DEFAULT_CHUNK_BYTES,
-    DEFAULT_CHUNK_DURATION_NS, MAX_CHUNK_DECODED_BYTES,
+    DEFAULT_CHUNK_DURATION_NS, DEFAULT_FRAME_QUEUE, MAX_CHUNK_DECODED_BYTES,
 };

@@ -19,6 +19,7 @@ use crate::footer::{
     encode_episode, encode_footer, encode_stream, ChunkEntry, Footer, StreamEntry,
 };
 use crate::format::{file_header, write_record, RecordKind, Trailer};
+use crate::frame_worker::{FrameQueueReport, FrameWorker, QueueFull};
 use crate::kind::{Event, OpenChunk};
 use crate::schema::{Element, EpisodeMeta, StreamInfo, StreamKind, WriterInfo};
 
@@ -38,6 +39,10 @@ pub const DEFAULT_CHUNK_BYTES: usize = 4 << 20;
 /// [`WriteOptions::flush_events`]).
 pub const DEFAULT_CHUNK_DURATION_NS: i64 = 4_000_000_000;
 
+/// Default depth of a frame stream's encoder queue: 8 frames (7.4 MB of 640x480 RGB, a quarter
+/// second at 30 fps) absorb an encoder hiccup without holding up the caller.
+pub const DEFAULT_FRAME_QUEUE: usize = 8;
+
 /// How the writer compresses and when it flushes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WriteOptions {
@@ -55,6 +60,11 @@ pub struct WriteOptions {
     /// Write every event to the file as its own chunk at once: events are rare and are the
     /// most valuable record of a session (interventions), so none waits in memory.
     pub flush_events: bool,
+    /// Frames each frame stream may queue for its encoder thread; 0 encodes in the caller's
+    /// thread instead (no threads; the file's chunk order is then fully deterministic).
+    pub frame_queue: usize,
+    /// What `write_frame` does when the queue is full.
+    pub queue_full: QueueFull,
 }
 
 impl Default for WriteOptions {
@@ -66,6 +76,8 @@ impl Default for WriteOptions {
             fsync_chunks: false,
             overwrite: false,
             flush_events: true,
+            frame_queue: DEFAULT_FRAME_QUEUE,
+            queue_full: QueueFull::Block,
         }
     }
 }
@@ -104,6 +116,18 @@ impl WriteOptions {
     /// Whether events are written at once (default) or chunked like other streams.
     pub fn with_flush_events(mut self, on: bool) -> Self {
         self.flush_events = on;
+        self
+    }
+
+    /// Sets the encoder queue depth of frame streams (0: encode in the caller's thread).
+    pub fn with_frame_queue(mut self, frames: usize) -> Self {
+        self.frame_queue = frames;
+        self
+    }
+
+    /// Sets what `write_frame` does when an encoder queue is full.
+    pub fn with_queue_full(mut self, policy: QueueFull) -> Self {
+        self.queue_full = policy;
         self
     }
 
@@ -157,14 +181,41 @@ pub struct WriteSummary {
     pub chunks: usize,
     /// Samples written per stream, in declaration order.
     pub samples: Vec<(String, u64)>,
+    /// The encoder queues of frame streams encoded in the background.
+    pub frame_queues: Vec<FrameQueueReport>,
 }
 
 struct StreamState {
     info: StreamInfo,
+    /// The open chunk, unless a worker holds it.
     open: OpenChunk,
     last_t: Option<i64>,
     samples: u64,
     hints: Vec<PcoHint>,
+    /// A frame stream encoded in the background: the worker holds the open chunk, and the
+    /// writer keeps what its flush rules need, the first time and row count sent since the
+    /// last flush request.
+    worker: Option<FrameWorker>,
+    sent_first: Option<i64>,
+    sent_rows: usize,
+}
+
+impl StreamState {
+    /// The first time of the open chunk.
+    fn open_first(&self) -> Option<i64> {
+        match self.worker {
+            Some(_) => self.sent_first,
+            None => self.open.times().first().copied(),
+        }
+    }
+
+    /// Rows in the open chunk.
+    fn open_rows(&self) -> usize {
+        match self.worker {
+            Some(_) => self.sent_rows,
+            None => self.open.times().len(),
+        }
+    }
 }
 
 enum State {
@@ -259,6 +310,17 @@ impl EpisodeWriter {
             return Err(Error::DuplicateStream { name: info.name });
         }
         let id = self.streams.len() as u32;
+        let worker = match info.kind {
+            StreamKind::Frames { .. } if self.opts.frame_queue > 0 => Some(FrameWorker::spawn(
+                id,
+                &info,
+                self.opts.codec,
+                self.opts.chunk_bytes,
+                self.opts.frame_queue,
+                self.opts.queue_full,
+            )?),
+            _ => None,
+        };
         let mut rec = Vec::new();
         write_record(&mut rec, RecordKind::Stream, &encode_stream(id, &info));
         self.append(&rec, "write stream record")?;
@@ -269,6 +331,9 @@ impl EpisodeWriter {
             last_t: None,
             samples: 0,
             hints: Vec::new(),
+            worker,
+            sent_first: None,
+            sent_rows: 0,
         });
         Ok(StreamId(id))
     }
@@ -396,7 +461,11 @@ impl EpisodeWriter {
         self.before_sample(id, t)?;
         let codec = self.opts.codec;
         let st = &mut self.streams[id.0 as usize];
-        if let OpenChunk::Frames(b) = &mut st.open {
+        if let Some(worker) = &mut st.worker {
+            worker.send_frame(t, pixels)?;
+            st.sent_first.get_or_insert(t);
+            st.sent_rows += 1;
+        } else if let OpenChunk::Frames(b) = &mut st.open {
             b.push(t, pixels, &codec, &st.info)
                 .map_err(|e| Error::Mismatch {
                     stream: st.info.name.clone(),
@@ -496,7 +565,16 @@ impl EpisodeWriter {
         for i in 0..self.streams.len() {
             self.flush_stream(i)?;
         }
-        Ok(())
+        self.append_worker_chunks(true)?;
+        // A frame an encoder thread failed on, not reported yet by `write_frame`.
+        match self
+            .streams
+            .iter_mut()
+            .find_map(|s| s.worker.as_mut().and_then(FrameWorker::take_error))
+        {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
     }
 
     /// Flushes, writes the footer and trailer, syncs, and returns what was written.
@@ -505,7 +583,17 @@ impl EpisodeWriter {
     }
 
     fn finish_inner(&mut self) -> Result<WriteSummary> {
-        self.flush()?;
+        // A frame an encoder thread could not encode is reported, after the file is complete.
+        let encode_error = match self.flush() {
+            Ok(()) => None,
+            Err(e) if matches!(self.state, State::Open) => Some(e),
+            Err(e) => return Err(e),
+        };
+        let frame_queues = self
+            .streams
+            .iter_mut()
+            .filter_map(|s| s.worker.as_mut().map(FrameWorker::stop))
+            .collect();
         let footer = Footer {
             episode: self.meta.clone(),
             streams: self
@@ -534,6 +622,9 @@ impl EpisodeWriter {
             return Err(err);
         }
         self.state = State::Finished;
+        if let Some(e) = encode_error {
+            return Err(e);
+        }
         Ok(WriteSummary {
             path: self.path.clone(),
             bytes: self.offset,
@@ -543,7 +634,16 @@ impl EpisodeWriter {
                 .iter()
                 .map(|s| (s.info.name.clone(), s.samples))
                 .collect(),
+            frame_queues,
         })
+    }
+
+    /// How the encoder queues of background-encoded frame streams fare so far.
+    pub fn frame_queues(&self) -> Vec<FrameQueueReport> {
+        self.streams
+            .iter()
+            .filter_map(|s| s.worker.as_ref().map(FrameWorker::report))
+            .collect()
     }
 
     fn check_open(&self) -> Result<()> {
@@ -576,7 +676,7 @@ impl EpisodeWriter {
     /// Flushes the stream's open chunk if `t` would make it span the chunk duration.
     fn before_sample(&mut self, id: StreamId, t: i64) -> Result<()> {
         let i = id.0 as usize;
-        let first = self.streams[i].open.times().first().copied();
+        let first = self.streams[i].open_first();
         if let Some(first) = first {
             if t.saturating_sub(first) >= self.opts.chunk_duration_ns {
                 self.flush_stream(i)?;
@@ -587,7 +687,7 @@ impl EpisodeWriter {
 
     /// Bookkeeping after a sample: size flush, and flushing other streams' stale chunks.
     fn after_sample(&mut self, id: StreamId, t: i64) -> Result<()> {
-        let first = (self.streams[id.0 as usize].open.times().len() == 1).then_some(t);
+        let first = (self.streams[id.0 as usize].open_rows() == 1).then_some(t);
         self.after_rows(id, 1, t, first)
     }
 
@@ -621,7 +721,7 @@ impl EpisodeWriter {
         if t >= self.next_deadline {
             let mut next = i64::MAX;
             for j in 0..self.streams.len() {
-                if let Some(&first) = self.streams[j].open.times().first() {
+                if let Some(first) = self.streams[j].open_first() {
                     if t.saturating_sub(first) >= duration {
                         self.flush_stream(j)?;
                     } else {
@@ -631,29 +731,52 @@ impl EpisodeWriter {
             }
             self.next_deadline = next;
         }
+        self.append_worker_chunks(false)
+    }
+
+    /// Appends the chunks that encoder threads finished; with `wait`, first waits for every
+    /// flush asked of them.
+    fn append_worker_chunks(&mut self, wait: bool) -> Result<()> {
+        let mut ready = Vec::new();
+        for i in 0..self.streams.len() {
+            if let Some(w) = &mut self.streams[i].worker {
+                w.take_chunks(wait, &mut ready);
+            }
+            for c in ready.drain(..) {
+                self.append_chunk(c)?;
+            }
+        }
         Ok(())
     }
 
     fn flush_stream(&mut self, i: usize) -> Result<()> {
         let st = &mut self.streams[i];
-        let times = st.open.times();
-        let (Some(&t_min), Some(&t_max)) = (times.first(), times.last()) else {
+        if let Some(worker) = &mut st.worker {
+            if st.sent_rows > 0 {
+                worker.request_flush();
+                st.sent_first = None;
+                st.sent_rows = 0;
+            }
             return Ok(());
-        };
-        let rows = times.len() as u64;
-        let decoded_bytes = raw_bytes(&st.open, &st.info);
-        let (stats, buffers) = st.open.encode(&self.opts.codec, &mut st.hints)?;
-        let header = ChunkHeader {
-            stream_id: i as u32,
-            t_min,
-            t_max,
-            rows,
-        };
-        let body = build_chunk_body(&header, &stats, &buffers);
-        let mut rec = Vec::new();
-        write_record(&mut rec, RecordKind::Chunk, &body);
+        }
+        let ready = build_chunk(
+            i as u32,
+            &st.info,
+            &st.open,
+            &self.opts.codec,
+            &mut st.hints,
+        )?;
+        st.open.clear();
+        match ready {
+            Some(c) => self.append_chunk(c),
+            None => Ok(()),
+        }
+    }
+
+    /// Appends a chunk record and indexes it.
+    fn append_chunk(&mut self, c: ReadyChunk) -> Result<()> {
         let offset = self.offset;
-        self.append(&rec, "write chunk")?;
+        self.append(&c.record, "write chunk")?;
         if self.opts.fsync_chunks {
             if let Err(e) = self.file.sync_data() {
                 let err = Error::io(&self.path, "sync chunk", e);
@@ -661,17 +784,7 @@ impl EpisodeWriter {
                 return Err(err);
             }
         }
-        self.index.push(ChunkEntry {
-            stream_id: i as u32,
-            t_min,
-            t_max,
-            rows,
-            offset,
-            length: rec.len() as u64,
-            decoded_bytes,
-            stats,
-        });
-        self.streams[i].open.clear();
+        self.index.push(ChunkEntry { offset, ..c.entry });
         Ok(())
     }
 
@@ -696,6 +809,49 @@ impl Drop for EpisodeWriter {
             let _ = self.finish_inner();
         }
     }
+}
+
+/// A chunk record ready to append, with its index entry (offset still to fill in).
+pub(crate) struct ReadyChunk {
+    pub(crate) record: Vec<u8>,
+    pub(crate) entry: ChunkEntry,
+}
+
+/// Encodes an open chunk into a chunk record; `None` when it holds no samples.
+pub(crate) fn build_chunk(
+    stream_id: u32,
+    info: &StreamInfo,
+    open: &OpenChunk,
+    codec: &CodecOptions,
+    hints: &mut Vec<PcoHint>,
+) -> Result<Option<ReadyChunk>> {
+    let times = open.times();
+    let (Some(&t_min), Some(&t_max)) = (times.first(), times.last()) else {
+        return Ok(None);
+    };
+    let rows = times.len() as u64;
+    let decoded_bytes = raw_bytes(open, info);
+    let (stats, buffers) = open.encode(codec, hints)?;
+    let header = ChunkHeader {
+        stream_id,
+        t_min,
+        t_max,
+        rows,
+    };
+    let body = build_chunk_body(&header, &stats, &buffers);
+    let mut record = Vec::new();
+    write_record(&mut record, RecordKind::Chunk, &body);
+    let entry = ChunkEntry {
+        stream_id,
+        t_min,
+        t_max,
+        rows,
+        offset: 0,
+        length: record.len() as u64,
+        decoded_bytes,
+        stats,
+    };
+    Ok(Some(ReadyChunk { record, entry }))
 }
 
 /// The size of the chunk's samples in Arrow form (8 bytes per timestamp plus the values), the

@@ -49,6 +49,7 @@ pub fn to_py_in(e: rmf_core::Error, stream: Option<&str>) -> PyErr {
         E::Malformed { .. } => "malformed",
         E::TooLarge { .. } => "too_large",
         E::WriterFailed { .. } => "writer_failed",
+        E::EncoderBehind { .. } => "encoder_behind",
         _ => "other",
     };
     let file = match &e {

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use pyo3::exceptions::{PyKeyError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyTuple};
+use pyo3::types::{PyDict, PyList, PyTuple};
 use rmf_core::{
     with_dtype, DType, EpisodeMeta, Event, PixelFormat, Sensitivity, StreamId, StreamInfo,
     StreamKind, WriteOptions,
@@ -171,8 +171,12 @@ impl EpisodeWriter {
     /// other keys are kept as free key/values). `compression_level`: zstd level for frames and
     /// text (1-22). `chunk_seconds`: the most of a stream a crash can lose (default 4).
     /// `overwrite`: replace an existing file. `fsync`: sync after every chunk.
+    /// `frame_queue`: frames each frame stream may queue for its encoder thread (default 8; 0
+    /// encodes in the calling thread). `on_queue_full`: "block" (wait for room, the default)
+    /// or "error" (raise `rmf.RmfError` with kind "encoder_behind"; the frame is not written).
     #[new]
-    #[pyo3(signature = (path, metadata=None, compression_level=3, chunk_seconds=None, overwrite=false, fsync=false))]
+    #[pyo3(signature = (path, metadata=None, compression_level=3, chunk_seconds=None, overwrite=false, fsync=false, frame_queue=rmf_core::DEFAULT_FRAME_QUEUE, on_queue_full="block"))]
+    #[allow(clippy::too_many_arguments)] // mirrors the Python keyword arguments
     fn new(
         py: Python<'_>,
         path: PathBuf,
@@ -181,12 +185,25 @@ impl EpisodeWriter {
         chunk_seconds: Option<f64>,
         overwrite: bool,
         fsync: bool,
+        frame_queue: usize,
+        on_queue_full: &str,
     ) -> PyResult<Self> {
         let meta = meta_from(metadata)?;
+        let policy = match on_queue_full {
+            "block" => rmf_core::QueueFull::Block,
+            "error" => rmf_core::QueueFull::Error,
+            other => {
+                return Err(PyValueError::new_err(format!(
+                    "on_queue_full must be \"block\" or \"error\", got {other:?}"
+                )))
+            }
+        };
         let mut opts = WriteOptions::default()
             .with_zstd_level(compression_level)
             .with_overwrite(overwrite)
-            .with_fsync_chunks(fsync);
+            .with_fsync_chunks(fsync)
+            .with_frame_queue(frame_queue)
+            .with_queue_full(policy);
         if let Some(s) = chunk_seconds {
             if !(s.is_finite() && s > 0.0) {
                 return Err(PyValueError::new_err("chunk_seconds must be positive"));
@@ -516,6 +533,17 @@ impl EpisodeWriter {
                 samples.set_item(k, n)?;
             }
             d.set_item("samples", samples)?;
+            let queues = PyList::empty(py);
+            for q in s.frame_queues {
+                let e = PyDict::new(py);
+                e.set_item("stream", q.stream)?;
+                e.set_item("capacity", q.capacity)?;
+                e.set_item("peak", q.peak)?;
+                e.set_item("full", q.full)?;
+                e.set_item("waited_s", q.waited.as_secs_f64())?;
+                queues.append(e)?;
+            }
+            d.set_item("frame_queues", queues)?;
         }
         Ok(d)
     }

@@ -288,3 +288,27 @@ def test_h264_frames_read_back_close_and_random_access_matches_sequential(tmp_pa
     _, g = ep["gray"].read()
     assert g.shape == (40, 48, 64)
     assert np.abs(g.astype(int) - np.stack(gray).astype(int)).mean() < 2
+
+
+def test_frames_encode_in_the_background_and_a_full_queue_can_raise(tmp_path):
+    noise = np.random.default_rng(9).integers(0, 256, size=(480, 640, 3), dtype=np.uint8)
+    path = tmp_path / "queue.rmf"
+    accepted, refused = [], 0
+    w = rmf.EpisodeWriter(path, frame_queue=1, on_queue_full="error")
+    w.add_frames("cam", width=640, height=480, codec="png")  # slow to encode: overflows
+    for k in range(10):
+        try:
+            w.write("cam", k, noise)
+            accepted.append(k)
+        except rmf.RmfError as e:
+            assert e.kind == "encoder_behind" and "cam" in str(e)
+            refused += 1
+    summary = w.close()
+    assert refused > 0
+    (q,) = summary["frame_queues"]
+    assert (q["stream"], q["capacity"], q["full"]) == ("cam", 1, refused)
+    ts, frames = rmf.open(path)["cam"].read()
+    assert ts.tolist() == accepted  # every accepted frame, nothing else
+    assert (frames == noise).all()
+    with pytest.raises(ValueError, match="on_queue_full"):
+        rmf.EpisodeWriter(tmp_path / "x.rmf", on_queue_full="drop")

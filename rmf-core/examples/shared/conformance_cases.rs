@@ -22,7 +22,10 @@ fn meta(task: &str) -> EpisodeMeta {
 }
 
 fn opts() -> WriteOptions {
-    WriteOptions::default().with_overwrite(true)
+    // Frames encoded in the caller's thread: chunk order, and so every byte, is reproducible.
+    WriteOptions::default()
+        .with_overwrite(true)
+        .with_frame_queue(0)
 }
 
 /// A valid case: its name, what it tests, and how to write it.

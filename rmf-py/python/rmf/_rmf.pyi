@@ -37,6 +37,8 @@ class EpisodeWriter:
         chunk_seconds: float | None = None,
         overwrite: bool = False,
         fsync: bool = False,
+        frame_queue: int = 8,
+        on_queue_full: str = "block",
     ) -> None: ...
     def add_signal(
         self,
