@@ -71,6 +71,30 @@ enum Command {
         /// The new file.
         output: PathBuf,
     },
+    /// Write a new file with frame streams re-encoded (e.g. the densest H.264 setting after
+    /// recording with a fast one); every other stream is copied chunk for chunk. IN is not
+    /// modified; OUT is written beside its name, synced, then renamed into place.
+    Transcode {
+        /// The episode to read (not modified).
+        input: PathBuf,
+        /// The new file.
+        output: PathBuf,
+        /// The frame codec: h264, jpeg, png or raw.
+        #[arg(long)]
+        codec: String,
+        /// JPEG quality, 1-100 (default 90).
+        #[arg(long)]
+        quality: Option<u8>,
+        /// H.264 quantizer, 0-51, lower is better and bigger (default 26).
+        #[arg(long)]
+        qp: Option<u8>,
+        /// H.264 keyframe interval in frames (default 8).
+        #[arg(long)]
+        gop: Option<u32>,
+        /// Re-encode only this frame stream (repeat for more; default: every frame stream).
+        #[arg(long = "stream")]
+        streams: Vec<String>,
+    },
     /// Make an episode with one audio stream from a WAV file (16-bit integer or 32-bit float,
     /// any number of channels). Sample i is at START + i / rate on the episode clock.
     ImportWav {
@@ -122,6 +146,9 @@ fn main() -> ExitCode {
         Command::Info { file, json } => info::run(&file, json),
         Command::Validate { file } => validate(file),
         Command::Recover { input, output } => recover(input, output),
+        Command::Transcode { input, output, codec, quality, qp, gop, streams } => {
+            transcode(&input, &output, &codec, quality, qp, gop, streams)
+        }
         Command::ImportWav { wav, out, stream, start_ns, block_ms, force } => {
             wav::import(&wav, &out, &stream, start_ns, block_ms, force).map(|i| {
                 println!(
@@ -208,6 +235,63 @@ fn recover(input: PathBuf, output: PathBuf) -> CliResult {
     let report = rmf_core::recover(&input, &output)?;
     print!("{report}");
     println!("wrote {}", output.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn transcode(
+    input: &std::path::Path,
+    output: &std::path::Path,
+    codec: &str,
+    quality: Option<u8>,
+    qp: Option<u8>,
+    gop: Option<u32>,
+    streams: Vec<String>,
+) -> CliResult {
+    let opts = rmf_core::TranscodeOptions {
+        quality,
+        qp,
+        gop,
+        streams,
+        ..rmf_core::TranscodeOptions::new(rmf_core::FrameCodec::parse(codec)?)
+    };
+    let bar = indicatif::ProgressBar::new(0).with_style(
+        indicatif::ProgressStyle::with_template(
+            "{msg} [{bar:30}] {pos}/{len} frames, {per_sec}, {eta} left",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar.set_message("transcoding");
+    let started = std::time::Instant::now();
+    let report = rmf_core::transcode(input, output, &opts, |done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    });
+    bar.finish_and_clear();
+    let report = report?;
+    for s in &report.streams {
+        match (&s.from, &s.kept_because) {
+            (Some(from), _) => println!(
+                "  {:<16} {} -> {}: {} frames, {} -> {} ({:.1}x smaller)",
+                s.name,
+                from.name(),
+                opts.codec.name(),
+                s.samples,
+                info::bytes(s.bytes_before),
+                info::bytes(s.bytes_after),
+                s.bytes_before as f64 / s.bytes_after.max(1) as f64
+            ),
+            (None, Some(why)) => println!("  {:<16} copied ({why})", s.name),
+            (None, None) => println!("  {:<16} copied", s.name),
+        }
+    }
+    println!(
+        "transcoded {} -> {} ({} -> {}) in {:.1} s",
+        input.display(),
+        report.output.display(),
+        info::bytes(report.input_bytes),
+        info::bytes(report.output_bytes),
+        started.elapsed().as_secs_f64()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -311,7 +395,7 @@ mod info {
         let _ = writeln!(o, "\nstreams");
         let _ = writeln!(
             o,
-            "  {:<16} {:<7} {:<22} {:>16} {:>8} {:>9} {:>10} {:>7}  label",
+            "  {:<16} {:<7} {:<30} {:>16} {:>8} {:>9} {:>10} {:>7}  label",
             "name", "kind", "details", "rate nom/meas Hz", "count", "duration", "stored", "ratio",
         );
         for s in r.streams() {
@@ -333,7 +417,7 @@ mod info {
             };
             let _ = writeln!(
                 o,
-                "  {:<16} {:<7} {:<22} {:>16} {:>8} {:>8}s {:>10} {:>7}  {}",
+                "  {:<16} {:<7} {:<30} {:>16} {:>8} {:>8}s {:>10} {:>7}  {}",
                 s.name,
                 s.kind.name(),
                 details(&s.kind),

@@ -104,6 +104,23 @@ fn element_size(code: u8) -> Option<u64> {
     DType::from_code(code).map(|d| d.size() as u64)
 }
 
+/// A copy of a chunk body that names stream `id` instead (its directory checksum redone), for
+/// copying chunks between files whose stream ids differ. `None` if the body is too short to
+/// hold its own directory.
+pub fn with_stream_id(body: &[u8], id: u32) -> Option<Vec<u8>> {
+    let buffer_count = u16::from_le_bytes([*body.get(4)?, *body.get(5)?]) as usize;
+    let stats_len = u32::from_le_bytes(body.get(8..12)?.try_into().ok()?) as usize;
+    let dir_end = CHUNK_HEADER_LEN
+        .checked_add(stats_len)?
+        .checked_add(buffer_count.checked_mul(BUFFER_ENTRY_LEN)?)?;
+    body.get(dir_end..dir_end.checked_add(4)?)?;
+    let mut out = body.to_vec();
+    out[..4].copy_from_slice(&id.to_le_bytes());
+    let crc = crc32c::crc32c(&out[..dir_end]);
+    out[dir_end..dir_end + 4].copy_from_slice(&crc.to_le_bytes());
+    Some(out)
+}
+
 /// Lays out a chunk body.
 pub fn build_chunk_body(header: &ChunkHeader, stats: &[u8], buffers: &[EncodedBuffer]) -> Vec<u8> {
     let dir_end = CHUNK_HEADER_LEN + stats.len() + buffers.len() * BUFFER_ENTRY_LEN;

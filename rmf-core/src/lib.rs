@@ -84,6 +84,7 @@ mod kind;
 mod read;
 mod recover;
 mod schema;
+mod transcode;
 mod typed;
 mod validate;
 mod write;
@@ -98,6 +99,7 @@ pub use schema::{
     DType, Element, EpisodeMeta, FrameCodec, PixelFormat, Sensitivity, StreamInfo, StreamKind,
     WriterInfo, DEFAULT_GOP, DEFAULT_H264_QP, DEFAULT_JPEG_QUALITY, MAX_GOP,
 };
+pub use transcode::{transcode, TranscodeOptions, TranscodeReport, TranscodedStream};
 pub use validate::{validate, validate_reader, Problem, ValidationReport};
 pub use write::{
     EpisodeWriter, StreamId, WriteOptions, WriteSummary, DEFAULT_CHUNK_BYTES,

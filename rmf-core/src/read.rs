@@ -373,6 +373,25 @@ impl EpisodeReader {
 
     /// Decodes chunk `i` of the index completely (used by `validate`).
     pub fn read_chunk(&self, i: usize) -> Result<RecordBatch> {
+        self.decode_chunk(i)?.finish()
+    }
+
+    /// The frames of chunk `i`: timestamps and decoded pixels back to back, without Arrow.
+    pub(crate) fn chunk_frames(&self, i: usize) -> Result<(Vec<i64>, Vec<u8>)> {
+        let name = self
+            .chunks
+            .get(i)
+            .and_then(|c| self.stream_of(c))
+            .map(|s| s.name.clone());
+        self.decode_chunk(i)?
+            .into_frames()
+            .ok_or_else(|| Error::Mismatch {
+                stream: name.unwrap_or_default(),
+                detail: "not a frame stream".into(),
+            })
+    }
+
+    fn decode_chunk(&self, i: usize) -> Result<BatchBuilder<'_>> {
         let c = self.chunks.get(i).ok_or_else(|| {
             Error::InvalidArgument(format!(
                 "chunk {i} does not exist ({} chunks)",
@@ -389,7 +408,7 @@ impl EpisodeReader {
             let times = decode_times(view)?;
             let mut b = BatchBuilder::new(&self.streams[s]);
             b.append(view, &times, 0..times.len())?;
-            b.finish()
+            Ok(b)
         })
     }
 

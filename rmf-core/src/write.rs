@@ -773,6 +773,41 @@ impl EpisodeWriter {
         }
     }
 
+    /// Appends a chunk copied from another file (its body, already naming stream `id`), with
+    /// that file's index entry; returns the record's length. The stream must have no open
+    /// chunk, and the chunk must come after the stream's samples so far.
+    pub(crate) fn copy_chunk(
+        &mut self,
+        id: StreamId,
+        entry: &ChunkEntry,
+        body: &[u8],
+    ) -> Result<u64> {
+        self.check_open()?;
+        let s = self.stream(id)?;
+        check_times(&s.info, s.last_t, &[entry.t_min])?;
+        if s.open_rows() > 0 {
+            return Err(mismatch(
+                &s.info,
+                "copying a chunk into a stream with an open chunk".into(),
+            ));
+        }
+        let mut record = Vec::new();
+        write_record(&mut record, RecordKind::Chunk, body);
+        let length = record.len() as u64;
+        self.append_chunk(ReadyChunk {
+            record,
+            entry: ChunkEntry {
+                stream_id: id.0,
+                length,
+                ..entry.clone()
+            },
+        })?;
+        let st = &mut self.streams[id.0 as usize];
+        st.last_t = Some(entry.t_max);
+        st.samples += entry.rows;
+        Ok(length)
+    }
+
     /// Appends a chunk record and indexes it.
     fn append_chunk(&mut self, c: ReadyChunk) -> Result<()> {
         let offset = self.offset;
