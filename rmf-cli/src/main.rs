@@ -43,7 +43,7 @@ enum Command {
         /// JPEG quality, 1-100 (default 90).
         #[arg(long)]
         quality: Option<u8>,
-        /// H.264 quantizer, 0-51, lower is better and bigger (default 26).
+        /// H.264 quantizer, 0-51, lower is better and bigger (default 22).
         #[arg(long)]
         qp: Option<u8>,
         /// H.264 keyframe interval in frames (default 8).
@@ -85,7 +85,7 @@ enum Command {
         /// JPEG quality, 1-100 (default 90).
         #[arg(long)]
         quality: Option<u8>,
-        /// H.264 quantizer, 0-51, lower is better and bigger (default 26).
+        /// H.264 quantizer, 0-51, lower is better and bigger (default 22).
         #[arg(long)]
         qp: Option<u8>,
         /// H.264 keyframe interval in frames (default 8).

@@ -11,6 +11,8 @@
 //! `gop` frames, so a reader starts decoding at the last keyframe at or before the frame it
 //! wants, with a fresh decoder.
 
+use std::sync::Mutex;
+
 use openh264::decoder::Decoder;
 use openh264::encoder::{
     Complexity, Encoder, EncoderConfig, FrameType, QpRange, RateControlMode, UsageType, VuiConfig,
@@ -186,19 +188,46 @@ pub(crate) struct H264Decoder {
     pixel_format: PixelFormat,
 }
 
+/// Idle decoders, kept for the next random access: setting one up costs more than decoding a
+/// keyframe (OpenH264 allocates and clears its buffers), and a keyframe resets a used one.
+static IDLE_DECODERS: Mutex<Vec<H264Decoder>> = Mutex::new(Vec::new());
+/// At most this many idle decoders are kept (a few MB each at camera sizes).
+const MAX_IDLE_DECODERS: usize = 8;
+
 impl H264Decoder {
+    /// A decoder for frames of this size: an idle one if there is one, else a new one.
     pub(crate) fn new(
         width: u32,
         height: u32,
         pixel_format: PixelFormat,
     ) -> Result<Self, CodecError> {
+        let (width, height) = (width as usize, height as usize);
+        if let Ok(mut idle) = IDLE_DECODERS.lock() {
+            if let Some(i) = idle
+                .iter()
+                .position(|d| (d.width, d.height, d.pixel_format) == (width, height, pixel_format))
+            {
+                return Ok(idle.swap_remove(i));
+            }
+        }
         let dec = Decoder::new().map_err(|e| err("decoder set-up failed", e))?;
         Ok(H264Decoder {
             dec,
-            width: width as usize,
-            height: height as usize,
+            width,
+            height,
             pixel_format,
         })
+    }
+
+    /// Gives the decoder back for reuse, after a run that decoded without error (a decoder that
+    /// failed is dropped: its state is unknown).
+    pub(crate) fn recycle(self) {
+        if let Ok(mut idle) = IDLE_DECODERS.lock() {
+            if idle.len() >= MAX_IDLE_DECODERS {
+                idle.remove(0);
+            }
+            idle.push(self);
+        }
     }
 
     /// Decodes the next access unit. With `out`, appends its pixels (the stream's pixel

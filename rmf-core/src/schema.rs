@@ -333,7 +333,9 @@ pub enum FrameCodec {
 /// JPEG quality when a stream does not give one.
 pub const DEFAULT_JPEG_QUALITY: u8 = 90;
 /// H.264 quantizer when a stream does not give one (0..=51, lower is better and bigger).
-pub const DEFAULT_H264_QP: u8 = 26;
+/// Measured (`benches/python/bench_media.py`): the highest qp within 1 dB of LeRobot's AV1
+/// (crf 30) on both the demo camera and panned photographs, at 0.3-0.9x its bytes.
+pub const DEFAULT_H264_QP: u8 = 22;
 /// H.264 keyframe interval when a stream does not give one: a random frame costs at most this
 /// many frames of decoding.
 pub const DEFAULT_GOP: u32 = 8;

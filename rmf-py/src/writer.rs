@@ -256,7 +256,7 @@ impl EpisodeWriter {
     /// "gray16" (HxW uint16, e.g. depth in mm: pass units=["mm"]). `codec`: "raw" (zstd per
     /// frame, lossless), "png" (lossless), "jpeg" (lossy, 8-bit only; `quality` 1-100,
     /// default 90) or "h264" (video, lossy, 8-bit only, even width and height; `qp` 0-51,
-    /// lower is better and bigger, default 26; a keyframe every `gop` frames, default 8, so a
+    /// lower is better and bigger, default 22; a keyframe every `gop` frames, default 8, so a
     /// random frame decodes at most `gop` frames). Reading returns the same array types
     /// whatever the codec.
     #[pyo3(signature = (name, width, height, pixel_format="rgb8", rate_hz=None, units=None, sensitivity="internal", tags=None, codec="raw", quality=None, qp=None, gop=None))]

@@ -188,6 +188,7 @@ pub(crate) fn append(
             )));
         }
     }
+    decoder.recycle();
     Ok(())
 }
 
