@@ -165,6 +165,10 @@ pub fn record_demo(
     let plan = intervention_plan(opts.seconds);
     let mut next_event = 0;
     let mut frame = vec![0u8; opts.width as usize * opts.height as usize * 3];
+    let scenes = [
+        Scene::new(opts.width, opts.height, false),
+        Scene::new(opts.width, opts.height, true),
+    ];
     let mut audio_phase = 0.0f64;
 
     loop {
@@ -185,7 +189,7 @@ pub fn record_demo(
         match k {
             0 | 1 => {
                 let t = due + (rng.unit() * 800_000.0) as i64; // exposure timing jitter
-                render(&mut frame, opts.width, opts.height, s, k == 1, &mut rng);
+                scenes[k].render(&mut frame, s, &mut rng);
                 w.write_frame(if k == 0 { cam_front } else { cam_wrist }, t, &frame)?;
             }
             2 => {
@@ -288,75 +292,170 @@ fn intervention_plan(seconds: f64) -> Vec<(i64, Event)> {
     ]
 }
 
-/// Draws the scene: wall and table, the cube, the arm as thick segments, with sensor noise.
-fn render(buf: &mut [u8], width: u32, height: u32, s: f64, wrist: bool, rng: &mut Rng) {
-    let (w, h) = (width as usize, height as usize);
-    let horizon = if wrist { h / 3 } else { h / 2 };
-    for y in 0..h {
-        let row = &mut buf[y * w * 3..(y + 1) * w * 3];
-        let (r, g, b) = if y < horizon {
-            (200 - (y * 40 / h.max(1)) as u8, 190, 170)
+/// A camera's view of the demo cell. The static background (a plastered wall with a shelf and
+/// a wooden table, textured and shaded) is drawn once, wider than the image so that the wrist
+/// camera can pan over it; each frame copies it, draws the cube and the arm, and adds sensor
+/// noise. Texture and noise matter: flat colours would compress like no real camera does.
+struct Scene {
+    width: usize,
+    height: usize,
+    wrist: bool,
+    horizon: usize,
+    /// Background pixels, `bg_width` wide.
+    background: Vec<u8>,
+    bg_width: usize,
+}
+
+impl Scene {
+    fn new(width: u32, height: u32, wrist: bool) -> Self {
+        let (w, h) = (width as usize, height as usize);
+        let scale = w as f64 / 640.0;
+        let pan = (100.0 * scale).ceil() as usize;
+        let bg_width = w + 2 * pan;
+        let horizon = if wrist { h / 3 } else { h / 2 };
+        let mut background = vec![0u8; bg_width * h * 3];
+        for y in 0..h {
+            for x in 0..bg_width {
+                let (fx, fy) = (x as f64 / scale, y as f64 / scale);
+                let rgb = if y < horizon {
+                    // Plaster: soft light falling off downwards, fine grain, a shelf.
+                    let light = 1.0 - 0.25 * y as f64 / horizon.max(1) as f64;
+                    let grain = 6.0 * value_noise(fx * 0.35, fy * 0.35, 1)
+                        + 4.0 * value_noise(fx * 0.05, fy * 0.05, 2);
+                    let shelf =
+                        (fy - 0.35 * horizon as f64 / scale).abs() < 5.0 && (fx % 420.0) < 300.0;
+                    if shelf {
+                        [95.0 + grain, 80.0 + grain, 62.0 + grain]
+                    } else {
+                        [
+                            205.0 * light + grain,
+                            196.0 * light + grain,
+                            178.0 * light + grain,
+                        ]
+                    }
+                } else {
+                    // Wood: rings bent by low-frequency noise, darker with distance.
+                    let depth = (y - horizon) as f64 / (h - horizon).max(1) as f64;
+                    let rings = (fx * 0.09 + 6.0 * value_noise(fx * 0.01, fy * 0.03, 3)).sin();
+                    let fibre = 5.0 * value_noise(fx * 0.6, fy * 0.08, 4);
+                    let base = 0.75 + 0.25 * depth + 0.08 * rings;
+                    [
+                        150.0 * base + fibre,
+                        108.0 * base + fibre,
+                        72.0 * base + fibre,
+                    ]
+                };
+                let i = (y * bg_width + x) * 3;
+                for c in 0..3 {
+                    background[i + c] = rgb[c].clamp(0.0, 255.0) as u8;
+                }
+            }
+        }
+        Scene {
+            width: w,
+            height: h,
+            wrist,
+            horizon,
+            background,
+            bg_width,
+        }
+    }
+
+    /// Draws the frame at `s` seconds into `buf`.
+    fn render(&self, buf: &mut [u8], s: f64, rng: &mut Rng) {
+        let (w, h, horizon) = (self.width, self.height, self.horizon);
+        let scale = w as f64 / 640.0;
+        let shift = if self.wrist {
+            80.0 * (TAU * 0.2 * s).sin()
         } else {
-            let d = ((y - horizon) * 60 / h.max(1)) as u8;
-            (120 + d, 95 + d, 70 + d)
+            0.0
         };
-        for px in row.chunks_exact_mut(3) {
-            px[0] = r;
-            px[1] = g;
-            px[2] = b;
+        // The wrist camera moves with the arm: the background slides the other way.
+        let pan = (self.bg_width - w) / 2;
+        let x0 = (pan as f64 - shift * 0.5).clamp(0.0, (self.bg_width - w) as f64) as usize;
+        for y in 0..h {
+            let src = &self.background[(y * self.bg_width + x0) * 3..][..w * 3];
+            buf[y * w * 3..(y + 1) * w * 3].copy_from_slice(src);
+        }
+        let q = joints_at(s);
+        // The cube, lit from above: a lighter top face.
+        let cx = (420.0 * scale + shift) as i64;
+        let cy = (horizon as f64 + 60.0 * scale) as i64;
+        let side = (40.0 * scale) as i64;
+        fill_rect(
+            buf,
+            w,
+            h,
+            cx - side / 2,
+            cy - side / 2,
+            side,
+            side,
+            [200, 30, 35],
+        );
+        fill_rect(
+            buf,
+            w,
+            h,
+            cx - side / 2,
+            cy - side / 2,
+            side,
+            side / 5,
+            [235, 70, 70],
+        );
+        // The arm: base, three links.
+        let mut x = 200.0 * scale + shift;
+        let mut y = horizon as f64 + 120.0 * scale;
+        let mut angle = -1.2;
+        for (j, len) in [110.0, 90.0, 60.0].iter().enumerate() {
+            angle += q[j] * 0.8;
+            let nx = x + len * scale * angle.cos();
+            let ny = y + len * scale * angle.sin();
+            let steps = (len * scale / 3.0) as usize;
+            let r = (6.0 * scale).max(1.0) as i64;
+            for i in 0..=steps {
+                let f = i as f64 / steps.max(1) as f64;
+                let px = (x + (nx - x) * f) as i64;
+                let py = (y + (ny - y) * f) as i64;
+                fill_rect(
+                    buf,
+                    w,
+                    h,
+                    px - r,
+                    py - r,
+                    2 * r,
+                    2 * r,
+                    [60, 60 + 40 * j as u8, 70],
+                );
+            }
+            x = nx;
+            y = ny;
+        }
+        // Sensor noise, roughly Gaussian with sigma 1.4: a binomial(8, 1/2) - 4 per byte.
+        for chunk in buf.chunks_mut(8) {
+            let bits = rng.next_u64();
+            for (k, v) in chunk.iter_mut().enumerate() {
+                let d = ((bits >> (8 * k)) & 0xff).count_ones() as i16 - 4;
+                *v = (*v as i16 + d).clamp(0, 255) as u8;
+            }
         }
     }
-    let q = joints_at(s);
-    let scale = w as f64 / 640.0;
-    let shift = if wrist {
-        80.0 * (TAU * 0.2 * s).sin()
-    } else {
-        0.0
+}
+
+/// Smooth 2-D value noise in [-1, 1]: a fixed hash on the integer grid, interpolated.
+fn value_noise(x: f64, y: f64, seed: u64) -> f64 {
+    let hash = |i: i64, j: i64| {
+        let mut z = (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            ^ (j as u64).wrapping_mul(0xC2B2_AE3D_27D4_EB4F)
+            ^ seed.wrapping_mul(0x1656_67B1_9E37_79F9);
+        z = (z ^ (z >> 29)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        (z >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
     };
-    // The cube.
-    let cx = (420.0 * scale + shift) as i64;
-    let cy = (horizon as f64 + 60.0 * scale) as i64;
-    fill_rect(buf, w, h, cx - 20, cy - 20, 40, 40, [200, 30, 35]);
-    // The arm: base, three links.
-    let mut x = 200.0 * scale + shift;
-    let mut y = horizon as f64 + 120.0 * scale;
-    let mut angle = -1.2;
-    for (j, len) in [110.0, 90.0, 60.0].iter().enumerate() {
-        angle += q[j] * 0.8;
-        let nx = x + len * scale * angle.cos();
-        let ny = y + len * scale * angle.sin();
-        let steps = (len * scale / 3.0) as usize;
-        for i in 0..=steps {
-            let f = i as f64 / steps.max(1) as f64;
-            let px = (x + (nx - x) * f) as i64;
-            let py = (y + (ny - y) * f) as i64;
-            fill_rect(
-                buf,
-                w,
-                h,
-                px - 6,
-                py - 6,
-                12,
-                12,
-                [60, 60 + 40 * j as u8, 70],
-            );
-        }
-        x = nx;
-        y = ny;
-    }
-    // Sensor noise: -1, 0, 0 or +1 on every byte, two random bits each.
-    for chunk in buf.chunks_mut(32) {
-        let mut bits = rng.next_u64();
-        for v in chunk {
-            let d = (bits & 3) as u8;
-            bits >>= 2;
-            *v = match d {
-                0 => v.saturating_sub(1),
-                3 => v.saturating_add(1),
-                _ => *v,
-            };
-        }
-    }
+    let (xi, yi) = (x.floor() as i64, y.floor() as i64);
+    let (fx, fy) = (x - x.floor(), y - y.floor());
+    let (sx, sy) = (fx * fx * (3.0 - 2.0 * fx), fy * fy * (3.0 - 2.0 * fy));
+    let top = hash(xi, yi) + (hash(xi + 1, yi) - hash(xi, yi)) * sx;
+    let bottom = hash(xi, yi + 1) + (hash(xi + 1, yi + 1) - hash(xi, yi + 1)) * sx;
+    top + (bottom - top) * sy
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -68,8 +68,8 @@ fn raw_cameras_become_h264_and_everything_else_is_copied_exactly() {
                 let (t1, y) = b.frames_range(&s.name, i64::MIN, i64::MAX).unwrap();
                 assert_eq!(t0, t1);
                 let p = psnr(&x, &y);
-                // Measured 33.1 dB: small frames with thin edges suffer most from 4:2:0 chroma.
-                assert!(p > 30.0, "{}: {p:.1} dB", s.name);
+                // Measured 36.5-36.8 dB at qp 22 on 160x120 demo frames.
+                assert!(p > 33.0, "{}: {p:.1} dB", s.name);
                 let new = b.stream(&s.name).unwrap();
                 assert!(matches!(
                     new.kind,
