@@ -41,8 +41,11 @@ fn write_kind(path: &Path, kind: &str, ft: &rmf_benches::SignalData, frames: &[V
                 .expect("stream");
             w.write_signals(id, &ft.t, &ft.values).expect("write");
         }
-        "frames" => {
-            let info = demo_streams(&DemoOptions::default()).remove(0);
+        "frames" | "frames-h264" => {
+            let mut info = demo_streams(&DemoOptions::default()).remove(0);
+            if kind == "frames-h264" {
+                info = info.with_codec(rmf_core::FrameCodec::H264, None);
+            }
             let id = w.add_stream(info).expect("stream");
             for (i, f) in frames.iter().enumerate() {
                 w.write_frame(id, i as i64 * 33_333_333, f).expect("write");
@@ -80,7 +83,7 @@ fn write_kind(path: &Path, kind: &str, ft: &rmf_benches::SignalData, frames: &[V
 fn raw_bytes(kind: &str, ft: &rmf_benches::SignalData, frames: &[Vec<u8>]) -> u64 {
     match kind {
         "signal" => ft.raw_bytes() as u64,
-        "frames" => frames.iter().map(|f| f.len() as u64 + 8).sum(),
+        "frames" | "frames-h264" => frames.iter().map(|f| f.len() as u64 + 8).sum(),
         "audio" => 3000 * (8 + 640),
         _ => 2000 * (8 + 14 + 4 + 36 + 4),
     }
@@ -92,7 +95,7 @@ fn throughput(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut g = c.benchmark_group("write");
     g.sample_size(10);
-    for kind in ["signal", "frames", "audio", "events"] {
+    for kind in ["signal", "frames", "frames-h264", "audio", "events"] {
         let path = dir.path().join(format!("w-{kind}.rmf"));
         g.throughput(Throughput::Bytes(raw_bytes(kind, &ft, &frames)));
         g.bench_function(BenchmarkId::from_parameter(kind), |b| {
@@ -103,12 +106,12 @@ fn throughput(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("read_all");
     g.sample_size(10);
-    for kind in ["signal", "frames", "audio", "events"] {
+    for kind in ["signal", "frames", "frames-h264", "audio", "events"] {
         let path = dir.path().join(format!("r-{kind}.rmf"));
         write_kind(&path, kind, &ft, &frames);
         let name = match kind {
             "signal" => "s",
-            "frames" => "cam/front",
+            "frames" | "frames-h264" => "cam/front",
             "audio" => "mic",
             _ => "log",
         };

@@ -165,6 +165,21 @@ pub enum Error {
         path: PathBuf,
     },
 
+    /// No sample of a stream lies within the tolerance of a reference time.
+    #[error("{file}: stream {stream:?}: no sample within {tolerance_ns} ns of t = {t} ns (nearest: {})", nearest.map_or("none, the stream is empty".to_string(), |n| format!("{n} ns, {} ns away", (n as i128 - *t as i128).abs())))]
+    NoSampleNear {
+        /// The episode file.
+        file: String,
+        /// The stream.
+        stream: String,
+        /// The reference time.
+        t: i64,
+        /// The tolerance used.
+        tolerance_ns: i64,
+        /// The time of the nearest sample, if the stream has any.
+        nearest: Option<i64>,
+    },
+
     /// A frame stream's encoder queue is full and the writer was told not to wait
     /// ([`crate::QueueFull::Error`]): the frame was not written.
     #[error("stream {stream:?}: the encoder is behind, {queued} frames are queued (the queue is full); this frame was not written")]

@@ -73,6 +73,7 @@ compile_error!("rmf-core supports little-endian targets only (the file format is
 
 pub mod chunk;
 pub mod codec;
+pub mod dataset;
 pub mod demo;
 mod error;
 pub mod footer;

@@ -460,6 +460,51 @@ impl EpisodeReader {
         Ok(b)
     }
 
+    /// Rows of stream `s` by their position in the stream (time order), given ascending and
+    /// without repeats: each chunk holding some is decoded once, in runs of consecutive rows.
+    pub(crate) fn gather_rows(&self, s: usize, rows: &[usize]) -> Result<BatchBuilder<'_>> {
+        let mut b = BatchBuilder::new(&self.streams[s]);
+        let mut first = 0usize; // stream row of the chunk's row 0
+        let mut next = 0usize; // rows[next] is the next row to find
+        for &i in &self.per_stream[s] {
+            if next == rows.len() {
+                break;
+            }
+            let n = self.chunks[i].rows as usize;
+            if rows[next] >= first + n {
+                first += n;
+                continue;
+            }
+            self.with_chunk(i, |view| {
+                let times = decode_times(view)?;
+                while next < rows.len() && rows[next] < first + n {
+                    let start = rows[next] - first;
+                    let mut end = start + 1;
+                    next += 1;
+                    while end < n && next < rows.len() && rows[next] == first + end {
+                        end += 1;
+                        next += 1;
+                    }
+                    b.append(view, &times, start..end)?;
+                }
+                Ok(())
+            })?;
+            first += n;
+        }
+        if next < rows.len() {
+            return Err(Error::InvalidArgument(format!(
+                "row {} of stream {:?} does not exist ({first} rows)",
+                rows[next], self.streams[s].name
+            )));
+        }
+        Ok(b)
+    }
+
+    /// Position of stream `name` in [`EpisodeReader::streams`].
+    pub(crate) fn position(&self, name: &str) -> Result<usize> {
+        self.stream_index(name)
+    }
+
     /// Position of stream `name` and the inclusive range of a half-open `[t0, t1)` (`t1 =
     /// i64::MAX` meaning "to the end", inclusive), or `None` when the range is empty.
     pub(crate) fn half_open(

@@ -201,6 +201,16 @@ impl<'s> BatchBuilder<'s> {
         }
     }
 
+    /// Signal or frame rows as bytes (timestamps, each row's elements or pixels back to back,
+    /// little-endian), without Arrow; `None` for other kinds.
+    pub(crate) fn into_row_bytes(self) -> Option<(Vec<i64>, Vec<u8>)> {
+        match self.data {
+            KindAcc::Signal(acc) => Some((self.t, acc.into_bytes())),
+            KindAcc::Frames(bytes) => Some((self.t, bytes)),
+            _ => None,
+        }
+    }
+
     /// Frames as plain vectors (timestamps, decoded pixels back to back), without Arrow.
     pub(crate) fn into_frames(self) -> Option<(Vec<i64>, Vec<u8>)> {
         match self.data {

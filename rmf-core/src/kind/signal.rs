@@ -143,6 +143,15 @@ impl SignalAcc {
     }
 
     /// The gathered values, if `T` is their element type.
+    /// The values as little-endian bytes (the element type is `self.dtype`).
+    pub(crate) fn into_bytes(self) -> Vec<u8> {
+        let dtype = self.dtype;
+        with_dtype!(dtype, T => self
+            .into_vec::<T>()
+            .map(|v| bytemuck::cast_slice::<T, u8>(&v).to_vec())
+            .unwrap_or_default())
+    }
+
     pub(crate) fn into_vec<T: Element>(self) -> Option<Vec<T>> {
         self.values.downcast::<Vec<T>>().ok().map(|b| *b)
     }

@@ -1,0 +1,14 @@
+//! The dataset layer: many episodes, sampled at reference times with every other stream
+//! aligned to them (as-of, nearest, linear) or windowed around them, with pad masks.
+//! Alignment happens at read time; nothing is resampled on disk.
+
+pub mod align;
+pub mod index;
+pub mod sample;
+
+pub use align::{Policy, Window};
+pub use episodes::{Dataset, DatasetOptions, Reference, Sample};
+pub use index::{build_index, read_index, IndexReport, IndexedEpisode, IndexedStream, INDEX_FILE};
+pub use sample::{default_tolerance_ns, EpisodeSampler, Missing, Query, StreamValue, WindowSpec};
+
+mod episodes;

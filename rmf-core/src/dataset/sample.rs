@@ -1,0 +1,361 @@
+//! One training sample from one episode: each requested stream at a reference time, either as
+//! one value (as-of, nearest or linear, within a tolerance) or as a window of its own samples,
+//! with a pad mask. Only the chunks holding the rows a sample needs are decoded.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use super::align::{pick, secs_to_ns, Pick, Policy, Window};
+use crate::error::{Error, Result};
+use crate::read::EpisodeReader;
+use crate::schema::{DType, PixelFormat, StreamInfo, StreamKind};
+
+/// What to do when no sample lies within the tolerance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Missing {
+    /// Fail with [`Error::NoSampleNear`], naming the stream and the time.
+    #[default]
+    Error,
+    /// Return zeros with the pad flag set.
+    Pad,
+}
+
+/// A window, before it is fitted to a stream's rate.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WindowSpec {
+    /// Offsets in the stream's own samples (see [`Window::Steps`]).
+    Steps(Vec<i64>),
+    /// A span `(from, to]` of seconds relative to the reference time (see [`Window::Seconds`]):
+    /// its slot count comes from the stream's nominal rate.
+    Seconds {
+        /// Start (excluded), seconds.
+        from: f64,
+        /// End (included), seconds.
+        to: f64,
+    },
+}
+
+/// How one stream enters a sample.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Query {
+    /// One value at the reference time.
+    At {
+        /// How the value is found.
+        policy: Policy,
+        /// Largest distance to the sample(s) used; `None`: from the stream's rate
+        /// ([`default_tolerance_ns`]).
+        tolerance_ns: Option<i64>,
+        /// What happens outside the tolerance.
+        missing: Missing,
+    },
+    /// A window of samples around the reference time.
+    Window(WindowSpec),
+}
+
+impl Query {
+    /// As-of within the default tolerance, an error outside it.
+    pub fn asof() -> Self {
+        Query::At {
+            policy: Policy::AsOf,
+            tolerance_ns: None,
+            missing: Missing::Error,
+        }
+    }
+}
+
+/// One stream's part of a sample.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamValue {
+    /// Element type of `data` (`uint8` for rgb8/gray8 frames, `uint16` for gray16).
+    pub dtype: DType,
+    /// Shape of `data`: the slots of a window (absent for a single value), then one sample's
+    /// shape (`[6]`, or `[height, width, 3]` for rgb8 frames).
+    pub shape: Vec<usize>,
+    /// Elements, little-endian, row-major.
+    pub data: Vec<u8>,
+    /// Per slot (one for a single value): the time of the sample used, or of the slot's
+    /// replacement for padding, `i64::MIN` where there is none.
+    pub t: Vec<i64>,
+    /// Per slot: true where the slot is padding (outside the episode, outside a seconds span,
+    /// or outside the tolerance with [`Missing::Pad`]).
+    pub pad: Vec<bool>,
+}
+
+/// The tolerance of a stream without an explicit one: one and a half sample periods, from the
+/// nominal rate or else from the measured one; unlimited for a stream with fewer than two
+/// samples and no rate.
+pub fn default_tolerance_ns(info: &StreamInfo, times: &[i64]) -> i64 {
+    let period = match info.rate_hz {
+        Some(r) if r > 0.0 => 1e9 / r,
+        _ => match (times.first(), times.last()) {
+            (Some(a), Some(b)) if times.len() > 1 && b > a => {
+                (*b - *a) as f64 / (times.len() - 1) as f64
+            }
+            _ => return i64::MAX,
+        },
+    };
+    (1.5 * period).round() as i64
+}
+
+/// Samples one episode at reference times. Timestamps of each stream are decoded once and
+/// kept (8 bytes a sample); values are decoded per call, from the chunks a sample needs.
+pub struct EpisodeSampler {
+    reader: EpisodeReader,
+    times: Mutex<HashMap<usize, Arc<[i64]>>>,
+}
+
+impl EpisodeSampler {
+    /// A sampler over an open episode.
+    pub fn new(reader: EpisodeReader) -> Self {
+        EpisodeSampler {
+            reader,
+            times: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The episode.
+    pub fn reader(&self) -> &EpisodeReader {
+        &self.reader
+    }
+
+    /// Every timestamp of a stream, decoded on first use.
+    pub fn times(&self, stream: &str) -> Result<Arc<[i64]>> {
+        let s = self.reader.position(stream)?;
+        if let Some(t) = self.lock().get(&s) {
+            return Ok(t.clone());
+        }
+        let t: Arc<[i64]> = self.reader.times(stream)?.into();
+        self.lock().insert(s, t.clone());
+        Ok(t)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<usize, Arc<[i64]>>> {
+        match self.times.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        }
+    }
+
+    /// The value of `stream` at reference time `t`.
+    pub fn sample(&self, stream: &str, t: i64, query: &Query) -> Result<StreamValue> {
+        let s = self.reader.position(stream)?;
+        let info = &self.reader.streams()[s];
+        let (elem_dtype, elem_shape) = element_of(info)?;
+        let times = self.times(stream)?;
+        match query {
+            Query::At {
+                policy,
+                tolerance_ns,
+                missing,
+            } => {
+                let float_signal = matches!(elem_dtype, DType::Float32 | DType::Float64)
+                    && matches!(info.kind, StreamKind::Signal { .. });
+                if *policy == Policy::Linear && !float_signal {
+                    return Err(Error::InvalidArgument(format!(
+                        "stream {stream:?}: linear interpolation is for float signals, not {} {elem_dtype}",
+                        info.kind.name()
+                    )));
+                }
+                let tol = tolerance_ns.unwrap_or_else(|| default_tolerance_ns(info, &times));
+                let p = pick(&times, t, *policy, tol);
+                let rows: Vec<usize> = match p {
+                    Pick::Row(i) => vec![i],
+                    Pick::Blend { lo, hi, .. } => vec![lo, hi],
+                    Pick::Missing => Vec::new(),
+                };
+                if rows.is_empty() && *missing == Missing::Error {
+                    let near = pick(&times, t, Policy::Nearest, i64::MAX);
+                    return Err(Error::NoSampleNear {
+                        file: self.reader.file_name().to_string(),
+                        stream: stream.to_string(),
+                        t,
+                        tolerance_ns: tol,
+                        nearest: match near {
+                            Pick::Row(i) => Some(times[i]),
+                            _ => None,
+                        },
+                    });
+                }
+                let (row_t, bytes) = self.rows(s, &rows)?;
+                let size = elem_size(elem_dtype, &elem_shape);
+                let data = match p {
+                    Pick::Row(_) => bytes,
+                    Pick::Blend { w, .. } => blend(elem_dtype, &bytes[..size], &bytes[size..], w),
+                    Pick::Missing => vec![0; size],
+                };
+                Ok(StreamValue {
+                    dtype: elem_dtype,
+                    shape: elem_shape,
+                    data,
+                    t: vec![match p {
+                        Pick::Row(_) => row_t[0],
+                        Pick::Blend { .. } => t,
+                        Pick::Missing => i64::MIN,
+                    }],
+                    pad: vec![p == Pick::Missing],
+                })
+            }
+            Query::Window(spec) => {
+                let window = match spec {
+                    WindowSpec::Steps(steps) => Window::Steps(steps.clone()),
+                    WindowSpec::Seconds { from, to } => {
+                        let rate = info.rate_hz.ok_or_else(|| {
+                            Error::InvalidArgument(format!(
+                                "stream {stream:?} has no nominal rate: a window in seconds needs one to size its slots (give the stream a rate, or use steps)"
+                            ))
+                        })?;
+                        let ordered = from.partial_cmp(to) == Some(std::cmp::Ordering::Less);
+                        if !ordered || secs_to_ns(*to) == secs_to_ns(*from) {
+                            return Err(Error::InvalidArgument(format!(
+                                "stream {stream:?}: a window of seconds ({from}, {to}] must have from < to"
+                            )));
+                        }
+                        Window::seconds(*from, *to, rate)
+                    }
+                };
+                let slots = window.rows(&times, t);
+                let mut unique: Vec<usize> = slots.iter().flatten().copied().collect();
+                unique.sort_unstable();
+                unique.dedup();
+                let (_, bytes) = self.rows(s, &unique)?;
+                let size = elem_size(elem_dtype, &elem_shape);
+                // Padding repeats the nearest real slot of the window (what a model sees at an
+                // episode's edge), or zeros when the window holds no sample at all.
+                let filled = fill_from_nearest(&slots);
+                let mut data = Vec::with_capacity(slots.len() * size);
+                let mut ts = Vec::with_capacity(slots.len());
+                for src in &filled {
+                    match src {
+                        Some(row) => {
+                            let k = unique.binary_search(row).map_err(|_| {
+                                Error::InvalidArgument("internal: window row not gathered".into())
+                            })?;
+                            data.extend_from_slice(&bytes[k * size..(k + 1) * size]);
+                            ts.push(times[*row]);
+                        }
+                        None => {
+                            data.resize(data.len() + size, 0);
+                            ts.push(i64::MIN);
+                        }
+                    }
+                }
+                let mut shape = vec![slots.len()];
+                shape.extend(elem_shape);
+                Ok(StreamValue {
+                    dtype: elem_dtype,
+                    shape,
+                    data,
+                    t: ts,
+                    pad: slots.iter().map(Option::is_none).collect(),
+                })
+            }
+        }
+    }
+
+    /// Rows of stream `s` (any order, repeats allowed) as bytes, in the order given.
+    fn rows(&self, s: usize, rows: &[usize]) -> Result<(Vec<i64>, Vec<u8>)> {
+        if rows.is_empty() {
+            return Ok((Vec::new(), Vec::new()));
+        }
+        let mut unique = rows.to_vec();
+        unique.sort_unstable();
+        unique.dedup();
+        let (t, bytes) = self
+            .reader
+            .gather_rows(s, &unique)?
+            .into_row_bytes()
+            .ok_or_else(|| {
+                Error::InvalidArgument("only signal and frame streams can be sampled".into())
+            })?;
+        if unique == rows {
+            return Ok((t, bytes));
+        }
+        let size = bytes.len() / unique.len();
+        let mut out_t = Vec::with_capacity(rows.len());
+        let mut out = Vec::with_capacity(rows.len() * size);
+        for r in rows {
+            let k = unique.binary_search(r).unwrap_or(0);
+            out_t.push(t[k]);
+            out.extend_from_slice(&bytes[k * size..(k + 1) * size]);
+        }
+        Ok((out_t, out))
+    }
+}
+
+/// For each slot, the row it takes its value from: its own, or for padding the nearest real
+/// slot's (earlier one on a tie).
+fn fill_from_nearest(slots: &[Option<usize>]) -> Vec<Option<usize>> {
+    (0..slots.len())
+        .map(|i| {
+            slots[i].or_else(|| {
+                (1..slots.len()).find_map(|d| {
+                    let before = i.checked_sub(d).and_then(|j| slots[j]);
+                    let after = slots.get(i + d).copied().flatten();
+                    before.or(after)
+                })
+            })
+        })
+        .collect()
+}
+
+/// Element type and per-sample shape of a stream that can be sampled.
+fn element_of(info: &StreamInfo) -> Result<(DType, Vec<usize>)> {
+    match &info.kind {
+        StreamKind::Signal { dtype, shape } => Ok((*dtype, shape.clone())),
+        StreamKind::Frames {
+            width,
+            height,
+            pixel_format,
+            ..
+        } => {
+            let mut shape = vec![*height as usize, *width as usize];
+            if pixel_format.channels() > 1 {
+                shape.push(pixel_format.channels());
+            }
+            let dtype = match pixel_format {
+                PixelFormat::Gray16 => DType::Uint16,
+                _ => DType::Uint8,
+            };
+            Ok((dtype, shape))
+        }
+        other => Err(Error::InvalidArgument(format!(
+            "stream {:?} is a {} stream: samples take signal and frame streams (events become labels)",
+            info.name,
+            other.name()
+        ))),
+    }
+}
+
+fn elem_size(dtype: DType, shape: &[usize]) -> usize {
+    dtype.size() * shape.iter().product::<usize>()
+}
+
+/// `a * (1 - w) + b * w`, element by element, for float32 or float64 bytes.
+fn blend(dtype: DType, a: &[u8], b: &[u8], w: f64) -> Vec<u8> {
+    match dtype {
+        DType::Float32 => {
+            let (a, b): (Vec<f32>, Vec<f32>) = (
+                bytemuck::pod_collect_to_vec(a),
+                bytemuck::pod_collect_to_vec(b),
+            );
+            let out: Vec<f32> = a
+                .iter()
+                .zip(&b)
+                .map(|(&x, &y)| (x as f64 * (1.0 - w) + y as f64 * w) as f32)
+                .collect();
+            bytemuck::cast_slice(&out).to_vec()
+        }
+        _ => {
+            let (a, b): (Vec<f64>, Vec<f64>) = (
+                bytemuck::pod_collect_to_vec(a),
+                bytemuck::pod_collect_to_vec(b),
+            );
+            let out: Vec<f64> = a
+                .iter()
+                .zip(&b)
+                .map(|(&x, &y)| x * (1.0 - w) + y * w)
+                .collect();
+            bytemuck::cast_slice(&out).to_vec()
+        }
+    }
+}
