@@ -95,6 +95,16 @@ enum Command {
         #[arg(long = "stream")]
         streams: Vec<String>,
     },
+    /// Build or refresh DIR/episodes.parquet, the dataset index: one row per .rmf episode under
+    /// DIR (sub-folders included), read from the files' footers. Files whose size and time did
+    /// not change are not read again.
+    Index {
+        /// The dataset directory.
+        dir: PathBuf,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Make an episode with one audio stream from a WAV file (16-bit integer or 32-bit float,
     /// any number of channels). Sample i is at START + i / rate on the episode clock.
     ImportWav {
@@ -146,6 +156,7 @@ fn main() -> ExitCode {
         Command::Info { file, json } => info::run(&file, json),
         Command::Validate { file } => validate(file),
         Command::Recover { input, output } => recover(input, output),
+        Command::Index { dir, json } => index(&dir, json),
         Command::Transcode { input, output, codec, quality, qp, gop, streams } => {
             transcode(&input, &output, &codec, quality, qp, gop, streams)
         }
@@ -236,6 +247,39 @@ fn recover(input: PathBuf, output: PathBuf) -> CliResult {
     print!("{report}");
     println!("wrote {}", output.display());
     Ok(ExitCode::SUCCESS)
+}
+
+fn index(dir: &std::path::Path, json: bool) -> CliResult {
+    let r = rmf_core::dataset::build_index(dir)?;
+    if json {
+        let v = serde_json::json!({
+            "index": dir.join(rmf_core::dataset::INDEX_FILE),
+            "episodes": r.episodes,
+            "added": r.added,
+            "updated": r.updated,
+            "removed": r.removed,
+            "failed": r.failed.iter().map(|(f, why)| serde_json::json!({"file": f, "error": why})).collect::<Vec<_>>(),
+        });
+        println!("{v}");
+    } else {
+        for (f, why) in &r.failed {
+            println!("  skipped {f}: {why}");
+        }
+        println!(
+            "{}: {} episodes ({} added, {} updated, {} removed, {} unreadable)",
+            dir.join(rmf_core::dataset::INDEX_FILE).display(),
+            r.episodes,
+            r.added.len(),
+            r.updated.len(),
+            r.removed.len(),
+            r.failed.len()
+        );
+    }
+    Ok(if r.failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn transcode(

@@ -6,6 +6,7 @@
 //! pyarrow through the C stream interface.
 
 mod convert;
+mod dataset;
 mod errors;
 mod reader;
 mod writer;
@@ -20,6 +21,8 @@ fn _rmf(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<reader::Episode>()?;
     m.add_class::<reader::Stream>()?;
     m.add_class::<reader::RecoveryReport>()?;
+    m.add_class::<dataset::DatasetCore>()?;
+    m.add_function(wrap_pyfunction!(dataset::build_index, m)?)?;
     m.add_function(wrap_pyfunction!(reader::open, m)?)?;
     m.add_function(wrap_pyfunction!(reader::recover, m)?)?;
     m.add_function(wrap_pyfunction!(reader::validate, m)?)?;

@@ -79,6 +79,8 @@ pub struct StreamValue {
     /// Per slot: true where the slot is padding (outside the episode, outside a seconds span,
     /// or outside the tolerance with [`Missing::Pad`]).
     pub pad: Vec<bool>,
+    /// Whether this is a window (slots first in `shape`) or one value.
+    pub window: bool,
 }
 
 /// The tolerance of a stream without an explicit one: one and a half sample periods, from the
@@ -193,6 +195,7 @@ impl EpisodeSampler {
                         Pick::Missing => i64::MIN,
                     }],
                     pad: vec![p == Pick::Missing],
+                    window: false,
                 })
             }
             Query::Window(spec) => {
@@ -247,6 +250,7 @@ impl EpisodeSampler {
                     data,
                     t: ts,
                     pad: slots.iter().map(Option::is_none).collect(),
+                    window: true,
                 })
             }
         }

@@ -35,6 +35,7 @@ from ._rmf import (
     recover,
     validate,
 )
+from .dataset import Dataset, asof, index, linear, nearest, window
 
 
 class UnknownStreamError(KeyError, ValueError):
@@ -46,6 +47,7 @@ class UnknownStreamError(KeyError, ValueError):
 
 
 __all__ = [
+    "Dataset",
     "Episode",
     "EpisodeWriter",
     "RecoveryReport",
@@ -53,7 +55,12 @@ __all__ = [
     "Stream",
     "UnknownStreamError",
     "__version__",
+    "asof",
+    "index",
+    "linear",
+    "nearest",
     "open",
     "recover",
     "validate",
+    "window",
 ]

@@ -1,0 +1,148 @@
+"""Training datasets: a directory of episodes sampled at reference times.
+
+Each sample is one moment of one episode: a sample of the reference stream (its real
+timestamp) or a tick of a fixed rate, with every other stream aligned to it (as-of, nearest,
+linear) or windowed around it (past frames, the last 100 ms of force, the next 16 actions),
+each with a pad mask. Nothing is resampled on disk; alignment happens at read time.
+
+    ds = rmf.Dataset("data/", reference="cam/front",
+                     streams={"cam/front": rmf.window(frames=[-1, 0]),
+                              "ft/wrist": rmf.window(seconds=(-0.1, 0.0)),
+                              "action": rmf.window(steps=range(0, 16)),
+                              "joints": rmf.asof()})
+    sample = ds[i]   # dict of numpy arrays, "<name>_pad" masks, "<name>_t" source times
+
+``rmf.Dataset`` is a map-style dataset that ``torch.utils.data.DataLoader`` takes as is, with
+any number of workers (fork or spawn): it pickles as its configuration and each process opens
+its own episodes. It does not import torch.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from ._rmf import DatasetCore, build_index
+
+INDEX_FILE = "episodes.parquet"
+
+
+def window(
+    *,
+    frames: Iterable[int] | None = None,
+    steps: Iterable[int] | None = None,
+    seconds: tuple[float, float] | None = None,
+) -> dict[str, Any]:
+    """A window of a stream's own samples around the reference time.
+
+    ``steps``: offsets in samples, 0 being the last sample at or before the reference time
+    (``range(0, 16)``: the current action and the next 15). ``frames`` is the same for cameras
+    (``[-1, 0]``: the previous and the current frame). ``seconds=(a, b)``: the samples in
+    ``(t + a, t + b]``, as ``round((b - a) * rate)`` slots of the stream's nominal rate, the
+    newest last. Slots past an episode's edge (or outside the span) are padding: ``_pad`` is
+    True there and the value repeats the nearest real slot of the window.
+    """
+    given = [x is not None for x in (frames, steps, seconds)]
+    if sum(given) != 1:
+        raise ValueError("window takes exactly one of frames=, steps= or seconds=")
+    if seconds is not None:
+        a, b = seconds
+        return {"kind": "seconds", "from": float(a), "to": float(b)}
+    offsets = [int(k) for k in (frames if frames is not None else steps)]
+    if not offsets:
+        raise ValueError("a window needs at least one offset")
+    return {"kind": "steps", "steps": offsets}
+
+
+def _at(policy: str, tolerance: float | None, pad: bool) -> dict[str, Any]:
+    return {"kind": "at", "policy": policy, "tolerance_s": tolerance, "pad": bool(pad)}
+
+
+def asof(tolerance: float | None = None, *, pad: bool = False) -> dict[str, Any]:
+    """The last sample at or before the reference time, at most ``tolerance`` seconds old
+    (default: 1.5 periods of the stream's rate). Outside it: an error naming the stream and time,
+    or with ``pad=True`` zeros and ``<name>_pad`` True."""
+    return _at("asof", tolerance, pad)
+
+
+def nearest(tolerance: float | None = None, *, pad: bool = False) -> dict[str, Any]:
+    """The sample closest to the reference time (the earlier on a tie); see ``asof``."""
+    return _at("nearest", tolerance, pad)
+
+
+def linear(tolerance: float | None = None, *, pad: bool = False) -> dict[str, Any]:
+    """Float signals only: interpolated between the samples around the reference time, both
+    within ``tolerance``; see ``asof``."""
+    return _at("linear", tolerance, pad)
+
+
+class Dataset:
+    """The episodes of ``root`` (as listed in ``root/episodes.parquet``, see ``rmf.index``),
+    as one sequence of samples. ``reference``: a stream name, or a rate in Hz for a fixed
+    timeline. ``streams``: name -> ``rmf.window(...)`` / ``rmf.asof()`` / ``rmf.nearest()`` /
+    ``rmf.linear()``. ``episodes``: ids or files to use (default all). At most
+    ``max_open_episodes`` episode files are open at once per process."""
+
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        reference: str | float,
+        streams: Mapping[str, Mapping[str, Any]],
+        episodes: Iterable[str] | None = None,
+        max_open_episodes: int = 16,
+    ) -> None:
+        self.root = os.fspath(root)
+        self.reference = reference
+        self.streams = {str(k): dict(v) for k, v in streams.items()}
+        self.episodes = None if episodes is None else [str(e) for e in episodes]
+        self.max_open_episodes = int(max_open_episodes)
+        self._core: DatasetCore | None = None
+        self._core_pid = -1
+        self._open()  # fail early on a bad configuration
+
+    def _open(self) -> DatasetCore:
+        # One core per process: a forked DataLoader worker opens its own files.
+        if self._core is None or self._core_pid != os.getpid():
+            self._core = DatasetCore(
+                self.root,
+                self.reference,
+                list(self.streams.items()),
+                self.episodes,
+                self.max_open_episodes,
+            )
+            self._core_pid = os.getpid()
+        return self._core
+
+    def __len__(self) -> int:
+        return len(self._open())
+
+    def __getitem__(self, i: int) -> dict[str, Any]:
+        return self._open().get(int(i))
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_core"] = None
+        state["_core_pid"] = -1
+        return state
+
+    @property
+    def episode_ids(self) -> list[str]:
+        """Ids of the episodes used, in sample order."""
+        return [i for i, _ in self._open().episodes()]
+
+    @property
+    def episode_index(self):
+        """The index (``episodes.parquet``) as a ``pyarrow.Table``."""
+        import pyarrow.parquet as pq
+
+        return pq.read_table(os.path.join(self.root, INDEX_FILE))
+
+    def __repr__(self) -> str:
+        return f"Dataset({self.root!r}, reference={self.reference!r}, {len(self)} samples)"
+
+
+def index(root: str | os.PathLike[str]) -> dict[str, Any]:
+    """Builds or refreshes ``root/episodes.parquet`` from the ``.rmf`` files under ``root``;
+    files whose size and time did not change are not read again. Returns what it did."""
+    return build_index(os.fspath(root))

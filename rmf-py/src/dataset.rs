@@ -1,0 +1,176 @@
+//! `rmf._rmf.DatasetCore` and `rmf._rmf.build_index`: the native half of `rmf.Dataset` (the
+//! Python class in `python/rmf/dataset.py` keeps the configuration, so it pickles for
+//! DataLoader workers, and builds one core per process).
+
+use std::path::PathBuf;
+
+use numpy::ndarray::IxDyn;
+use numpy::{PyArray1, PyArrayMethods};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+use rmf_core::dataset::{
+    build_index as build, Dataset, DatasetOptions, Missing, Policy, Query, Reference, StreamValue,
+    WindowSpec,
+};
+use rmf_core::with_dtype;
+
+use crate::errors::IntoPy;
+
+/// A stream query from its Python form: a dict with "kind": "at" (with "policy", "tolerance_s"
+/// or None, "pad") or "steps" (with "steps") or "seconds" (with "from", "to").
+fn query_of(name: &str, spec: &Bound<'_, PyDict>) -> PyResult<Query> {
+    let get = |k: &str| -> PyResult<Bound<'_, PyAny>> {
+        spec.get_item(k)?
+            .ok_or_else(|| PyValueError::new_err(format!("stream {name:?}: spec has no {k:?}")))
+    };
+    let kind: String = get("kind")?.extract()?;
+    Ok(match kind.as_str() {
+        "at" => {
+            let policy = match get("policy")?.extract::<String>()?.as_str() {
+                "asof" => Policy::AsOf,
+                "nearest" => Policy::Nearest,
+                "linear" => Policy::Linear,
+                other => {
+                    return Err(PyValueError::new_err(format!(
+                        "stream {name:?}: policy must be asof, nearest or linear, got {other:?}"
+                    )))
+                }
+            };
+            let tolerance: Option<f64> = get("tolerance_s")?.extract()?;
+            if let Some(t) = tolerance {
+                if !(t.is_finite() && t >= 0.0) {
+                    return Err(PyValueError::new_err(format!(
+                        "stream {name:?}: tolerance must be a non-negative number of seconds, got {t}"
+                    )));
+                }
+            }
+            Query::At {
+                policy,
+                tolerance_ns: tolerance.map(|t| (t * 1e9).round() as i64),
+                missing: if get("pad")?.extract()? {
+                    Missing::Pad
+                } else {
+                    Missing::Error
+                },
+            }
+        }
+        "steps" => Query::Window(WindowSpec::Steps(get("steps")?.extract()?)),
+        "seconds" => Query::Window(WindowSpec::Seconds {
+            from: get("from")?.extract()?,
+            to: get("to")?.extract()?,
+        }),
+        other => {
+            return Err(PyValueError::new_err(format!(
+                "stream {name:?}: unknown spec kind {other:?}"
+            )))
+        }
+    })
+}
+
+/// The native dataset: an index, episodes opened on demand, samples as numpy arrays.
+#[pyclass(module = "rmf._rmf")]
+pub struct DatasetCore {
+    inner: Dataset,
+}
+
+#[pymethods]
+impl DatasetCore {
+    /// `reference`: a stream name or a rate in Hz; `streams`: a list of (name, spec dict);
+    /// `episodes`: ids or files, or None for all.
+    #[new]
+    #[pyo3(signature = (root, reference, streams, episodes=None, max_open_episodes=16))]
+    fn new(
+        py: Python<'_>,
+        root: PathBuf,
+        reference: &Bound<'_, PyAny>,
+        streams: Vec<(String, Bound<'_, PyDict>)>,
+        episodes: Option<Vec<String>>,
+        max_open_episodes: usize,
+    ) -> PyResult<Self> {
+        let reference = if let Ok(name) = reference.extract::<String>() {
+            Reference::Stream(name)
+        } else {
+            Reference::RateHz(reference.extract::<f64>().map_err(|_| {
+                PyValueError::new_err("reference must be a stream name or a rate in Hz")
+            })?)
+        };
+        let mut opts = DatasetOptions::new(reference);
+        for (name, spec) in &streams {
+            let q = query_of(name, spec)?;
+            opts = opts.with_stream(name.clone(), q);
+        }
+        opts.episodes = episodes;
+        opts.max_open_episodes = max_open_episodes;
+        let inner = py.detach(|| Dataset::open(&root, opts)).py_err()?;
+        Ok(DatasetCore { inner })
+    }
+
+    fn __len__(&self) -> usize {
+        self.inner.len() as usize
+    }
+
+    /// Ids and files of the episodes used, in order.
+    fn episodes(&self) -> Vec<(String, String)> {
+        self.inner
+            .episodes()
+            .iter()
+            .map(|e| (e.id.clone(), e.file.clone()))
+            .collect()
+    }
+
+    /// Sample `i` as a dict: each stream's array, `<name>_pad` (bool per slot), `<name>_t`
+    /// (int64 source times), and `episode`, `episode_index`, `t`.
+    fn get<'py>(&self, py: Python<'py>, i: i64) -> PyResult<Bound<'py, PyDict>> {
+        let n = self.inner.len() as i64;
+        let k = if i < 0 { i + n } else { i };
+        if k < 0 || k >= n {
+            return Err(pyo3::exceptions::PyIndexError::new_err(format!(
+                "sample {i} is out of range for a dataset of {n} samples"
+            )));
+        }
+        let s = py.detach(|| self.inner.get(k as u64)).py_err()?;
+        let d = PyDict::new(py);
+        for (name, v) in s.values {
+            if v.window {
+                d.set_item(format!("{name}_pad"), PyArray1::from_slice(py, &v.pad))?;
+                d.set_item(format!("{name}_t"), PyArray1::from_slice(py, &v.t))?;
+            } else {
+                d.set_item(
+                    format!("{name}_pad"),
+                    v.pad.first().copied().unwrap_or(true),
+                )?;
+                d.set_item(
+                    format!("{name}_t"),
+                    v.t.first().copied().unwrap_or(i64::MIN),
+                )?;
+            }
+            d.set_item(&name, array_of(py, v)?)?;
+        }
+        let e = &self.inner.episodes()[s.episode];
+        d.set_item("episode", &e.id)?;
+        d.set_item("episode_index", s.episode)?;
+        d.set_item("t", s.t)?;
+        Ok(d)
+    }
+}
+
+fn array_of<'py>(py: Python<'py>, v: StreamValue) -> PyResult<Bound<'py, PyAny>> {
+    with_dtype!(v.dtype, T => {
+        let values: Vec<T> = bytemuck::pod_collect_to_vec(&v.data);
+        Ok(PyArray1::from_vec(py, values).reshape(IxDyn(&v.shape))?.into_any())
+    })
+}
+
+/// Builds or refreshes `root/episodes.parquet`; returns a dict of what it did.
+#[pyfunction]
+pub fn build_index<'py>(py: Python<'py>, root: PathBuf) -> PyResult<Bound<'py, PyDict>> {
+    let r = py.detach(|| build(&root)).py_err()?;
+    let d = PyDict::new(py);
+    d.set_item("episodes", r.episodes)?;
+    d.set_item("added", PyList::new(py, r.added)?)?;
+    d.set_item("updated", PyList::new(py, r.updated)?)?;
+    d.set_item("removed", PyList::new(py, r.removed)?)?;
+    d.set_item("failed", PyList::new(py, r.failed)?)?;
+    Ok(d)
+}

@@ -1,0 +1,138 @@
+"""rmf.Dataset: samples checked against a brute-force numpy computation on jittered,
+multi-rate episodes with dropped frames; pad masks at both edges; tolerance errors; the index;
+and worker processes (fork and spawn, as DataLoader uses them) returning the same samples."""
+
+import multiprocessing as mp
+
+import numpy as np
+import pytest
+
+import rmf
+
+
+def _write_episode(path, seed, seconds):
+    rng = np.random.default_rng(seed)
+    n_cam = 30 * seconds
+    cam_t = np.arange(n_cam) * 33_333_333 + rng.integers(0, 2_000_000, n_cam)
+    keep = np.arange(n_cam) % 7 != 3  # dropped frames
+    cam_t = cam_t[keep]
+    frames = (np.arange(n_cam)[keep, None, None] + np.zeros((1, 6, 8), int)).astype(np.uint8)
+    ft_t = np.arange(1000 * seconds) * 1_000_000 + rng.integers(0, 200_000, 1000 * seconds)
+    ft = np.stack([np.arange(ft_t.size), -np.arange(ft_t.size), ft_t * 1e-9], 1).astype(np.float32)
+    act_t = np.arange(30 * seconds) * 33_333_333 + 5_000_000
+    act = np.stack([np.arange(act_t.size), act_t], 1).astype(np.float64)
+    with rmf.EpisodeWriter(path, chunk_seconds=0.25) as w:
+        w.add_frames("cam", width=8, height=6, pixel_format="gray8", rate_hz=30)
+        w.add_signal("ft", dtype="float32", shape=(3,), rate_hz=1000)
+        w.add_signal("action", dtype="float64", shape=(2,), rate_hz=30)
+        w.write_many("cam", cam_t.astype(np.int64), frames)
+        w.write_many("ft", ft_t.astype(np.int64), ft)
+        w.write_many("action", act_t.astype(np.int64), act)
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+    root = tmp_path_factory.mktemp("ds")
+    _write_episode(root / "a.rmf", 1, 2)
+    _write_episode(root / "b.rmf", 2, 1)
+    report = rmf.index(root)
+    assert report["added"] == ["a.rmf", "b.rmf"] and report["episodes"] == 2
+    return root
+
+
+STREAMS = {
+    "cam": rmf.window(frames=[-1, 0]),
+    "ft": rmf.window(seconds=(-0.01, 0.0)),
+    "action": rmf.window(steps=range(0, 4)),
+}
+
+
+def _brute(ep, t):
+    """The expected sample at reference time t, from whole-stream reads and numpy alone."""
+    out = {}
+    cam_t, cam = ep["cam"].read()
+    r = int(np.flatnonzero(cam_t <= t)[-1])
+    rows = [r - 1, r]
+    out["cam_pad"] = np.array([k < 0 for k in rows])
+    out["cam"] = cam[[max(k, 0) if k >= 0 else r for k in rows]]
+    ft_t, ft = ep["ft"].read()
+    inside = np.flatnonzero((ft_t <= t) & (ft_t > t - 10_000_000))[-10:]
+    out["ft_real_t"] = ft_t[inside]
+    out["ft_last"] = ft[inside[-1]]
+    act_t, act = ep["action"].read()
+    before = np.flatnonzero(act_t <= t)
+    anchor = before[-1] if before.size else -1
+    idx = anchor + np.arange(4)
+    valid = (idx >= 0) & (idx < act_t.size)
+    out["action_pad"] = ~valid
+    out["action_real"] = act[idx[valid]]
+    return out
+
+
+def test_samples_match_brute_force_and_pad_at_both_edges(data_dir):
+    ds = rmf.Dataset(data_dir, reference="cam", streams=STREAMS)
+    eps = {e: rmf.open(data_dir / f) for e, f in zip(ds.episode_ids, ["a.rmf", "b.rmf"])}
+    n_cam = sum(ep["cam"].count for ep in eps.values())
+    assert len(ds) == n_cam
+    seen_first = seen_last = False
+    for i in list(range(0, len(ds), 5)) + [0, len(ds) - 1]:
+        s = ds[i]
+        want = _brute(eps[s["episode"]], s["t"])
+        np.testing.assert_array_equal(s["cam_pad"], want["cam_pad"])
+        np.testing.assert_array_equal(s["cam"], want["cam"])
+        assert s["cam"].shape == (2, 6, 8) and s["cam"].dtype == np.uint8
+        np.testing.assert_array_equal(s["ft_t"][~s["ft_pad"]], want["ft_real_t"])
+        np.testing.assert_array_equal(s["ft"][-1], want["ft_last"])
+        assert s["ft"].shape == (10, 3) and s["ft"].dtype == np.float32
+        np.testing.assert_array_equal(s["action_pad"], want["action_pad"])
+        np.testing.assert_array_equal(s["action"][~s["action_pad"]], want["action_real"])
+        seen_first |= bool(s["cam_pad"][0])
+        seen_last |= bool(s["action_pad"][-1])
+    assert seen_first and seen_last, "both episode edges were sampled"
+    with pytest.raises(IndexError):
+        ds[len(ds)]
+    assert ds[-1]["t"] == ds[len(ds) - 1]["t"]
+
+
+def test_asof_tolerance_errors_name_the_stream_or_pad(data_dir):
+    strict = rmf.Dataset(data_dir, reference=100.0, streams={"action": rmf.asof(1e-6)})
+    with pytest.raises(rmf.RmfError, match="action"):
+        strict[3]
+    padded = rmf.Dataset(data_dir, reference=100.0, streams={"action": rmf.asof(1e-6, pad=True)})
+    s = padded[3]
+    assert s["action_pad"] is True and not s["action"].any()
+    lin = rmf.Dataset(data_dir, reference=100.0, streams={"action": rmf.linear()})
+    s = lin[40]
+    assert s["action_pad"] is False and abs(s["action"][1] - s["t"]) < 1.0
+    with pytest.raises(ValueError, match="exactly one"):
+        rmf.window(frames=[0], seconds=(0, 1))
+    with pytest.raises(ValueError, match="no stream"):
+        rmf.Dataset(data_dir, reference="cam", streams={"nope": rmf.asof()})
+
+
+def test_index_is_a_parquet_table_and_refreshes(data_dir):
+    ds = rmf.Dataset(data_dir, reference="cam", streams={"cam": rmf.asof()})
+    t = ds.episode_index
+    assert t.num_rows == 2
+    assert {"id", "file", "duration_s", "streams", "task"} <= set(t.column_names)
+    counts = {s["name"]: s["count"] for s in t.column("streams").to_pylist()[0]}
+    assert counts["ft"] == 2000
+    assert rmf.index(data_dir)["added"] == []
+
+
+def _worker_samples(args):
+    ds, indices = args
+    return [(ds[i]["t"], ds[i]["cam"].tobytes(), ds[i]["action"].tobytes()) for i in indices]
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_worker_processes_return_the_same_samples(data_dir, method):
+    ds = rmf.Dataset(data_dir, reference="cam", streams=STREAMS)
+    indices = list(range(0, len(ds), 7))
+    direct = _worker_samples((ds, indices))
+    ctx = mp.get_context(method)
+    with ctx.Pool(2) as pool:
+        halves = pool.map(_worker_samples, [(ds, indices[0::2]), (ds, indices[1::2])])
+    merged = [None] * len(indices)
+    merged[0::2], merged[1::2] = halves
+    assert merged == direct
