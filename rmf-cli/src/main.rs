@@ -105,6 +105,16 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Normalization statistics of every signal stream of a dataset (count, mean, std, min,
+    /// max, quantiles 1/5/50/95/99 %), merged from DIR/episodes.parquet without reading the
+    /// episodes; builds or refreshes the index first.
+    Stats {
+        /// The dataset directory.
+        dir: PathBuf,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Make an episode with one audio stream from a WAV file (16-bit integer or 32-bit float,
     /// any number of channels). Sample i is at START + i / rate on the episode clock.
     ImportWav {
@@ -148,6 +158,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    sigpipe::reset();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Demo { out, seconds, seed, codec, quality, qp, gop } => {
@@ -157,6 +168,7 @@ fn main() -> ExitCode {
         Command::Validate { file } => validate(file),
         Command::Recover { input, output } => recover(input, output),
         Command::Index { dir, json } => index(&dir, json),
+        Command::Stats { dir, json } => stats(&dir, json),
         Command::Transcode { input, output, codec, quality, qp, gop, streams } => {
             transcode(&input, &output, &codec, quality, qp, gop, streams)
         }
@@ -280,6 +292,60 @@ fn index(dir: &std::path::Path, json: bool) -> CliResult {
     } else {
         ExitCode::from(1)
     })
+}
+
+fn stats(dir: &std::path::Path, json: bool) -> CliResult {
+    let report = rmf_core::dataset::build_index(dir)?;
+    let episodes = rmf_core::dataset::read_index(dir)?;
+    let stats = rmf_core::dataset::merged_stats(dir, &episodes)?;
+    if json {
+        let v: Vec<serde_json::Value> = stats
+            .iter()
+            .map(|s| {
+                let mut o = serde_json::json!({
+                    "stream": s.stream, "count": s.count, "non_finite": s.non_finite,
+                    "mean": s.mean, "std": s.std, "min": s.min, "max": s.max,
+                });
+                for (q, vals) in &s.quantiles {
+                    o[format!("q{:02}", (q * 100.0).round() as u32)] = serde_json::json!(vals);
+                }
+                o
+            })
+            .collect();
+        println!(
+            "{}",
+            serde_json::json!({"episodes": episodes.len(), "streams": v})
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{} episodes ({} unreadable files skipped)",
+        episodes.len(),
+        report.failed.len()
+    );
+    for s in &stats {
+        println!("\n{}", s.stream);
+        println!(
+            "  {:>4} {:>10} {:>12} {:>12} {:>12} {:>12} {:>12} {:>12} {:>12}",
+            "elem", "count", "mean", "std", "min", "q01", "q50", "q99", "max"
+        );
+        for j in 0..s.count.len() {
+            let q = |k: usize| s.quantiles.get(k).map_or(f64::NAN, |(_, v)| v[j]);
+            println!(
+                "  {:>4} {:>10} {:>12.5} {:>12.5} {:>12.5} {:>12.5} {:>12.5} {:>12.5} {:>12.5}",
+                j,
+                s.count[j],
+                s.mean[j],
+                s.std[j],
+                s.min[j],
+                q(0),
+                q(2),
+                q(4),
+                s.max[j]
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn transcode(

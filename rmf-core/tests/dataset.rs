@@ -271,3 +271,56 @@ fn out_of_tolerance_samples_error_or_pad_and_linear_interpolates() {
     o.episodes = Some(vec!["zzz".into()]);
     assert!(Dataset::open(dir.path(), o).is_err());
 }
+
+#[test]
+fn dataset_statistics_merge_from_the_index_to_those_of_all_values() {
+    let dir = tempdir();
+    write_episode(&dir.path().join("a.rmf"), 5, 2);
+    write_episode(&dir.path().join("b.rmf"), 6, 1);
+    build_index(dir.path()).unwrap();
+    let ds = Dataset::open(
+        dir.path(),
+        DatasetOptions::new(Reference::Stream("cam".into())),
+    )
+    .unwrap();
+    let stats = ds.stats().unwrap();
+    let ft = stats.iter().find(|s| s.stream == "ft").unwrap();
+    assert!(stats.iter().any(|s| s.stream == "action"));
+    let mut cols: Vec<Vec<f64>> = vec![Vec::new(); 3];
+    for f in ["a.rmf", "b.rmf"] {
+        let (_, v) = EpisodeReader::open(dir.path().join(f))
+            .unwrap()
+            .signal_range::<f32>("ft", i64::MIN, i64::MAX)
+            .unwrap();
+        for (k, x) in v.iter().enumerate() {
+            cols[k % 3].push(*x as f64);
+        }
+    }
+    for (j, col) in cols.iter_mut().enumerate() {
+        let n = col.len() as f64;
+        let mean = col.iter().sum::<f64>() / n;
+        let std = (col.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n).sqrt();
+        assert_eq!(ft.count[j], col.len() as u64);
+        assert!(
+            (ft.mean[j] - mean).abs() <= 1e-9 * (1.0 + mean.abs()),
+            "{j}: {} {mean}",
+            ft.mean[j]
+        );
+        assert!(
+            (ft.std[j] - std).abs() <= 1e-9 * (1.0 + std),
+            "{j}: {} {std}",
+            ft.std[j]
+        );
+        col.sort_by(f64::total_cmp);
+        assert_eq!((ft.min[j], ft.max[j]), (col[0], col[col.len() - 1]));
+        for (q, v) in &ft.quantiles {
+            // v is a q-quantile within 1 % of rank: ties count on both sides.
+            let below = col.partition_point(|&x| x < v[j]) as f64 / n;
+            let upto = col.partition_point(|&x| x <= v[j]) as f64 / n;
+            assert!(
+                below - 0.011 <= *q && *q <= upto + 0.011,
+                "{j} q{q}: ranks {below}..{upto}"
+            );
+        }
+    }
+}

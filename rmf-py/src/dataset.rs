@@ -119,6 +119,30 @@ impl DatasetCore {
             .collect()
     }
 
+    /// Normalization statistics merged from the index: stream -> dict of float64 arrays (one
+    /// entry per element): count, non_finite, mean, std, min, max, q01, q05, q50, q95, q99.
+    fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let merged = py.detach(|| self.inner.stats()).py_err()?;
+        let out = PyDict::new(py);
+        for m in merged {
+            let d = PyDict::new(py);
+            d.set_item("count", PyArray1::from_vec(py, m.count))?;
+            d.set_item("non_finite", PyArray1::from_vec(py, m.non_finite))?;
+            d.set_item("mean", PyArray1::from_vec(py, m.mean))?;
+            d.set_item("std", PyArray1::from_vec(py, m.std))?;
+            d.set_item("min", PyArray1::from_vec(py, m.min))?;
+            d.set_item("max", PyArray1::from_vec(py, m.max))?;
+            for (q, v) in m.quantiles {
+                d.set_item(
+                    format!("q{:02}", (q * 100.0).round() as u32),
+                    PyArray1::from_vec(py, v),
+                )?;
+            }
+            out.set_item(m.stream, d)?;
+        }
+        Ok(out)
+    }
+
     /// Sample `i` as a dict: each stream's array, `<name>_pad` (bool per slot), `<name>_t`
     /// (int64 source times), and `episode`, `episode_index`, `t`.
     fn get<'py>(&self, py: Python<'py>, i: i64) -> PyResult<Bound<'py, PyDict>> {

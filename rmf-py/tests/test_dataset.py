@@ -136,3 +136,20 @@ def test_worker_processes_return_the_same_samples(data_dir, method):
     merged = [None] * len(indices)
     merged[0::2], merged[1::2] = halves
     assert merged == direct
+
+
+def test_stats_merge_to_those_of_the_concatenated_data(data_dir):
+    ds = rmf.Dataset(data_dir, reference="cam", streams={})
+    st = ds.stats["ft"]
+    values = np.concatenate([rmf.open(data_dir / f)["ft"].read()[1] for f in ("a.rmf", "b.rmf")])
+    values = values.astype(np.float64)
+    np.testing.assert_array_equal(st["count"], [len(values)] * 3)
+    np.testing.assert_allclose(st["mean"], values.mean(axis=0), rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(st["std"], values.std(axis=0), rtol=1e-9, atol=1e-9)
+    np.testing.assert_array_equal(st["min"], values.min(axis=0))
+    np.testing.assert_array_equal(st["max"], values.max(axis=0))
+    for q, key in [(0.01, "q01"), (0.5, "q50"), (0.99, "q99")]:
+        for j in range(3):
+            below = (values[:, j] < st[key][j]).mean()
+            upto = (values[:, j] <= st[key][j]).mean()
+            assert below - 0.011 <= q <= upto + 0.011, (key, j, below, upto)

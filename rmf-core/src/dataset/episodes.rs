@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use super::index::{read_index, IndexedEpisode};
 use super::sample::{EpisodeSampler, Query, StreamValue};
+use super::stats::{merge, MergedStats, StreamStats};
 use crate::error::{Error, Result};
 use crate::read::EpisodeReader;
 
@@ -159,6 +160,13 @@ impl Dataset {
         &self.opts
     }
 
+    /// Normalization statistics of every signal stream, merged from the index (no episode
+    /// is read): over the episodes used that have the stream. Fails if the index was written
+    /// without statistics (refresh it with [`super::build_index`]).
+    pub fn stats(&self) -> Result<Vec<MergedStats>> {
+        merged_stats(&self.dir, &self.episodes)
+    }
+
     /// The episode and row within it of sample `i`.
     pub fn locate(&self, i: u64) -> Result<(usize, u64)> {
         if i >= self.len() {
@@ -249,4 +257,36 @@ fn with_episode(err: Error, e: &IndexedEpisode) -> Error {
         }
         other => other,
     }
+}
+
+/// Statistics of every signal stream over `episodes`, in order of first appearance.
+pub fn merged_stats(dir: &Path, episodes: &[IndexedEpisode]) -> Result<Vec<MergedStats>> {
+    let mut names: Vec<&str> = Vec::new();
+    for e in episodes {
+        let stats = e.signal_stats.as_ref().ok_or_else(|| {
+            Error::InvalidArgument(format!(
+                "{}: the index has no statistics for {}; refresh it (rmf index)",
+                dir.display(),
+                e.file
+            ))
+        })?;
+        for s in stats {
+            if !names.contains(&s.stream.as_str()) {
+                names.push(&s.stream);
+            }
+        }
+    }
+    let mut out = Vec::with_capacity(names.len());
+    for name in names {
+        let parts: Vec<&StreamStats> = episodes
+            .iter()
+            .flat_map(|e| e.signal_stats.iter().flatten())
+            .filter(|s| s.stream == name)
+            .collect();
+        out.push(merge(&parts).ok_or_else(|| Error::Mismatch {
+            stream: name.to_string(),
+            detail: "episodes disagree on the stream's shape".into(),
+        })?);
+    }
+    Ok(out)
 }

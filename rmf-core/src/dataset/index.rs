@@ -4,9 +4,10 @@
 //!
 //! Columns (spec/dataset.md): `id`, `file` (relative to the directory, `/`-separated),
 //! `file_bytes`, `file_mtime_ns`, `finished`, `start_ns`, `end_ns`, `duration_s`,
-//! `start_time_utc`, `clock`, `robot`, `task`, `operator`, `extra` (JSON), `samples`, and
+//! `start_time_utc`, `clock`, `robot`, `task`, `operator`, `extra` (JSON), `samples`,
 //! `streams`, a list of structs (`name`, `kind`, `count`, `t_min`, `t_max`, `rate_hz`,
-//! `sensitivity`).
+//! `sensitivity`), and `signal_stats`, a list of structs with each signal stream's
+//! normalization statistics (see [`super::stats`]).
 
 use std::collections::HashMap;
 use std::fs;
@@ -27,8 +28,11 @@ use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 
+use super::stats::StreamStats;
 use crate::error::{Error, Result};
 use crate::read::EpisodeReader;
+use crate::schema::StreamKind;
+use crate::with_dtype;
 
 /// The index file's name inside a dataset directory.
 pub const INDEX_FILE: &str = "episodes.parquet";
@@ -86,6 +90,9 @@ pub struct IndexedEpisode {
     pub samples: i64,
     /// Streams in declaration order.
     pub streams: Vec<IndexedStream>,
+    /// Statistics of every signal stream; `None` when the index was written without them
+    /// (a refresh computes them).
+    pub signal_stats: Option<Vec<StreamStats>>,
 }
 
 impl IndexedEpisode {
@@ -102,7 +109,8 @@ impl IndexedEpisode {
         self.streams.iter().find(|s| s.name == name)
     }
 
-    /// Reads an episode's footer (or scans a file without one) into an index row.
+    /// Reads an episode's footer (or scans a file without one), and its signal streams for their
+    /// statistics, into an index row.
     pub fn from_file(dir: &Path, path: &Path) -> Result<Self> {
         let r = EpisodeReader::open(path)?;
         let (bytes, mtime) = file_stamp(path)?;
@@ -123,6 +131,16 @@ impl IndexedEpisode {
         let (start_ns, end_ns) = r
             .time_range()
             .map_or((None, None), |(a, b)| (Some(a), Some(b)));
+        let mut signal_stats = Vec::new();
+        for s in r.streams() {
+            if let StreamKind::Signal { dtype, .. } = &s.kind {
+                let values: Vec<f64> = with_dtype!(*dtype, T => {
+                    let (_, v) = r.signal_range::<T>(&s.name, i64::MIN, i64::MAX)?;
+                    v.into_iter().map(crate::schema::Element::to_f64).collect()
+                });
+                signal_stats.push(StreamStats::of(&s.name, &values, s.signal_width()));
+            }
+        }
         Ok(IndexedEpisode {
             id: meta.id.to_string(),
             file: relative(dir, path),
@@ -139,6 +157,7 @@ impl IndexedEpisode {
             extra: serde_json::Value::Object(meta.extra.clone()).to_string(),
             samples: streams.iter().map(|s| s.count).sum(),
             streams,
+            signal_stats: Some(signal_stats),
         })
     }
 }
@@ -180,7 +199,7 @@ pub fn build_index(dir: &Path) -> Result<IndexReport> {
         seen.insert(rel.clone());
         let stamp = file_stamp(&path)?;
         if let Some(row) = old.get(&rel) {
-            if (row.file_bytes, row.file_mtime_ns) == stamp {
+            if (row.file_bytes, row.file_mtime_ns) == stamp && row.signal_stats.is_some() {
                 rows.push(row.clone());
                 continue;
             }
@@ -300,6 +319,21 @@ fn stream_fields() -> Fields {
     ])
 }
 
+fn stats_fields() -> Fields {
+    let item = |t: DataType| Arc::new(Field::new("item", t, true));
+    let list = |n: &str, t: DataType| Field::new(n, DataType::List(item(t)), false);
+    Fields::from(vec![
+        Field::new("stream", DataType::Utf8, false),
+        list("count", DataType::Int64),
+        list("non_finite", DataType::Int64),
+        list("mean", DataType::Float64),
+        list("m2", DataType::Float64),
+        list("min", DataType::Float64),
+        list("max", DataType::Float64),
+        list("quantile_points", DataType::List(item(DataType::Float64))),
+    ])
+}
+
 fn schema() -> SchemaRef {
     let s = |n: &str| Field::new(n, DataType::Utf8, false);
     let i = |n: &str, null| Field::new(n, DataType::Int64, null);
@@ -324,6 +358,15 @@ fn schema() -> SchemaRef {
             DataType::List(Arc::new(Field::new(
                 "item",
                 DataType::Struct(stream_fields()),
+                true,
+            ))),
+            false,
+        ),
+        Field::new(
+            "signal_stats",
+            DataType::List(Arc::new(Field::new(
+                "item",
+                DataType::Struct(stats_fields()),
                 true,
             ))),
             false,
@@ -356,6 +399,7 @@ fn batch_of(rows: &[IndexedEpisode]) -> std::result::Result<RecordBatch, arrow_s
         }
         streams.append(true);
     }
+    let stats = stats_column(rows)?;
     RecordBatch::try_new(
         schema(),
         vec![
@@ -379,8 +423,173 @@ fn batch_of(rows: &[IndexedEpisode]) -> std::result::Result<RecordBatch, arrow_s
             strings(|r| &r.extra),
             ints(|r| Some(r.samples)),
             Arc::new(streams.finish()),
+            stats,
         ],
     )
+}
+
+/// The `signal_stats` column: per episode a list with one struct per signal stream, whose
+/// fields are lists with one entry per element.
+fn stats_column(
+    rows: &[IndexedEpisode],
+) -> std::result::Result<ArrayRef, arrow_schema::ArrowError> {
+    use arrow_array::types::{Float64Type, Int64Type};
+    use arrow_buffer::OffsetBuffer;
+    type Lists<T> = Vec<Option<Vec<Option<T>>>>;
+    let item = |t: DataType| Arc::new(Field::new("item", t, true));
+    let ints = |v: &[u64]| Some(v.iter().map(|&c| Some(c as i64)).collect::<Vec<_>>());
+    let floats = |v: &[f64]| Some(v.iter().map(|&x| Some(x)).collect::<Vec<_>>());
+    let mut outer = vec![0i32];
+    let mut names = Vec::new();
+    let (mut count, mut non_finite): (Lists<i64>, Lists<i64>) = (Vec::new(), Vec::new());
+    let (mut mean, mut m2, mut min, mut max): (Lists<f64>, Lists<f64>, Lists<f64>, Lists<f64>) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut q_offsets = vec![0i32];
+    let mut q_points: Lists<f64> = Vec::new();
+    for row in rows {
+        for st in row.signal_stats.iter().flatten() {
+            names.push(st.stream.clone());
+            count.push(ints(&st.count));
+            non_finite.push(ints(&st.non_finite));
+            mean.push(floats(&st.mean));
+            m2.push(floats(&st.m2));
+            min.push(floats(&st.min));
+            max.push(floats(&st.max));
+            q_points.extend(st.quantile_points.iter().map(|p| floats(p)));
+            q_offsets.push(q_points.len() as i32);
+        }
+        outer.push(names.len() as i32);
+    }
+    let i64s = |v: Lists<i64>| -> ArrayRef {
+        Arc::new(ListArray::from_iter_primitive::<Int64Type, _, _>(v))
+    };
+    let f64s = |v: Lists<f64>| -> ArrayRef {
+        Arc::new(ListArray::from_iter_primitive::<Float64Type, _, _>(v))
+    };
+    let points = f64s(q_points);
+    let quantiles: ArrayRef = Arc::new(ListArray::try_new(
+        item(points.data_type().clone()),
+        OffsetBuffer::new(q_offsets.into()),
+        points,
+        None,
+    )?);
+    let structs = StructArray::try_new(
+        stats_fields(),
+        vec![
+            Arc::new(StringArray::from_iter_values(names)),
+            i64s(count),
+            i64s(non_finite),
+            f64s(mean),
+            f64s(m2),
+            f64s(min),
+            f64s(max),
+            quantiles,
+        ],
+        None,
+    )?;
+    Ok(Arc::new(ListArray::try_new(
+        item(DataType::Struct(stats_fields())),
+        OffsetBuffer::new(outer.into()),
+        Arc::new(structs),
+        None,
+    )?))
+}
+
+/// The `signal_stats` of row `k`, if the index has that column.
+fn stats_of(
+    batch: &RecordBatch,
+    k: usize,
+) -> std::result::Result<Option<Vec<StreamStats>>, String> {
+    let Some(col) = batch.column_by_name("signal_stats") else {
+        return Ok(None);
+    };
+    let lists = col
+        .as_any()
+        .downcast_ref::<ListArray>()
+        .ok_or("signal_stats is not a list")?;
+    let value = lists.value(k);
+    let st = value
+        .as_any()
+        .downcast_ref::<StructArray>()
+        .ok_or("signal_stats items are not structs")?;
+    let f = |n: &str| {
+        st.column_by_name(n)
+            .ok_or(format!("signal_stats has no field {n:?}"))
+    };
+    let names = f("stream")?
+        .as_any()
+        .downcast_ref::<StringArray>()
+        .ok_or("signal_stats.stream type")?;
+    let list = |n: &str| -> std::result::Result<&ListArray, String> {
+        f(n)?
+            .as_any()
+            .downcast_ref::<ListArray>()
+            .ok_or(format!("signal_stats.{n} is not a list"))
+    };
+    let ints = |a: &ListArray, j: usize| -> std::result::Result<Vec<u64>, String> {
+        let v = a.value(j);
+        let v = v
+            .as_any()
+            .downcast_ref::<Int64Array>()
+            .ok_or("expected int64 items")?;
+        Ok(v.values().iter().map(|&x| x.max(0) as u64).collect())
+    };
+    let floats = |a: &ListArray, j: usize| -> std::result::Result<Vec<f64>, String> {
+        let v = a.value(j);
+        let v = v
+            .as_any()
+            .downcast_ref::<Float64Array>()
+            .ok_or("expected float64 items")?;
+        Ok(v.values().to_vec())
+    };
+    let (count, non_finite) = (list("count")?, list("non_finite")?);
+    let (mean, m2, min, max, q) = (
+        list("mean")?,
+        list("m2")?,
+        list("min")?,
+        list("max")?,
+        list("quantile_points")?,
+    );
+    let mut out = Vec::with_capacity(st.len());
+    for j in 0..st.len() {
+        let per_elem = q.value(j);
+        let per_elem = per_elem
+            .as_any()
+            .downcast_ref::<ListArray>()
+            .ok_or("quantile_points items are not lists")?;
+        let quantile_points = (0..per_elem.len())
+            .map(|e| floats(per_elem, e))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        let s = StreamStats {
+            stream: names.value(j).to_string(),
+            count: ints(count, j)?,
+            non_finite: ints(non_finite, j)?,
+            mean: floats(mean, j)?,
+            m2: floats(m2, j)?,
+            min: floats(min, j)?,
+            max: floats(max, j)?,
+            quantile_points,
+        };
+        let w = s.count.len();
+        if [
+            s.non_finite.len(),
+            s.mean.len(),
+            s.m2.len(),
+            s.min.len(),
+            s.max.len(),
+            s.quantile_points.len(),
+        ]
+        .iter()
+        .any(|&l| l != w)
+        {
+            return Err(format!(
+                "signal_stats of {:?}: fields of different lengths",
+                s.stream
+            ));
+        }
+        out.push(s);
+    }
+    Ok(Some(out))
 }
 
 /// The builder of field `i` of a struct builder (fields are created from `stream_fields`, so
@@ -489,6 +698,7 @@ fn rows_of(batch: &RecordBatch, out: &mut Vec<IndexedEpisode>) -> std::result::R
             extra: extra.value(k).to_string(),
             samples: samples.value(k),
             streams,
+            signal_stats: stats_of(batch, k)?,
         });
     }
     Ok(())

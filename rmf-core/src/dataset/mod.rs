@@ -5,10 +5,12 @@
 pub mod align;
 pub mod index;
 pub mod sample;
+pub mod stats;
 
 pub use align::{Policy, Window};
-pub use episodes::{Dataset, DatasetOptions, Reference, Sample};
+pub use episodes::{merged_stats, Dataset, DatasetOptions, Reference, Sample};
 pub use index::{build_index, read_index, IndexReport, IndexedEpisode, IndexedStream, INDEX_FILE};
 pub use sample::{default_tolerance_ns, EpisodeSampler, Missing, Query, StreamValue, WindowSpec};
 
 mod episodes;
+pub use stats::{merge as merge_stats, MergedStats, StreamStats, REPORTED_QUANTILES};

@@ -132,6 +132,14 @@ class Dataset:
         return [i for i, _ in self._open().episodes()]
 
     @property
+    def stats(self) -> dict[str, dict[str, Any]]:
+        """Normalization statistics of every signal stream over the episodes used, merged from
+        the index without reading the episodes: ``stats[name]["mean"]`` and ``count``,
+        ``non_finite``, ``std``, ``min``, ``max``, ``q01``, ``q05``, ``q50``, ``q95``, ``q99``,
+        each an array with one entry per element. Quantiles are within 1 % of rank."""
+        return self._open().stats()
+
+    @property
     def episode_index(self):
         """The index (``episodes.parquet``) as a ``pyarrow.Table``."""
         import pyarrow.parquet as pq
