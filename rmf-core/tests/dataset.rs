@@ -324,3 +324,57 @@ fn dataset_statistics_merge_from_the_index_to_those_of_all_values() {
         }
     }
 }
+
+#[test]
+fn events_become_labels_inside_interventions() {
+    let dir = tempdir();
+    let path = dir.path().join("e.rmf");
+    let mut w = EpisodeWriter::create(&path, EpisodeMeta::new(), WriteOptions::default()).unwrap();
+    let sig = w
+        .add_stream(StreamInfo::signal("s", DType::Float32, &[]).with_rate(10.0))
+        .unwrap();
+    let log = w.add_stream(StreamInfo::events("interventions")).unwrap();
+    let plan = [
+        (250, TAKEOVER_START),
+        (420, "note"),
+        (610, TAKEOVER_END),
+        (800, TAKEOVER_START),
+    ];
+    let mut k = 0;
+    for i in 0..10i64 {
+        let t = i * 100_000_000;
+        while k < plan.len() && plan[k].0 * 1_000_000 <= t {
+            w.write_event(log, plan[k].0 * 1_000_000, &Event::new(plan[k].1))
+                .unwrap();
+            k += 1;
+        }
+        w.write_signal(sig, t, &[i as f32]).unwrap();
+    }
+    w.finish().unwrap();
+    build_index(dir.path()).unwrap();
+    let opts = DatasetOptions::new(Reference::Stream("s".into())).with_stream(
+        "interventions",
+        Query::Events {
+            from: -0.2,
+            to: 0.0,
+        },
+    );
+    let ds = Dataset::open(dir.path(), opts).unwrap();
+    let inside: Vec<bool> = (0..10)
+        .map(|i| ds.get(i).unwrap().labels[0].1.inside)
+        .collect();
+    // Takeover from 250 ms to 610 ms, and again from 800 ms on.
+    assert_eq!(
+        inside,
+        [false, false, false, true, true, true, true, false, true, true]
+    );
+    let s5 = ds.get(5).unwrap(); // t = 500 ms: events in (300, 500] ms
+    let kinds: Vec<&str> = s5.labels[0]
+        .1
+        .events
+        .iter()
+        .map(|(_, e)| e.kind.as_str())
+        .collect();
+    assert_eq!(kinds, ["note"]);
+    assert!(s5.values.is_empty());
+}

@@ -56,6 +56,10 @@ fn query_of(name: &str, spec: &Bound<'_, PyDict>) -> PyResult<Query> {
             }
         }
         "steps" => Query::Window(WindowSpec::Steps(get("steps")?.extract()?)),
+        "events" => Query::Events {
+            from: get("from")?.extract()?,
+            to: get("to")?.extract()?,
+        },
         "seconds" => Query::Window(WindowSpec::Seconds {
             from: get("from")?.extract()?,
             to: get("to")?.extract()?,
@@ -170,6 +174,20 @@ impl DatasetCore {
                 )?;
             }
             d.set_item(&name, array_of(py, v)?)?;
+        }
+        for (name, l) in s.labels {
+            let events = PyList::empty(py);
+            for (t, ev) in l.events {
+                let e = PyDict::new(py);
+                e.set_item("t", t)?;
+                e.set_item("kind", ev.kind)?;
+                e.set_item("operator", ev.operator)?;
+                e.set_item("text", ev.text)?;
+                e.set_item("payload", crate::convert::from_json(py, &ev.payload)?)?;
+                events.append(e)?;
+            }
+            d.set_item(&name, events)?;
+            d.set_item(format!("{name}_inside"), l.inside)?;
         }
         let e = &self.inner.episodes()[s.episode];
         d.set_item("episode", &e.id)?;

@@ -153,3 +153,24 @@ def test_stats_merge_to_those_of_the_concatenated_data(data_dir):
             below = (values[:, j] < st[key][j]).mean()
             upto = (values[:, j] <= st[key][j]).mean()
             assert below - 0.011 <= q <= upto + 0.011, (key, j, below, upto)
+
+
+def test_events_are_labels(tmp_path):
+    with rmf.EpisodeWriter(tmp_path / "e.rmf") as w:
+        w.add_signal("s", dtype="float32", rate_hz=10)
+        w.add_events("interventions")
+        w.write_many(
+            "s", np.arange(10, dtype=np.int64) * 100_000_000, np.arange(10, dtype=np.float32)
+        )
+        for t, kind in [(250, "takeover_start"), (420, "note"), (610, "takeover_end")]:
+            w.write_event("interventions", t * 1_000_000, kind=kind, payload={"ms": t})
+    rmf.index(tmp_path)
+    ds = rmf.Dataset(
+        tmp_path, reference="s", streams={"interventions": rmf.events(window=(-0.2, 0.0))}
+    )
+    inside = [ds[i]["interventions_inside"] for i in range(len(ds))]
+    assert inside == [False, False, False, True, True, True, True, False, False, False]
+    (note,) = ds[5]["interventions"]
+    assert note["kind"] == "note" and note["payload"] == {"ms": 420} and note["t"] == 420_000_000
+    with pytest.raises(ValueError, match="a < b"):
+        rmf.events(window=(0.0, -1.0))

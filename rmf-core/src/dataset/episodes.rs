@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use super::index::{read_index, IndexedEpisode};
-use super::sample::{EpisodeSampler, Query, StreamValue};
+use super::sample::{EpisodeSampler, EventLabels, Query, StreamValue};
 use super::stats::{merge, MergedStats, StreamStats};
 use crate::error::{Error, Result};
 use crate::read::EpisodeReader;
@@ -61,8 +61,10 @@ pub struct Sample {
     pub episode: usize,
     /// Reference time.
     pub t: i64,
-    /// The requested streams, in the order of [`DatasetOptions::streams`].
+    /// The requested signal and frame streams, in the order of [`DatasetOptions::streams`].
     pub values: Vec<(String, StreamValue)>,
+    /// The requested event streams ([`Query::Events`]), in that order.
+    pub labels: Vec<(String, EventLabels)>,
 }
 
 /// Episodes of a directory, sampled as one sequence.
@@ -200,17 +202,24 @@ impl Dataset {
                 start.saturating_add((row as f64 * 1e9 / hz).round() as i64)
             }
         };
-        let values = self
-            .opts
-            .streams
-            .iter()
-            .map(|(name, q)| sampler.sample(name, t, q).map(|v| (name.clone(), v)))
-            .collect::<Result<Vec<_>>>()
-            .map_err(|err| with_episode(err, &self.episodes[e]))?;
+        let mut values = Vec::new();
+        let mut labels = Vec::new();
+        for (name, q) in &self.opts.streams {
+            let r = match q {
+                Query::Events { from, to } => sampler
+                    .labels(name, t, *from, *to)
+                    .map(|l| labels.push((name.clone(), l))),
+                _ => sampler
+                    .sample(name, t, q)
+                    .map(|v| values.push((name.clone(), v))),
+            };
+            r.map_err(|err| with_episode(err, &self.episodes[e]))?;
+        }
         Ok(Sample {
             episode: e,
             t,
             values,
+            labels,
         })
     }
 

@@ -10,7 +10,10 @@ pub mod stats;
 pub use align::{Policy, Window};
 pub use episodes::{merged_stats, Dataset, DatasetOptions, Reference, Sample};
 pub use index::{build_index, read_index, IndexReport, IndexedEpisode, IndexedStream, INDEX_FILE};
-pub use sample::{default_tolerance_ns, EpisodeSampler, Missing, Query, StreamValue, WindowSpec};
+pub use sample::{
+    default_tolerance_ns, EpisodeSampler, EventLabels, Missing, Query, StreamValue, WindowSpec,
+    TAKEOVER_END, TAKEOVER_START,
+};
 
 mod episodes;
 pub use stats::{merge as merge_stats, MergedStats, StreamStats, REPORTED_QUANTILES};

@@ -50,6 +50,14 @@ pub enum Query {
     },
     /// A window of samples around the reference time.
     Window(WindowSpec),
+    /// An event stream as labels: the events in `(t + from, t + to]` seconds, and whether `t`
+    /// is inside an intervention (see [`EventLabels`]).
+    Events {
+        /// Start of the span (excluded), seconds relative to `t`.
+        from: f64,
+        /// End (included).
+        to: f64,
+    },
 }
 
 impl Query {
@@ -83,6 +91,24 @@ pub struct StreamValue {
     pub window: bool,
 }
 
+/// Event kind that starts an intervention (an operator takes over).
+pub const TAKEOVER_START: &str = "takeover_start";
+/// Event kind that ends it.
+pub const TAKEOVER_END: &str = "takeover_end";
+
+/// An event stream's events in time order, shared.
+type EventList = Arc<[(i64, crate::kind::Event)]>;
+
+/// An event stream's labels at one reference time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventLabels {
+    /// Whether the reference time is inside an intervention: the last `takeover_start` or
+    /// `takeover_end` event at or before it is a `takeover_start`.
+    pub inside: bool,
+    /// The events in the span asked for, in time order.
+    pub events: Vec<(i64, crate::kind::Event)>,
+}
+
 /// The tolerance of a stream without an explicit one: one and a half sample periods, from the
 /// nominal rate or else from the measured one; unlimited for a stream with fewer than two
 /// samples and no rate.
@@ -104,6 +130,8 @@ pub fn default_tolerance_ns(info: &StreamInfo, times: &[i64]) -> i64 {
 pub struct EpisodeSampler {
     reader: EpisodeReader,
     times: Mutex<HashMap<usize, Arc<[i64]>>>,
+    /// Event streams, read whole on first use (events are sparse).
+    events: Mutex<HashMap<usize, EventList>>,
 }
 
 impl EpisodeSampler {
@@ -112,6 +140,7 @@ impl EpisodeSampler {
         EpisodeSampler {
             reader,
             times: Mutex::new(HashMap::new()),
+            events: Mutex::new(HashMap::new()),
         }
     }
 
@@ -136,6 +165,43 @@ impl EpisodeSampler {
             Ok(g) => g,
             Err(p) => p.into_inner(),
         }
+    }
+
+    /// The labels of event stream `stream` at reference time `t`: events in `(t + from, t + to]`
+    /// seconds and whether `t` is inside an intervention.
+    pub fn labels(&self, stream: &str, t: i64, from: f64, to: f64) -> Result<EventLabels> {
+        let s = self.reader.position(stream)?;
+        let cached = match self.events.lock() {
+            Ok(g) => g.get(&s).cloned(),
+            Err(p) => p.into_inner().get(&s).cloned(),
+        };
+        let all = match cached {
+            Some(a) => a,
+            None => {
+                let a: EventList = self.reader.events_range(stream, i64::MIN, i64::MAX)?.into();
+                match self.events.lock() {
+                    Ok(mut g) => g.insert(s, a.clone()),
+                    Err(p) => p.into_inner().insert(s, a.clone()),
+                };
+                a
+            }
+        };
+        let upto = all.partition_point(|(et, _)| *et <= t);
+        let inside = all[..upto]
+            .iter()
+            .rev()
+            .find(|(_, e)| e.kind == TAKEOVER_START || e.kind == TAKEOVER_END)
+            .is_some_and(|(_, e)| e.kind == TAKEOVER_START);
+        let (lo, hi) = (
+            t.saturating_add(secs_to_ns(from)),
+            t.saturating_add(secs_to_ns(to)),
+        );
+        let events = all
+            .iter()
+            .filter(|(et, _)| *et > lo && *et <= hi)
+            .cloned()
+            .collect();
+        Ok(EventLabels { inside, events })
     }
 
     /// The value of `stream` at reference time `t`.
@@ -198,6 +264,9 @@ impl EpisodeSampler {
                     window: false,
                 })
             }
+            Query::Events { .. } => Err(Error::InvalidArgument(format!(
+                "stream {stream:?}: event labels come from EpisodeSampler::labels"
+            ))),
             Query::Window(spec) => {
                 let window = match spec {
                     WindowSpec::Steps(steps) => Window::Steps(steps.clone()),

@@ -35,7 +35,7 @@ from ._rmf import (
     recover,
     validate,
 )
-from .dataset import Dataset, asof, index, linear, nearest, window
+from .dataset import Dataset, asof, events, index, linear, nearest, window
 
 
 class UnknownStreamError(KeyError, ValueError):
@@ -56,6 +56,7 @@ __all__ = [
     "UnknownStreamError",
     "__version__",
     "asof",
+    "events",
     "index",
     "linear",
     "nearest",

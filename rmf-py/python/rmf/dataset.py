@@ -9,7 +9,8 @@ each with a pad mask. Nothing is resampled on disk; alignment happens at read ti
                      streams={"cam/front": rmf.window(frames=[-1, 0]),
                               "ft/wrist": rmf.window(seconds=(-0.1, 0.0)),
                               "action": rmf.window(steps=range(0, 16)),
-                              "joints": rmf.asof()})
+                              "joints": rmf.asof(),
+                              "interventions": rmf.events(window=(-1.0, 0.0))})
     sample = ds[i]   # dict of numpy arrays, "<name>_pad" masks, "<name>_t" source times
 
 ``rmf.Dataset`` is a map-style dataset that ``torch.utils.data.DataLoader`` takes as is, with
@@ -53,6 +54,17 @@ def window(
     if not offsets:
         raise ValueError("a window needs at least one offset")
     return {"kind": "steps", "steps": offsets}
+
+
+def events(window: tuple[float, float] = (-1.0, 0.0)) -> dict[str, Any]:
+    """An event stream (interventions, notes) as labels: ``sample[name]`` is the list of events
+    in ``(t + a, t + b]`` seconds (dicts: t, kind, operator, text, payload) and
+    ``sample[name + "_inside"]`` whether ``t`` is inside an intervention (the last
+    ``takeover_start`` or ``takeover_end`` event at or before ``t`` is a ``takeover_start``)."""
+    a, b = window
+    if not float(a) < float(b):
+        raise ValueError(f"an events window (a, b] needs a < b, got {window}")
+    return {"kind": "events", "from": float(a), "to": float(b)}
 
 
 def _at(policy: str, tolerance: float | None, pad: bool) -> dict[str, Any]:
