@@ -26,6 +26,7 @@ fn _rmf(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(reader::open, m)?)?;
     m.add_function(wrap_pyfunction!(reader::recover, m)?)?;
     m.add_function(wrap_pyfunction!(reader::validate, m)?)?;
+    m.add_function(wrap_pyfunction!(reader::transcode, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -86,6 +86,54 @@ pub fn recover(py: Python<'_>, input: PathBuf, output: PathBuf) -> PyResult<Reco
     Ok(RecoveryReport { inner: report })
 }
 
+/// Writes `output`: `input` with its frame streams re-encoded with `codec` ("h264", "jpeg",
+/// "png" or "raw"; `quality` for jpeg, `qp` and `gop` for h264), all of them or those named in
+/// `streams`; every other stream is copied chunk for chunk, and gray16 (depth) stays lossless.
+/// `input` is not modified; `output` is renamed into place when complete. Returns a dict:
+/// input_bytes, output_bytes, and per stream (name, from codec or None if copied, why it was
+/// copied, samples, bytes before, bytes after).
+#[pyfunction]
+#[pyo3(signature = (input, output, codec, quality=None, qp=None, gop=None, streams=None))]
+#[allow(clippy::too_many_arguments)] // mirrors the Python keyword arguments
+pub fn transcode<'py>(
+    py: Python<'py>,
+    input: PathBuf,
+    output: PathBuf,
+    codec: &str,
+    quality: Option<u8>,
+    qp: Option<u8>,
+    gop: Option<u32>,
+    streams: Option<Vec<String>>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let opts = rmf_core::TranscodeOptions {
+        quality,
+        qp,
+        gop,
+        streams: streams.unwrap_or_default(),
+        ..rmf_core::TranscodeOptions::new(rmf_core::FrameCodec::parse(codec).py_err()?)
+    };
+    let report = interruptible(py, move || {
+        rmf_core::transcode(&input, &output, &opts, |_, _| {})
+    })?
+    .py_err()?;
+    let d = PyDict::new(py);
+    d.set_item("input_bytes", report.input_bytes)?;
+    d.set_item("output_bytes", report.output_bytes)?;
+    let list = PyList::empty(py);
+    for s in report.streams {
+        list.append((
+            s.name,
+            s.from.map(|c| c.name()),
+            s.kept_because,
+            s.samples,
+            s.bytes_before,
+            s.bytes_after,
+        ))?;
+    }
+    d.set_item("streams", list)?;
+    Ok(d)
+}
+
 /// Checks a file completely (every checksum, the index, every chunk). Returns a list of problem
 /// strings: empty when the file is valid.
 #[pyfunction]

@@ -312,3 +312,27 @@ def test_frames_encode_in_the_background_and_a_full_queue_can_raise(tmp_path):
     assert (frames == noise).all()
     with pytest.raises(ValueError, match="on_queue_full"):
         rmf.EpisodeWriter(tmp_path / "x.rmf", on_queue_full="drop")
+
+
+def test_transcode_reencodes_frames_and_copies_the_rest(tmp_path):
+    src, dst = tmp_path / "raw.rmf", tmp_path / "h264.rmf"
+    yy, xx = np.mgrid[0:48, 0:64]
+    frames = np.stack([np.stack([(xx + k) * 3, yy * 5, xx + yy], -1) for k in range(20)])
+    frames = frames.astype(np.uint8)
+    t = np.arange(20, dtype=np.int64) * 33_333_333
+    with rmf.EpisodeWriter(src) as w:
+        w.add_frames("cam", width=64, height=48)
+        w.add_signal("s", dtype="int32", shape=(2,))
+        w.write_many("cam", t, frames)
+        w.write_many("s", t, np.arange(40, dtype=np.int32).reshape(20, 2))
+    r = rmf.transcode(src, dst, "h264", qp=20, gop=5)
+    assert r["output_bytes"] < r["input_bytes"]
+    by = {s[0]: s for s in r["streams"]}
+    assert by["cam"][1] == "raw" and by["s"][1] is None and "signal" in by["s"][2]
+    ep = rmf.open(dst)
+    assert ep["cam"].info["codec"] == "h264" and ep["cam"].info["gop"] == 5
+    np.testing.assert_array_equal(ep["s"].read()[1], rmf.open(src)["s"].read()[1])
+    got = ep["cam"].read()[1].astype(float)
+    assert 10 * np.log10(255**2 / ((got - frames) ** 2).mean()) > 35
+    with pytest.raises(ValueError, match="unknown frame codec"):
+        rmf.transcode(src, tmp_path / "x.rmf", "av2")

@@ -33,6 +33,7 @@ from ._rmf import (
     __version__,
     open,
     recover,
+    transcode,
     validate,
 )
 from .dataset import Dataset, asof, events, index, linear, nearest, window
@@ -62,6 +63,7 @@ __all__ = [
     "nearest",
     "open",
     "recover",
+    "transcode",
     "validate",
     "window",
 ]

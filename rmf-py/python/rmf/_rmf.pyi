@@ -140,6 +140,15 @@ class Episode:
 def open(path: _Path) -> Episode: ...
 def recover(input: _Path, output: _Path) -> RecoveryReport: ...
 def validate(path: _Path) -> list[str]: ...
+def transcode(
+    input: _Path,
+    output: _Path,
+    codec: str,
+    quality: int | None = None,
+    qp: int | None = None,
+    gop: int | None = None,
+    streams: list[str] | None = None,
+) -> dict[str, Any]: ...
 
 class DatasetCore:
     def __init__(
