@@ -115,6 +115,45 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Write a new file without some streams (IN is not modified; OUT is renamed into place).
+    DropStream {
+        /// The episode to read.
+        input: PathBuf,
+        /// The new file.
+        output: PathBuf,
+        /// A stream to leave out (repeat for more).
+        #[arg(long = "stream", required = true)]
+        streams: Vec<String>,
+    },
+    /// Write a new file with a stream renamed.
+    RenameStream {
+        /// The episode to read.
+        input: PathBuf,
+        /// The new file.
+        output: PathBuf,
+        /// The stream's name.
+        from: String,
+        /// Its new name.
+        to: String,
+    },
+    /// Write a new file with new sensitivity labels, stream tags or episode metadata; samples
+    /// are copied unchanged.
+    Relabel {
+        /// The episode to read.
+        input: PathBuf,
+        /// The new file.
+        output: PathBuf,
+        /// STREAM=public|internal|private (repeat for more).
+        #[arg(long = "sensitivity")]
+        sensitivity: Vec<String>,
+        /// STREAM:KEY=VALUE sets a stream tag; an empty VALUE removes it (repeat for more).
+        #[arg(long = "tag")]
+        tags: Vec<String>,
+        /// KEY=VALUE sets episode metadata: robot, task, operator, or a free key (VALUE is
+        /// JSON if it parses, else a string; `null` removes a free key).
+        #[arg(long = "meta")]
+        meta: Vec<String>,
+    },
     /// Make an episode with one audio stream from a WAV file (16-bit integer or 32-bit float,
     /// any number of channels). Sample i is at START + i / rate on the episode clock.
     ImportWav {
@@ -168,6 +207,15 @@ fn main() -> ExitCode {
         Command::Validate { file } => validate(file),
         Command::Recover { input, output } => recover(input, output),
         Command::Index { dir, json } => index(&dir, json),
+        Command::DropStream { input, output, streams } => {
+            rmf_core::edit::drop_streams(&input, &output, &streams).map(|r| edited(&r))
+        }
+        Command::RenameStream { input, output, from, to } => {
+            rmf_core::edit::rename_stream(&input, &output, &from, &to).map(|r| edited(&r))
+        }
+        Command::Relabel { input, output, sensitivity, tags, meta } => {
+            relabel(&input, &output, &sensitivity, &tags, &meta)
+        }
         Command::Stats { dir, json } => stats(&dir, json),
         Command::Transcode { input, output, codec, quality, qp, gop, streams } => {
             transcode(&input, &output, &codec, quality, qp, gop, streams)
@@ -346,6 +394,63 @@ fn stats(dir: &std::path::Path, json: bool) -> CliResult {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Prints a one-line summary of an edit.
+fn edited(r: &rmf_core::edit::RewriteReport) -> ExitCode {
+    let dropped = r
+        .streams
+        .iter()
+        .filter(|s| s.plan == rmf_core::edit::StreamPlan::Drop)
+        .count();
+    println!(
+        "wrote {} ({} streams, {} dropped; {} -> {})",
+        r.output.display(),
+        r.streams.len() - dropped,
+        dropped,
+        info::bytes(r.input_bytes),
+        info::bytes(r.output_bytes)
+    );
+    ExitCode::SUCCESS
+}
+
+fn relabel(
+    input: &std::path::Path,
+    output: &std::path::Path,
+    sensitivity: &[String],
+    tags: &[String],
+    meta: &[String],
+) -> CliResult {
+    let bad = |what: &str, v: &str| {
+        rmf_core::Error::InvalidArgument(format!(
+            "{what} {v:?}: expected {}",
+            match what {
+                "--sensitivity" => "STREAM=public|internal|private",
+                "--tag" => "STREAM:KEY=VALUE",
+                _ => "KEY=VALUE",
+            }
+        ))
+    };
+    let mut changes = rmf_core::edit::Relabel::default();
+    for s in sensitivity {
+        let (stream, label) = s.rsplit_once('=').ok_or_else(|| bad("--sensitivity", s))?;
+        changes
+            .sensitivity
+            .push((stream.to_string(), rmf_core::Sensitivity::parse(label)?));
+    }
+    for t in tags {
+        let (sk, v) = t.split_once('=').ok_or_else(|| bad("--tag", t))?;
+        let (stream, k) = sk.rsplit_once(':').ok_or_else(|| bad("--tag", t))?;
+        changes
+            .tags
+            .push((stream.to_string(), k.to_string(), v.to_string()));
+    }
+    for m in meta {
+        let (k, v) = m.split_once('=').ok_or_else(|| bad("--meta", m))?;
+        let value = serde_json::from_str(v).unwrap_or_else(|_| serde_json::Value::String(v.into()));
+        changes.meta.push((k.to_string(), value));
+    }
+    rmf_core::edit::relabel(input, output, &changes).map(|r| edited(&r))
 }
 
 fn transcode(

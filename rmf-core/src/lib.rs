@@ -75,6 +75,7 @@ pub mod chunk;
 pub mod codec;
 pub mod dataset;
 pub mod demo;
+pub mod edit;
 mod error;
 pub mod footer;
 pub mod format;

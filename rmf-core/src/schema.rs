@@ -260,6 +260,29 @@ pub enum Sensitivity {
     Private,
 }
 
+impl Sensitivity {
+    /// Parses `"public"`, `"internal"` or `"private"`.
+    pub fn parse(name: &str) -> Result<Sensitivity> {
+        match name {
+            "public" => Ok(Sensitivity::Public),
+            "internal" => Ok(Sensitivity::Internal),
+            "private" => Ok(Sensitivity::Private),
+            other => Err(Error::InvalidArgument(format!(
+                "sensitivity must be public, internal or private, not {other:?}"
+            ))),
+        }
+    }
+
+    /// The JSON name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Sensitivity::Public => "public",
+            Sensitivity::Internal => "internal",
+            Sensitivity::Private => "private",
+        }
+    }
+}
+
 /// Pixel layout of a frame stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -49,14 +49,7 @@ fn dtype_name(obj: &Bound<'_, PyAny>) -> PyResult<String> {
 }
 
 fn sensitivity(s: &str) -> PyResult<Sensitivity> {
-    match s {
-        "public" => Ok(Sensitivity::Public),
-        "internal" => Ok(Sensitivity::Internal),
-        "private" => Ok(Sensitivity::Private),
-        other => Err(PyValueError::new_err(format!(
-            "sensitivity must be 'public', 'internal' or 'private', not {other:?}"
-        ))),
-    }
+    Sensitivity::parse(s).map_err(|e| PyValueError::new_err(e.to_string()))
 }
 
 /// Fills the fields every stream kind shares.

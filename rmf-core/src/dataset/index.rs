@@ -125,7 +125,7 @@ impl IndexedEpisode {
                 t_min: sum.t_min,
                 t_max: sum.t_max,
                 rate_hz: s.rate_hz,
-                sensitivity: format!("{:?}", s.sensitivity).to_lowercase(),
+                sensitivity: s.sensitivity.name().to_string(),
             });
         }
         let (start_ns, end_ns) = r

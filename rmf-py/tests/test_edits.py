@@ -1,0 +1,72 @@
+"""Edits never touch their input: a full disk or a kill in the middle of `rmf drop-stream` or
+`rmf transcode` leaves the input byte for byte as it was and no output file."""
+
+import hashlib
+import resource
+import signal
+import subprocess
+import time
+
+import numpy as np
+import pytest
+
+import rmf
+
+
+@pytest.fixture(scope="module")
+def episode(tmp_path_factory):
+    """About 18 MB: raw noise frames (incompressible) and a signal."""
+    path = tmp_path_factory.mktemp("edit") / "in.rmf"
+    rng = np.random.default_rng(3)
+    frames = rng.integers(0, 256, size=(20, 480, 640, 3), dtype=np.uint8)
+    with rmf.EpisodeWriter(path) as w:
+        w.add_frames("cam", width=640, height=480)
+        w.add_signal("s", dtype="float32", shape=(3,), rate_hz=100)
+        w.write_many("cam", np.arange(20, dtype=np.int64) * 33_333_333, frames)
+        w.write_many(
+            "s", np.arange(100, dtype=np.int64) * 10_000_000, rng.random((100, 3), np.float32)
+        )
+    return path
+
+
+def _digest(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _limit_file_size():
+    # Writes past 2 MB fail with EFBIG, as on a full disk (the signal would kill instead).
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (2 << 20, 2 << 20))
+
+
+def test_a_full_disk_fails_the_edit_cleanly(rmf_cli, episode, tmp_path):
+    before = _digest(episode)
+    out = tmp_path / "out.rmf"
+    p = subprocess.run(
+        [rmf_cli, "drop-stream", str(episode), str(out), "--stream", "s"],
+        capture_output=True,
+        text=True,
+        preexec_fn=_limit_file_size,
+    )
+    assert p.returncode == 2, p.stderr
+    assert p.stderr.startswith("rmf: error:") and "panicked" not in p.stderr
+    assert len(p.stderr.strip().splitlines()) == 1, p.stderr
+    assert _digest(episode) == before
+    assert list(tmp_path.iterdir()) == [], "no output and no temporary file"
+
+
+def test_a_kill_in_the_middle_leaves_the_input_and_no_output(rmf_cli, episode, tmp_path):
+    before = _digest(episode)
+    out = tmp_path / "out.rmf"
+    p = subprocess.Popen([rmf_cli, "transcode", str(episode), str(out), "--codec", "png"])
+    # Kill it as soon as its temporary file exists: in the middle of writing.
+    deadline = time.monotonic() + 10
+    while not any(tmp_path.iterdir()) and time.monotonic() < deadline and p.poll() is None:
+        time.sleep(0.001)
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    assert p.returncode == -signal.SIGKILL, "the edit finished before it could be killed"
+    assert _digest(episode) == before
+    assert not out.exists(), "the output appears only when complete"
+    # Whatever the kill left is a temporary file beside it, never the output's name.
+    assert all(f.name.startswith("out.rmf.tmp-") for f in tmp_path.iterdir())
