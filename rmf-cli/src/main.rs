@@ -23,6 +23,20 @@ struct Cli {
     command: Command,
 }
 
+/// Settings of the lossy frame codecs.
+#[derive(clap::Args)]
+struct CodecSettings {
+    /// JPEG quality, 1-100 (default 90).
+    #[arg(long)]
+    quality: Option<u8>,
+    /// H.264 quantizer, 0-51, lower is better and bigger (default 22).
+    #[arg(long)]
+    qp: Option<u8>,
+    /// H.264 keyframe interval in frames (default 8).
+    #[arg(long)]
+    gop: Option<u32>,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Record a synthetic multimodal episode: two 640x480 cameras at 30 fps, 1 kHz force/torque,
@@ -40,15 +54,8 @@ enum Command {
         /// (zstd per frame).
         #[arg(long, default_value = "h264")]
         codec: String,
-        /// JPEG quality, 1-100 (default 90).
-        #[arg(long)]
-        quality: Option<u8>,
-        /// H.264 quantizer, 0-51, lower is better and bigger (default 22).
-        #[arg(long)]
-        qp: Option<u8>,
-        /// H.264 keyframe interval in frames (default 8).
-        #[arg(long)]
-        gop: Option<u32>,
+        #[command(flatten)]
+        settings: CodecSettings,
     },
     /// Print metadata, streams (kind, rate, count, duration, bytes, compression) and events.
     Info {
@@ -82,15 +89,8 @@ enum Command {
         /// The frame codec: h264, jpeg, png or raw.
         #[arg(long)]
         codec: String,
-        /// JPEG quality, 1-100 (default 90).
-        #[arg(long)]
-        quality: Option<u8>,
-        /// H.264 quantizer, 0-51, lower is better and bigger (default 22).
-        #[arg(long)]
-        qp: Option<u8>,
-        /// H.264 keyframe interval in frames (default 8).
-        #[arg(long)]
-        gop: Option<u32>,
+        #[command(flatten)]
+        settings: CodecSettings,
         /// Re-encode only this frame stream (repeat for more; default: every frame stream).
         #[arg(long = "stream")]
         streams: Vec<String>,
@@ -200,8 +200,8 @@ fn main() -> ExitCode {
     sigpipe::reset();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Demo { out, seconds, seed, codec, quality, qp, gop } => {
-            demo(out, seconds, seed, &codec, quality, qp, gop)
+        Command::Demo { out, seconds, seed, codec, settings } => {
+            demo(out, seconds, seed, &codec, &settings)
         }
         Command::Info { file, json } => info::run(&file, json),
         Command::Validate { file } => validate(file),
@@ -217,8 +217,8 @@ fn main() -> ExitCode {
             relabel(&input, &output, &sensitivity, &tags, &meta)
         }
         Command::Stats { dir, json } => stats(&dir, json),
-        Command::Transcode { input, output, codec, quality, qp, gop, streams } => {
-            transcode(&input, &output, &codec, quality, qp, gop, streams)
+        Command::Transcode { input, output, codec, settings, streams } => {
+            transcode(&input, &output, &codec, &settings, streams)
         }
         Command::ImportWav { wav, out, stream, start_ns, block_ms, force } => {
             wav::import(&wav, &out, &stream, start_ns, block_ms, force).map(|i| {
@@ -253,15 +253,7 @@ fn main() -> ExitCode {
 
 type CliResult = Result<ExitCode, rmf_core::Error>;
 
-fn demo(
-    out: PathBuf,
-    seconds: f64,
-    seed: u64,
-    codec: &str,
-    quality: Option<u8>,
-    qp: Option<u8>,
-    gop: Option<u32>,
-) -> CliResult {
+fn demo(out: PathBuf, seconds: f64, seed: u64, codec: &str, settings: &CodecSettings) -> CliResult {
     if !(seconds.is_finite() && seconds > 0.0 && seconds <= 3600.0) {
         return Err(rmf_core::Error::InvalidArgument(format!(
             "--seconds must be in (0, 3600], got {seconds}"
@@ -271,9 +263,9 @@ fn demo(
         seconds,
         seed,
         frame_codec: rmf_core::FrameCodec::parse(codec)?,
-        quality,
-        qp,
-        gop,
+        quality: settings.quality,
+        qp: settings.qp,
+        gop: settings.gop,
         ..DemoOptions::default()
     };
     let started = std::time::Instant::now();
@@ -457,15 +449,13 @@ fn transcode(
     input: &std::path::Path,
     output: &std::path::Path,
     codec: &str,
-    quality: Option<u8>,
-    qp: Option<u8>,
-    gop: Option<u32>,
+    settings: &CodecSettings,
     streams: Vec<String>,
 ) -> CliResult {
     let opts = rmf_core::TranscodeOptions {
-        quality,
-        qp,
-        gop,
+        quality: settings.quality,
+        qp: settings.qp,
+        gop: settings.gop,
         streams,
         ..rmf_core::TranscodeOptions::new(rmf_core::FrameCodec::parse(codec)?)
     };

@@ -5,7 +5,7 @@
 mod common;
 
 use arrow_array::{Array, FixedSizeListArray, Int64Array};
-use common::*;
+use common::{psnr, *};
 use rmf_core::*;
 
 #[test]
@@ -461,17 +461,6 @@ fn default_flush_policy_bounds_chunks() {
         assert!(c.t_max - c.t_min < DEFAULT_CHUNK_DURATION_NS);
     }
     assert_eq!(r.chunks().len(), 3);
-}
-
-/// PSNR in dB of two 8-bit images.
-fn psnr(a: &[u8], b: &[u8]) -> f64 {
-    let mse: f64 = a
-        .iter()
-        .zip(b)
-        .map(|(&x, &y)| (x as f64 - y as f64).powi(2))
-        .sum::<f64>()
-        / a.len() as f64;
-    10.0 * (255.0f64 * 255.0 / mse.max(1e-12)).log10()
 }
 
 #[test]

@@ -4,19 +4,9 @@
 
 mod common;
 
-use common::tempdir;
+use common::{psnr, tempdir};
 use rmf_core::demo::{record_demo, DemoOptions};
 use rmf_core::*;
-
-fn psnr(a: &[u8], b: &[u8]) -> f64 {
-    let mse: f64 = a
-        .iter()
-        .zip(b)
-        .map(|(&x, &y)| (x as f64 - y as f64).powi(2))
-        .sum::<f64>()
-        / a.len() as f64;
-    10.0 * (255.0f64 * 255.0 / mse.max(1e-12)).log10()
-}
 
 #[test]
 fn raw_cameras_become_h264_and_everything_else_is_copied_exactly() {

@@ -5,21 +5,9 @@
 
 mod common;
 
-use common::tempdir;
+use common::{psnr, tempdir};
 use rmf_core::demo::{record_demo, DemoOptions};
 use rmf_core::*;
-
-/// PSNR in dB of two 8-bit images.
-fn psnr(a: &[u8], b: &[u8]) -> f64 {
-    assert_eq!(a.len(), b.len());
-    let mse: f64 = a
-        .iter()
-        .zip(b)
-        .map(|(&x, &y)| (x as f64 - y as f64).powi(2))
-        .sum::<f64>()
-        / a.len() as f64;
-    10.0 * (255.0f64 * 255.0 / mse.max(1e-12)).log10()
-}
 
 /// Rendered frames with sensor noise: the demo's front camera, `n` frames at 30 fps.
 fn demo_frames(w: u32, h: u32, seconds: f64) -> (Vec<i64>, Vec<u8>) {
