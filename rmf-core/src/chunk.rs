@@ -191,6 +191,10 @@ pub struct ChunkView<'a> {
     body: Bytes<'a>,
     /// File offset of the chunk body (for error messages).
     pub body_offset: u64,
+    /// A process-unique id of the open file the chunk is read from, or 0 when unknown: with
+    /// `body_offset` it names this chunk for as long as the reader is open, so decoders can
+    /// continue where an earlier read of the same chunk stopped.
+    pub source: u64,
     touched: Cell<u64>,
     max_decoded: u64,
 }
@@ -310,6 +314,7 @@ impl<'a> ChunkView<'a> {
             buffers,
             body,
             body_offset,
+            source: 0,
             touched: Cell::new(dir_end + 4),
             max_decoded,
         })

@@ -186,42 +186,70 @@ pub(crate) struct H264Decoder {
     width: usize,
     height: usize,
     pixel_format: PixelFormat,
+    /// Where the decoder stands: (open file id, chunk offset, next row), when it last decoded
+    /// rows of a chunk that can be named (see [`crate::chunk::ChunkView::source`]).
+    at: Option<(u64, u64, usize)>,
 }
 
-/// Idle decoders, kept for the next random access: setting one up costs more than decoding a
-/// keyframe (OpenH264 allocates and clears its buffers), and a keyframe resets a used one.
+/// Idle decoders, kept for the next read: setting one up costs more than decoding a keyframe
+/// (OpenH264 allocates and clears its buffers), a keyframe resets a used one, and one that
+/// stopped inside a chunk continues there when the next read wants a later frame of the same
+/// group of pictures (a video played forward, a window of consecutive frames).
 static IDLE_DECODERS: Mutex<Vec<H264Decoder>> = Mutex::new(Vec::new());
 /// At most this many idle decoders are kept (a few MB each at camera sizes).
 const MAX_IDLE_DECODERS: usize = 8;
 
 impl H264Decoder {
-    /// A decoder for frames of this size: an idle one if there is one, else a new one.
-    pub(crate) fn new(
+    /// A decoder for frames of this size to decode rows from `keyframe` (a keyframe row) up to
+    /// at least `first`, in chunk `chunk` (file id, offset) if it can be named: an idle decoder
+    /// that stopped in that chunk between the two if there is one (it continues), else an idle
+    /// one of the size, else a new one. Returns the decoder and the row to decode from.
+    pub(crate) fn take(
         width: u32,
         height: u32,
         pixel_format: PixelFormat,
-    ) -> Result<Self, CodecError> {
+        chunk: Option<(u64, u64)>,
+        keyframe: usize,
+        first: usize,
+    ) -> Result<(Self, usize), CodecError> {
         let (width, height) = (width as usize, height as usize);
+        let fits =
+            |d: &H264Decoder| (d.width, d.height, d.pixel_format) == (width, height, pixel_format);
         if let Ok(mut idle) = IDLE_DECODERS.lock() {
-            if let Some(i) = idle
-                .iter()
-                .position(|d| (d.width, d.height, d.pixel_format) == (width, height, pixel_format))
-            {
-                return Ok(idle.swap_remove(i));
+            let resume = chunk.and_then(|(src, off)| {
+                idle.iter().position(|d| {
+                    fits(d)
+                        && matches!(d.at, Some((s, o, next)) if (s, o) == (src, off) && (keyframe..=first).contains(&next))
+                })
+            });
+            if let Some(i) = resume {
+                let d = idle.swap_remove(i);
+                let next = d.at.map_or(keyframe, |(_, _, n)| n);
+                return Ok((d, next));
+            }
+            if let Some(i) = idle.iter().position(fits) {
+                let mut d = idle.swap_remove(i);
+                d.at = None;
+                return Ok((d, keyframe));
             }
         }
         let dec = Decoder::new().map_err(|e| err("decoder set-up failed", e))?;
-        Ok(H264Decoder {
-            dec,
-            width,
-            height,
-            pixel_format,
-        })
+        Ok((
+            H264Decoder {
+                dec,
+                width,
+                height,
+                pixel_format,
+                at: None,
+            },
+            keyframe,
+        ))
     }
 
-    /// Gives the decoder back for reuse, after a run that decoded without error (a decoder that
-    /// failed is dropped: its state is unknown).
-    pub(crate) fn recycle(self) {
+    /// Gives the decoder back for reuse after a run that decoded without error, standing before
+    /// row `next` of `chunk` (a decoder that failed is dropped: its state is unknown).
+    pub(crate) fn recycle(mut self, chunk: Option<(u64, u64)>, next: usize) {
+        self.at = chunk.map(|(s, o)| (s, o, next));
         if let Ok(mut idle) = IDLE_DECODERS.lock() {
             if idle.len() >= MAX_IDLE_DECODERS {
                 idle.remove(0);
@@ -303,7 +331,8 @@ mod tests {
         let keys: Vec<bool> = units.iter().map(|u| is_keyframe(u)).collect();
         assert_eq!(keys, [true, false, false, true, false, false]);
         // A fresh decoder starting at the second keyframe.
-        let mut dec = H264Decoder::new(w as u32, h as u32, PixelFormat::Rgb8).unwrap();
+        let (mut dec, _) =
+            H264Decoder::take(w as u32, h as u32, PixelFormat::Rgb8, None, 0, 0).unwrap();
         let mut out = Vec::new();
         for u in &units[3..] {
             dec.decode(u, Some(&mut out)).unwrap();
@@ -317,7 +346,8 @@ mod tests {
         let pixels: Vec<u8> = (0..w * h).map(|k| (k % 251) as u8).collect();
         let mut enc = H264Encoder::new(w as u32, h as u32, PixelFormat::Gray8, 0).unwrap();
         let unit = enc.encode(&pixels, true).unwrap();
-        let mut dec = H264Decoder::new(w as u32, h as u32, PixelFormat::Gray8).unwrap();
+        let (mut dec, _) =
+            H264Decoder::take(w as u32, h as u32, PixelFormat::Gray8, None, 0, 0).unwrap();
         let mut out = Vec::new();
         dec.decode(&unit, Some(&mut out)).unwrap();
         let mse = out

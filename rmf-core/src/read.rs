@@ -98,7 +98,12 @@ pub struct EpisodeReader {
     skipped: Vec<SkippedStream>,
     opts: ReadOptions,
     bytes_read: AtomicU64,
+    /// Process-unique id of this open file (see [`ChunkView::source`]).
+    source: u64,
 }
+
+/// Ids of open files, never reused within a process.
+static NEXT_SOURCE: AtomicU64 = AtomicU64::new(1);
 
 impl std::fmt::Debug for EpisodeReader {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -170,6 +175,7 @@ impl EpisodeReader {
             skipped: Vec::new(),
             opts,
             bytes_read: AtomicU64::new(read),
+            source: NEXT_SOURCE.fetch_add(1, Ordering::Relaxed),
             data,
         };
         for s in footer.streams {
@@ -600,12 +606,13 @@ impl EpisodeReader {
                 ),
             });
         }
-        let view = ChunkView::parse(
+        let mut view = ChunkView::parse(
             &b,
             c.offset + RECORD_HEADER_LEN as u64,
             body_len,
             self.opts.max_chunk_bytes,
         )?;
+        view.source = self.source;
         let h = view.header;
         if h.stream_id != c.stream_id
             || h.rows != c.rows

@@ -159,13 +159,15 @@ fn random_access_equals_sequential_decoding_across_gops_and_chunks() {
     assert_eq!(t3, ts[10..50]);
     assert!(mid == all[10 * frame..50 * frame]);
 
-    // One frame costs at most its GOP: a keyframe reads less than a frame later in its GOP.
-    let before = r.bytes_read();
-    r.frame_at("cam", ts[30]).unwrap(); // chunk 2 starts at frame 30, a keyframe
-    let key_cost = r.bytes_read() - before;
-    let before = r.bytes_read();
-    r.frame_at("cam", ts[36]).unwrap(); // decodes 30..=36
-    let later_cost = r.bytes_read() - before;
+    // One frame costs at most its GOP: a keyframe reads less than a frame later in its GOP
+    // (fresh readers, so that no decoder continues from an earlier read).
+    let cost = |i: usize| {
+        let fresh = EpisodeReader::open(&path).unwrap();
+        let before = fresh.bytes_read();
+        fresh.frame_at("cam", ts[i]).unwrap();
+        fresh.bytes_read() - before
+    };
+    let (key_cost, later_cost) = (cost(30), cost(36)); // chunk 2 starts at frame 30, a keyframe
     assert!(later_cost > key_cost, "{later_cost} <= {key_cost}");
 }
 
@@ -275,4 +277,46 @@ fn declarations_that_cannot_be_encoded_are_refused() {
         .unwrap();
     // A flat grey frame at the default qp: within a few levels (DC quantization), no colour shift.
     assert!(px.iter().all(|&v| v.abs_diff(9) <= 4), "{:?}", &px[..20]);
+}
+
+#[test]
+fn reading_forward_continues_the_decoder_and_stays_exact() {
+    let (ts, rgb) = demo_frames(64, 48, 2.0);
+    let dir = tempdir();
+    let path = dir.path().join("forward.rmf");
+    let info = StreamInfo::frames("cam", 64, 48, PixelFormat::Rgb8)
+        .with_codec(FrameCodec::H264, None)
+        .with_video(None, Some(30));
+    write_stream(&path, info, &ts, &rgb, WriteOptions::default());
+    let r = EpisodeReader::open(&path).unwrap();
+    let (_, all) = r.frames_range("cam", i64::MIN, i64::MAX).unwrap();
+    let frame = 64 * 48 * 3;
+    // Forward, frame by frame: after the first, each call decodes one more frame only.
+    let mut costs = Vec::new();
+    for (i, &t) in ts.iter().enumerate().take(20) {
+        let before = r.bytes_read();
+        let (_, px) = r.frame_at("cam", t).unwrap().unwrap();
+        costs.push(r.bytes_read() - before);
+        assert!(px == all[i * frame..(i + 1) * frame], "frame {i}");
+    }
+    // Frame 19 read alone decodes from the keyframe, 20 payloads; continuing decodes one, so
+    // the bytes a call reads stay flat along the GOP instead of growing.
+    let fresh = EpisodeReader::open(&path).unwrap();
+    let before = fresh.bytes_read();
+    fresh.frame_at("cam", ts[19]).unwrap();
+    let from_keyframe = fresh.bytes_read() - before;
+    assert!(
+        costs[19] < from_keyframe,
+        "{} vs {from_keyframe}",
+        costs[19]
+    );
+    assert!(
+        costs[19] <= costs[2] + 200,
+        "costs grow along the GOP: {costs:?}"
+    );
+    // Backwards and jumping: still exact (a decoder never continues past what it needs).
+    for i in [18usize, 5, 6, 25, 24, 40, 3] {
+        let (_, px) = r.frame_at("cam", ts[i]).unwrap().unwrap();
+        assert!(px == all[i * frame..(i + 1) * frame], "frame {i}");
+    }
 }

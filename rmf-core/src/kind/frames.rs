@@ -169,9 +169,11 @@ pub(crate) fn append(
         .rposition(|&k| k == 1)
         .unwrap_or(0);
     let video_err = |r: usize, e: CodecError| view.malformed(format!("frame {r}: {}", e.0));
-    let mut decoder =
-        H264Decoder::new(width, height, pixel_format).map_err(|e| video_err(start, e))?;
-    for (r, &key) in keyframes.iter().enumerate().take(rows.end).skip(start) {
+    let chunk = (view.source != 0).then_some((view.source, view.body_offset));
+    let (mut decoder, from) =
+        H264Decoder::take(width, height, pixel_format, chunk, start, rows.start)
+            .map_err(|e| video_err(start, e))?;
+    for (r, &key) in keyframes.iter().enumerate().take(rows.end).skip(from) {
         let unit = payloads.get(r)?;
         if key == 1 && !h264::is_keyframe(unit) {
             return Err(view.malformed(format!(
@@ -188,7 +190,7 @@ pub(crate) fn append(
             )));
         }
     }
-    decoder.recycle();
+    decoder.recycle(chunk, rows.end);
     Ok(())
 }
 
