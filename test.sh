@@ -25,7 +25,8 @@ echo "== Python: install rmf-py (maturin builds the wheel) into .venv, then pyte
 python=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-CARGO_BUILD_JOBS="$jobs" .venv/bin/python -m pip install -q ./rmf-py pytest ruff
+# av (PyAV): a test decodes exported H.264 with FFmpeg, as the spec says other tools can.
+CARGO_BUILD_JOBS="$jobs" .venv/bin/python -m pip install -q ./rmf-py pytest ruff av
 .venv/bin/ruff check rmf-py benches
 .venv/bin/ruff format --check rmf-py benches
 cargo build -q -p rmf-cli -p rmf-core --example conformance_reader -j "$jobs"

@@ -154,6 +154,19 @@ enum Command {
         #[arg(long = "meta")]
         meta: Vec<String>,
     },
+    /// Write a frame stream's frames to OUTDIR as other tools read them: for h264 one H.264
+    /// elementary stream (frames.h264; e.g. `ffmpeg -r 30 -i frames.h264 -c copy out.mp4`), for
+    /// jpeg and png one image file per frame as stored, for raw one PNG per frame; and
+    /// timestamps.csv (frame, file, t_ns).
+    ExportFrames {
+        /// The episode.
+        file: PathBuf,
+        /// The frame stream.
+        #[arg(long)]
+        stream: String,
+        /// The output directory (created; must not hold files of a previous export).
+        outdir: PathBuf,
+    },
     /// Make an episode with one audio stream from a WAV file (16-bit integer or 32-bit float,
     /// any number of channels). Sample i is at START + i / rate on the episode clock.
     ImportWav {
@@ -207,6 +220,7 @@ fn main() -> ExitCode {
         Command::Validate { file } => validate(file),
         Command::Recover { input, output } => recover(input, output),
         Command::Index { dir, json } => index(&dir, json),
+        Command::ExportFrames { file, stream, outdir } => export_frames(&file, &stream, &outdir),
         Command::DropStream { input, output, streams } => {
             rmf_core::edit::drop_streams(&input, &output, &streams).map(|r| edited(&r))
         }
@@ -385,6 +399,67 @@ fn stats(dir: &std::path::Path, json: bool) -> CliResult {
             );
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn export_frames(file: &std::path::Path, stream: &str, outdir: &std::path::Path) -> CliResult {
+    use std::io::Write as _;
+    let r = rmf_core::EpisodeReader::open(file)?;
+    let info = r.stream(stream)?.clone();
+    let StreamKind::Frames { codec, .. } = info.kind else {
+        return Err(rmf_core::Error::InvalidArgument(format!(
+            "stream {stream:?} is a {} stream, not frames",
+            info.kind.name()
+        )));
+    };
+    let io = |what: &'static str| {
+        move |e: std::io::Error| rmf_core::Error::Io {
+            path: outdir.to_path_buf(),
+            op: what,
+            source: e,
+        }
+    };
+    std::fs::create_dir_all(outdir).map_err(io("create the output directory"))?;
+    let frames = r.stored_frames(stream)?;
+    let mut csv = String::from("frame,file,t_ns\n");
+    if codec == rmf_core::FrameCodec::H264 {
+        let path = outdir.join("frames.h264");
+        let mut f = std::fs::File::create_new(&path).map_err(io("create frames.h264"))?;
+        for (i, (t, unit)) in frames.iter().enumerate() {
+            f.write_all(unit).map_err(io("write frames.h264"))?;
+            csv.push_str(&format!("{i},frames.h264,{t}\n"));
+        }
+        f.sync_all().map_err(io("sync frames.h264"))?;
+    } else {
+        let ext = match codec {
+            rmf_core::FrameCodec::Jpeg => "jpg",
+            _ => "png",
+        };
+        let as_png = info.clone().with_codec(rmf_core::FrameCodec::Png, None);
+        for (i, (t, stored)) in frames.iter().enumerate() {
+            let name = format!("{i:06}.{ext}");
+            let bytes = match codec {
+                rmf_core::FrameCodec::Raw => {
+                    let pixels = rmf_core::frame_codec::decode(&info, stored)
+                        .map_err(|e| rmf_core::Error::Encode(format!("frame {i}: {}", e.0)))?;
+                    rmf_core::frame_codec::encode(&as_png, &pixels, &Default::default())
+                        .map_err(|e| rmf_core::Error::Encode(format!("frame {i}: {}", e.0)))?
+                }
+                _ => stored.clone(),
+            };
+            std::fs::File::create_new(outdir.join(&name))
+                .and_then(|mut f| f.write_all(&bytes))
+                .map_err(io("write a frame file"))?;
+            csv.push_str(&format!("{i},{name},{t}\n"));
+        }
+    }
+    std::fs::write(outdir.join("timestamps.csv"), csv).map_err(io("write timestamps.csv"))?;
+    println!(
+        "exported {} frames of {stream:?} ({}) to {}",
+        frames.len(),
+        codec.name(),
+        outdir.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 

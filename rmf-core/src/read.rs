@@ -506,6 +506,21 @@ impl EpisodeReader {
         Ok(b)
     }
 
+    /// The stored frames of frame stream `name` (see `stored_frames`).
+    pub(crate) fn stored_frames_of(&self, name: &str) -> Result<Vec<(i64, Vec<u8>)>> {
+        let s = self.stream_index(name)?;
+        let mut out = Vec::new();
+        for &i in &self.per_stream[s] {
+            self.with_chunk(i, |view| {
+                let times = decode_times(view)?;
+                let frames = crate::kind::stored_frames(view, view.header.rows)?;
+                out.extend(times.into_iter().zip(frames));
+                Ok(())
+            })?;
+        }
+        Ok(out)
+    }
+
     /// Position of stream `name` in [`EpisodeReader::streams`].
     pub(crate) fn position(&self, name: &str) -> Result<usize> {
         self.stream_index(name)

@@ -93,6 +93,14 @@ impl EpisodeReader {
         Ok(Some((times(&batch, name)?[0], frames.value(0).to_vec())))
     }
 
+    /// Every frame of a frame stream as stored, undecoded, in time order with its time: for
+    /// `h264` the access units (concatenated, an H.264 elementary stream that ffmpeg reads),
+    /// for `jpeg`/`png` image files, for `raw` zstd frames. Each is checked against its CRC.
+    pub fn stored_frames(&self, name: &str) -> Result<Vec<(i64, Vec<u8>)>> {
+        self.check_kind(name, "frames", None)?;
+        self.stored_frames_of(name)
+    }
+
     /// Frames with `t0 <= t < t1`: timestamps and the frames' pixels back to back. Decodes
     /// straight into the returned vector.
     pub fn frames_range(&self, name: &str, t0: i64, t1: i64) -> Result<(Vec<i64>, Vec<u8>)> {

@@ -70,3 +70,23 @@ def test_a_kill_in_the_middle_leaves_the_input_and_no_output(rmf_cli, episode, t
     assert not out.exists(), "the output appears only when complete"
     # Whatever the kill left is a temporary file beside it, never the output's name.
     assert all(f.name.startswith("out.rmf.tmp-") for f in tmp_path.iterdir())
+
+
+def test_exported_h264_is_a_stream_ffmpeg_decodes_to_the_same_pixels(rmf_cli, tmp_path):
+    av = pytest.importorskip("av")  # test.sh installs it; H.264 decoding is bit-exact
+    path = tmp_path / "gray.rmf"
+    yy, xx = np.mgrid[0:48, 0:64]
+    frames = np.stack([((xx * 3 + yy * 2 + 5 * k) % 256) for k in range(24)]).astype(np.uint8)
+    t = np.arange(24, dtype=np.int64) * 33_333_333
+    with rmf.EpisodeWriter(path, chunk_seconds=0.3) as w:  # several chunks
+        w.add_frames("cam", width=64, height=48, pixel_format="gray8", codec="h264", gop=4)
+        w.write_many("cam", t, frames)
+    out = tmp_path / "out"
+    subprocess.run([rmf_cli, "export-frames", str(path), "--stream", "cam", str(out)], check=True)
+    with av.open(str(out / "frames.h264"), format="h264") as c:
+        luma = [f.to_ndarray(format="yuv420p")[:48] for f in c.decode(video=0)]
+    ours = rmf.open(path)["cam"].read()[1]
+    assert len(luma) == 24
+    np.testing.assert_array_equal(np.stack(luma), ours)
+    lines = (out / "timestamps.csv").read_text().splitlines()
+    assert lines[0] == "frame,file,t_ns" and lines[5] == f"4,frames.h264,{t[4]}"

@@ -249,6 +249,14 @@ impl<'v, 'a> Payloads<'v, 'a> {
     }
 }
 
+/// The stored bytes of every frame of a chunk (each checked against its CRC), undecoded.
+pub(crate) fn stored(view: &ChunkView<'_>, n: u64) -> Result<Vec<Vec<u8>>> {
+    let payloads = Payloads::open(view, n)?;
+    (0..n as usize)
+        .map(|r| payloads.get(r).map(<[u8]>::to_vec))
+        .collect()
+}
+
 pub(crate) fn finish(bytes: Vec<u8>, frame_bytes: usize) -> Result<ArrayRef> {
     let array = FixedSizeBinaryArray::try_new(frame_bytes as i32, Buffer::from_vec(bytes), None)
         .map_err(|e| crate::kind::arrow_error("frames", e))?;

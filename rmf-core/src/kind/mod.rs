@@ -13,7 +13,7 @@ use arrow_array::{ArrayRef, Int64Array, RecordBatch};
 
 pub use audio::AudioBlock;
 pub use events::Event;
-pub(crate) use frames::FramesBuffer;
+pub(crate) use frames::{stored as stored_frames, FramesBuffer};
 pub(crate) use signal::{signal_stats, SignalBuffer};
 
 use crate::chunk::{ChunkView, EncodedBuffer};
