@@ -167,6 +167,21 @@ enum Command {
         /// The output directory (created; must not hold files of a previous export).
         outdir: PathBuf,
     },
+    /// Write a signal or event stream as a table: Parquet (one typed column per element; DuckDB,
+    /// polars, pandas read it) or CSV, chosen by OUT's extension or --format. Columns: t_ns,
+    /// then the elements (named by the stream's axis names) or kind, operator, text, payload.
+    Export {
+        /// The episode.
+        file: PathBuf,
+        /// The stream.
+        #[arg(long)]
+        stream: String,
+        /// The table file to write (must not exist).
+        out: PathBuf,
+        /// parquet or csv (default: from OUT's extension).
+        #[arg(long)]
+        format: Option<String>,
+    },
     /// Make an episode with one audio stream from a WAV file (16-bit integer or 32-bit float,
     /// any number of channels). Sample i is at START + i / rate on the episode clock.
     ImportWav {
@@ -220,6 +235,7 @@ fn main() -> ExitCode {
         Command::Validate { file } => validate(file),
         Command::Recover { input, output } => recover(input, output),
         Command::Index { dir, json } => index(&dir, json),
+        Command::Export { file, stream, out, format } => export(&file, &stream, &out, format.as_deref()),
         Command::ExportFrames { file, stream, outdir } => export_frames(&file, &stream, &outdir),
         Command::DropStream { input, output, streams } => {
             rmf_core::edit::drop_streams(&input, &output, &streams).map(|r| edited(&r))
@@ -399,6 +415,34 @@ fn stats(dir: &std::path::Path, json: bool) -> CliResult {
             );
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn export(
+    file: &std::path::Path,
+    stream: &str,
+    out: &std::path::Path,
+    format: Option<&str>,
+) -> CliResult {
+    use rmf_core::export::{export_stream, TableFormat};
+    let format = match format {
+        Some("parquet") => TableFormat::Parquet,
+        Some("csv") => TableFormat::Csv,
+        Some(other) => {
+            return Err(rmf_core::Error::InvalidArgument(format!(
+                "--format must be parquet or csv, not {other:?}"
+            )))
+        }
+        None => TableFormat::from_path(out).ok_or_else(|| {
+            rmf_core::Error::InvalidArgument(format!(
+                "{}: say --format parquet or csv (the extension does not)",
+                out.display()
+            ))
+        })?,
+    };
+    let r = rmf_core::EpisodeReader::open(file)?;
+    let rows = export_stream(&r, stream, out, format)?;
+    println!("exported {rows} rows of {stream:?} to {}", out.display());
     Ok(ExitCode::SUCCESS)
 }
 

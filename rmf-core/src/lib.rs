@@ -77,6 +77,7 @@ pub mod dataset;
 pub mod demo;
 pub mod edit;
 mod error;
+pub mod export;
 pub mod footer;
 pub mod format;
 pub mod frame_codec;

@@ -1,0 +1,85 @@
+//! Table exports: Parquet and CSV hold exactly the stream's values, with the stream's axis names.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Float32Type, Int64Type, UInt16Type};
+use common::small_file;
+use rmf_core::export::{element_names, export_stream, TableFormat};
+use rmf_core::*;
+
+#[test]
+fn parquet_and_csv_hold_exactly_the_values() {
+    let (dir, path, written) = small_file();
+    let r = EpisodeReader::open(&path).unwrap();
+
+    let pq = dir.path().join("ft.parquet");
+    assert_eq!(
+        export_stream(&r, "ft", &pq, TableFormat::Parquet).unwrap(),
+        written.ft_t.len()
+    );
+    let file = std::fs::File::open(&pq).unwrap();
+    let batches: Vec<_> =
+        parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+            .unwrap()
+            .build()
+            .unwrap()
+            .map(|b| b.unwrap())
+            .collect();
+    let b = &batches[0];
+    assert_eq!(b.schema().field(1).name(), "value[0]");
+    let t: Vec<i64> = b.column(0).as_primitive::<Int64Type>().values().to_vec();
+    assert_eq!(t, written.ft_t);
+    for j in 0..3 {
+        let col = b.column(1 + j).as_primitive::<Float32Type>();
+        let want: Vec<f32> = written.ft_v.iter().skip(j).step_by(3).copied().collect();
+        // Bit for bit (NaN payloads included).
+        let got: Vec<u32> = col.values().iter().map(|v| v.to_bits()).collect();
+        assert_eq!(got, want.iter().map(|v| v.to_bits()).collect::<Vec<_>>());
+    }
+    let pq2 = dir.path().join("counter.parquet");
+    export_stream(&r, "counter", &pq2, TableFormat::Parquet).unwrap();
+    let file = std::fs::File::open(&pq2).unwrap();
+    let b = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .build()
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        b.column(1).as_primitive::<UInt16Type>().values().to_vec(),
+        written.counter_v
+    );
+
+    let csv = dir.path().join("ft.csv");
+    export_stream(&r, "ft", &csv, TableFormat::Csv).unwrap();
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("t_ns,value[0],value[1],value[2]"));
+    for (k, line) in lines.enumerate() {
+        let cells: Vec<&str> = line.split(',').collect();
+        assert_eq!(cells[0].parse::<i64>().unwrap(), written.ft_t[k]);
+        for j in 0..3 {
+            let got: f32 = cells[1 + j].parse().unwrap();
+            let want = written.ft_v[3 * k + j];
+            assert!(
+                got == want || (got.is_nan() && want.is_nan()),
+                "row {k}: {got} vs {want}"
+            );
+        }
+    }
+
+    let ev = dir.path().join("log.csv");
+    export_stream(&r, "log", &ev, TableFormat::Csv).unwrap();
+    let text = std::fs::read_to_string(&ev).unwrap();
+    assert!(text.starts_with("t_ns,kind,operator,text,payload\n"));
+    assert_eq!(text.lines().count(), written.events.len() + 1);
+
+    // Frames and audio have their own exports; an existing file is not replaced.
+    assert!(export_stream(&r, "cam", &dir.path().join("x.csv"), TableFormat::Csv).is_err());
+    assert!(export_stream(&r, "ft", &csv, TableFormat::Csv).is_err());
+    let shaped = StreamInfo::signal("j", DType::Float32, &[2, 3]);
+    assert_eq!(element_names(&shaped)[4], "value[1,1]");
+}
