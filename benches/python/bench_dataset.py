@@ -103,6 +103,9 @@ import time
 import numpy as np
 import pyarrow as pa
 
+# The sibling benchmark's helper (this folder is on sys.path when the script runs).
+from bench_media import captured_fd2
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 FPS = 30
 CAMERAS = {"cam/front": "observation.images.front", "cam/wrist": "observation.images.wrist"}
@@ -364,21 +367,6 @@ def load_truth(h264: pathlib.Path) -> Truth:
     truth = Truth(files, front, wrist, starts)
     assert truth.total == len(ds), (truth.total, len(ds))
     return truth
-
-
-@contextlib.contextmanager
-def captured_fd2(path: pathlib.Path):
-    """Sends file descriptor 2 (where SVT-AV1 logs its configuration) to ``path`` meanwhile."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with open(path, "ab") as f:
-        os.dup2(f.fileno(), 2)
-    try:
-        yield
-    finally:
-        sys.stderr.flush()
-        os.dup2(saved, 2)
-        os.close(saved)
 
 
 def camera_frames(path: pathlib.Path, stream: str, n: int) -> np.ndarray:

@@ -125,7 +125,7 @@ def captured_fd2(path: pathlib.Path):
     """Sends file descriptor 2 (where SVT-AV1 logs its configuration) to ``path`` meanwhile."""
     sys.stderr.flush()
     saved = os.dup(2)
-    with open(path, "wb") as f:
+    with open(path, "ab") as f:
         os.dup2(f.fileno(), 2)
     try:
         yield

@@ -238,6 +238,25 @@ fn copy_all(reader: &EpisodeReader) -> Vec<StreamPlan> {
         .collect()
 }
 
+/// Runs an edit that re-encodes nothing, once `reader` (of `input`) has served to plan it.
+fn copy_edit(
+    reader: EpisodeReader,
+    input: &Path,
+    output: &Path,
+    meta: EpisodeMeta,
+    plan: &[StreamPlan],
+) -> Result<RewriteReport> {
+    drop(reader);
+    rewrite(
+        input,
+        output,
+        meta,
+        plan,
+        WriteOptions::default(),
+        |_, _| {},
+    )
+}
+
 /// Checks that every name is a stream of the episode.
 fn check_names(reader: &EpisodeReader, names: &[String]) -> Result<()> {
     for n in names {
@@ -262,15 +281,7 @@ pub fn drop_streams(input: &Path, output: &Path, names: &[String]) -> Result<Rew
         })
         .collect();
     let meta = reader.meta().clone();
-    drop(reader);
-    rewrite(
-        input,
-        output,
-        meta,
-        &plan,
-        WriteOptions::default(),
-        |_, _| {},
-    )
+    copy_edit(reader, input, output, meta, &plan)
 }
 
 /// `output`: `input` with stream `from` named `to`.
@@ -294,15 +305,7 @@ pub fn rename_stream(input: &Path, output: &Path, from: &str, to: &str) -> Resul
         })
         .collect::<Result<_>>()?;
     let meta = reader.meta().clone();
-    drop(reader);
-    rewrite(
-        input,
-        output,
-        meta,
-        &plan,
-        WriteOptions::default(),
-        |_, _| {},
-    )
+    copy_edit(reader, input, output, meta, &plan)
 }
 
 /// Label and metadata changes for [`relabel`].
@@ -367,13 +370,5 @@ pub fn relabel(input: &Path, output: &Path, changes: &Relabel) -> Result<Rewrite
             }
         }
     }
-    drop(reader);
-    rewrite(
-        input,
-        output,
-        meta,
-        &plan,
-        WriteOptions::default(),
-        |_, _| {},
-    )
+    copy_edit(reader, input, output, meta, &plan)
 }
