@@ -104,7 +104,7 @@ import numpy as np
 import pyarrow as pa
 
 # The sibling benchmark's helper (this folder is on sys.path when the script runs).
-from bench_media import captured_fd2
+from bench_media import captured_fd2, cpu_model
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 FPS = 30
@@ -735,14 +735,6 @@ def memory_kib() -> dict:
 
 
 # ----------------------------------------------------------------------------- report
-
-
-def cpu_model() -> str:
-    with contextlib.suppress(OSError):
-        for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or "?"
 
 
 def dir_bytes(root: pathlib.Path, pattern: str = "**/*") -> int:

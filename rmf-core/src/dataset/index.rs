@@ -512,20 +512,8 @@ fn stats_of(
         .as_any()
         .downcast_ref::<StructArray>()
         .ok_or("signal_stats items are not structs")?;
-    let f = |n: &str| {
-        st.column_by_name(n)
-            .ok_or(format!("signal_stats has no field {n:?}"))
-    };
-    let names = f("stream")?
-        .as_any()
-        .downcast_ref::<StringArray>()
-        .ok_or("signal_stats.stream type")?;
-    let list = |n: &str| -> std::result::Result<&ListArray, String> {
-        f(n)?
-            .as_any()
-            .downcast_ref::<ListArray>()
-            .ok_or(format!("signal_stats.{n} is not a list"))
-    };
+    let names = field_of::<StringArray>(st, "signal_stats", "stream")?;
+    let list = |n: &str| field_of::<ListArray>(st, "signal_stats", n);
     let ints = |a: &ListArray, j: usize| -> std::result::Result<Vec<u64>, String> {
         let v = a.value(j);
         let v = v
@@ -600,6 +588,19 @@ fn field<T: arrow_array::builder::ArrayBuilder>(b: &mut StructBuilder, i: usize)
         .expect("struct field builders follow stream_fields()")
 }
 
+/// Field `name` of the struct array `st` (inside column `parent`) as a `T` array.
+fn field_of<'a, T: 'static>(
+    st: &'a StructArray,
+    parent: &str,
+    name: &str,
+) -> std::result::Result<&'a T, String> {
+    st.column_by_name(name)
+        .ok_or_else(|| format!("{parent} has no field {name:?}"))?
+        .as_any()
+        .downcast_ref::<T>()
+        .ok_or_else(|| format!("{parent}.{name} has an unexpected type"))
+}
+
 fn column<'a, T: 'static>(
     batch: &'a RecordBatch,
     name: &str,
@@ -639,38 +640,13 @@ fn rows_of(batch: &RecordBatch, out: &mut Vec<IndexedEpisode>) -> std::result::R
             .as_any()
             .downcast_ref::<StructArray>()
             .ok_or("streams items are not structs")?;
-        let f = |n: &str| {
-            st.column_by_name(n)
-                .ok_or(format!("streams have no field {n:?}"))
-        };
-        let names = f("name")?
-            .as_any()
-            .downcast_ref::<StringArray>()
-            .ok_or("streams.name type")?;
-        let kinds = f("kind")?
-            .as_any()
-            .downcast_ref::<StringArray>()
-            .ok_or("streams.kind type")?;
-        let counts = f("count")?
-            .as_any()
-            .downcast_ref::<Int64Array>()
-            .ok_or("streams.count type")?;
-        let tmin = f("t_min")?
-            .as_any()
-            .downcast_ref::<Int64Array>()
-            .ok_or("streams.t_min type")?;
-        let tmax = f("t_max")?
-            .as_any()
-            .downcast_ref::<Int64Array>()
-            .ok_or("streams.t_max type")?;
-        let rates = f("rate_hz")?
-            .as_any()
-            .downcast_ref::<Float64Array>()
-            .ok_or("streams.rate_hz type")?;
-        let sens = f("sensitivity")?
-            .as_any()
-            .downcast_ref::<StringArray>()
-            .ok_or("streams.sensitivity type")?;
+        let names = field_of::<StringArray>(st, "streams", "name")?;
+        let kinds = field_of::<StringArray>(st, "streams", "kind")?;
+        let counts = field_of::<Int64Array>(st, "streams", "count")?;
+        let tmin = field_of::<Int64Array>(st, "streams", "t_min")?;
+        let tmax = field_of::<Int64Array>(st, "streams", "t_max")?;
+        let rates = field_of::<Float64Array>(st, "streams", "rate_hz")?;
+        let sens = field_of::<StringArray>(st, "streams", "sensitivity")?;
         let streams = (0..st.len())
             .map(|j| IndexedStream {
                 name: names.value(j).to_string(),
