@@ -9,9 +9,10 @@
 use std::path::{Path, PathBuf};
 
 use crate::chunk::with_stream_id;
+use crate::crypt::sealed_with_stream_id;
 use crate::error::{Error, Result};
 use crate::format::{read_record, Bytes, RecordKind};
-use crate::read::EpisodeReader;
+use crate::read::{EpisodeReader, ReadOptions};
 use crate::schema::{EpisodeMeta, Sensitivity, StreamInfo};
 use crate::write::{EpisodeWriter, WriteOptions};
 
@@ -66,7 +67,14 @@ pub fn rewrite(
     mut progress: impl FnMut(u64, u64),
 ) -> Result<RewriteReport> {
     refuse_in_place(input, output)?;
-    let reader = EpisodeReader::open(input)?;
+    // The secret opens the input's encrypted streams (needed only to re-encode them; sealed
+    // chunks copy as they are) or, for an input without any, encrypts the output's private
+    // streams.
+    let read_opts = ReadOptions {
+        secret: opts.secret.clone(),
+        ..ReadOptions::default()
+    };
+    let reader = EpisodeReader::open_with(input, read_opts)?;
     if plan.len() != reader.streams().len() {
         return Err(Error::InvalidArgument(format!(
             "a rewrite plan needs one entry per stream: {} for {} streams",
@@ -115,7 +123,17 @@ fn write_to(
     total: u64,
     progress: &mut impl FnMut(u64, u64),
 ) -> Result<Vec<StreamOutcome>> {
-    let mut w = EpisodeWriter::create(tmp, meta, opts.with_overwrite(false))?;
+    let opts = opts.with_overwrite(false);
+    let mut w = match reader.key_record() {
+        // An encrypted input keeps its data key, so its sealed chunks copy byte for byte.
+        Some(record) => EpisodeWriter::create_with_key(
+            tmp,
+            meta,
+            opts,
+            Some((record.clone(), reader.data_key().cloned())),
+        )?,
+        None => EpisodeWriter::create(tmp, meta, opts)?,
+    };
     let mut ids = Vec::with_capacity(plan.len());
     for (old, p) in reader.streams().iter().zip(plan) {
         ids.push(match p {
@@ -147,25 +165,31 @@ fn write_to(
                     let entry = &reader.chunks()[i];
                     // Through the record's checksums: a damaged chunk is an error, not a copy.
                     let rec = read_record(&b, entry.offset)?;
-                    if rec.kind != RecordKind::Chunk as u8 {
-                        return Err(Error::Malformed {
-                            file: reader.file_name().to_string(),
-                            what: "chunk index",
-                            offset: entry.offset,
-                            detail: format!("points at a record of kind {}", rec.kind),
-                        });
-                    }
-                    let body = if id.get() == entry.stream_id {
-                        rec.body.to_vec()
-                    } else {
-                        with_stream_id(rec.body, id.get()).ok_or_else(|| Error::Malformed {
-                            file: reader.file_name().to_string(),
-                            what: "chunk",
-                            offset: entry.offset,
-                            detail: "too short for its directory".into(),
-                        })?
+                    let kind = match RecordKind::from_byte(rec.kind) {
+                        Some(k @ (RecordKind::Chunk | RecordKind::SealedChunk)) => k,
+                        _ => {
+                            return Err(Error::Malformed {
+                                file: reader.file_name().to_string(),
+                                what: "chunk index",
+                                offset: entry.offset,
+                                detail: format!("points at a record of kind {}", rec.kind),
+                            })
+                        }
                     };
-                    bytes_after += w.copy_chunk(id, entry, &body)?;
+                    let body = if id.get() == entry.stream_id {
+                        Some(rec.body.to_vec())
+                    } else if kind == RecordKind::SealedChunk {
+                        sealed_with_stream_id(rec.body, id.get())
+                    } else {
+                        with_stream_id(rec.body, id.get())
+                    };
+                    let body = body.ok_or_else(|| Error::Malformed {
+                        file: reader.file_name().to_string(),
+                        what: kind.name(),
+                        offset: entry.offset,
+                        detail: "too short for its header".into(),
+                    })?;
+                    bytes_after += w.copy_chunk(id, entry, kind, &body)?;
                 }
             }
             (StreamPlan::Reencode(info), Some(id)) => {

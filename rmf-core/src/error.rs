@@ -189,6 +189,40 @@ pub enum Error {
         /// Frames waiting (the queue's capacity).
         queued: usize,
     },
+
+    /// A stream is encrypted and the reader was opened without a key.
+    #[error("{file}: stream {stream:?} is encrypted; open the file with its key (rmf: --key-file, or RMF_KEY / RMF_KEY_FILE / RMF_PASSPHRASE)")]
+    Encrypted {
+        /// The file.
+        file: String,
+        /// The stream.
+        stream: String,
+    },
+
+    /// The key or passphrase given does not open the file's data key.
+    #[error("{file}: wrong key: the file needs {needed}; {detail}")]
+    WrongKey {
+        /// The file.
+        file: String,
+        /// Which key the file needs (a key id, or "a passphrase").
+        needed: String,
+        /// What was given.
+        detail: String,
+    },
+
+    /// Sealed bytes fail authentication: they were changed after they were written (or belong
+    /// to another stream or file).
+    #[error("{file}: stream {stream:?}: the sealed {what} at byte {offset} fails authentication (changed since it was written, or not this stream's)")]
+    Authentication {
+        /// The file.
+        file: String,
+        /// The stream.
+        stream: String,
+        /// `"chunk"` or `"chunk statistics"`.
+        what: &'static str,
+        /// Where the sealed bytes start.
+        offset: u64,
+    },
 }
 
 impl Error {
@@ -206,7 +240,8 @@ impl Error {
             Error::Truncated { offset, .. }
             | Error::Checksum { offset, .. }
             | Error::Malformed { offset, .. }
-            | Error::TooLarge { offset, .. } => Some(*offset),
+            | Error::TooLarge { offset, .. }
+            | Error::Authentication { offset, .. } => Some(*offset),
             Error::NotRmf { .. } | Error::UnsupportedVersion { .. } => Some(0),
             _ => None,
         }
@@ -223,6 +258,7 @@ impl Error {
                 | Error::Checksum { .. }
                 | Error::Malformed { .. }
                 | Error::TooLarge { .. }
+                | Error::Authentication { .. }
         )
     }
 }

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::crypt::KeyRecord;
 use crate::error::{Error, Result};
 use crate::format::{le_u32, le_u64, Bytes};
 use crate::schema::{EpisodeMeta, StreamInfo};
@@ -53,6 +54,8 @@ pub struct Footer {
     /// Streams this version cannot use (a kind, codec or pixel format from a newer minor
     /// version): their chunks are indexed nowhere and skipped.
     pub skipped: Vec<SkippedStream>,
+    /// The wrapped data key, when the file has encrypted streams.
+    pub key: Option<KeyRecord>,
 }
 
 /// A declared stream this reader skips, and why.
@@ -91,6 +94,8 @@ pub(crate) fn stream_from_value(
 struct FooterJson {
     episode: EpisodeMeta,
     streams: Vec<serde_json::Value>,
+    #[serde(default)]
+    key: Option<KeyRecord>,
 }
 
 fn json_error(file: &str, what: &'static str, offset: u64, e: serde_json::Error) -> Error {
@@ -148,6 +153,7 @@ pub fn encode_footer(f: &Footer) -> Vec<u8> {
     let json = serde_json::to_vec(&FooterJsonRef {
         episode: &f.episode,
         streams: &f.streams,
+        key: f.key.as_ref(),
     })
     .unwrap_or_default();
     encode_footer_parts(&json, &f.chunks)
@@ -185,6 +191,18 @@ pub fn encode_footer_parts(json: &[u8], chunks: &[ChunkEntry]) -> Vec<u8> {
 struct FooterJsonRef<'a> {
     episode: &'a EpisodeMeta,
     streams: &'a [StreamEntry],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key: Option<&'a KeyRecord>,
+}
+
+/// Body of a key record.
+pub fn encode_key(key: &KeyRecord) -> Vec<u8> {
+    serde_json::to_vec(key).unwrap_or_default()
+}
+
+/// Parses the body of the key record that starts at `offset`.
+pub fn decode_key(body: &[u8], file: &str, offset: u64) -> Result<KeyRecord> {
+    serde_json::from_slice(body).map_err(|e| json_error(file, "key record", offset, e))
 }
 
 /// Parses a footer body found at file offset `body_offset`.
@@ -265,5 +283,6 @@ pub fn decode_footer(body: &[u8], file: &str, body_offset: u64) -> Result<Footer
         streams,
         chunks,
         skipped,
+        key: parsed.key,
     })
 }

@@ -20,7 +20,9 @@ pub const END_MAGIC: [u8; 8] = *b"RMF-END\n";
 /// Major version written and read by this library. A reader refuses other major versions.
 pub const MAJOR_VERSION: u16 = 1;
 /// Minor version written by this library. Minor versions only add record kinds and JSON fields.
-pub const MINOR_VERSION: u16 = 0;
+/// The writer stamps the lowest minor version whose features a file uses: 1 when it has
+/// encrypted streams, else 0, so that files without them stay byte-identical to 1.0 files.
+pub const MINOR_VERSION: u16 = 1;
 /// Length of the file header.
 pub const FILE_HEADER_LEN: usize = 16;
 /// Length of a record header (kind, flags, reserved, body length, header CRC).
@@ -42,6 +44,10 @@ pub enum RecordKind {
     Chunk = 0x03,
     /// Stream table, chunk index and statistics, written by `finish()`.
     Footer = 0x04,
+    /// A chunk of an encrypted stream (1.1): cleartext header, then the sealed chunk body.
+    SealedChunk = 0x05,
+    /// The episode's wrapped data key (1.1, JSON), before any sealed chunk.
+    Key = 0x06,
 }
 
 impl RecordKind {
@@ -52,6 +58,8 @@ impl RecordKind {
             0x02 => Some(RecordKind::Stream),
             0x03 => Some(RecordKind::Chunk),
             0x04 => Some(RecordKind::Footer),
+            0x05 => Some(RecordKind::SealedChunk),
+            0x06 => Some(RecordKind::Key),
             _ => None,
         }
     }
@@ -63,16 +71,23 @@ impl RecordKind {
             RecordKind::Stream => "stream record",
             RecordKind::Chunk => "chunk",
             RecordKind::Footer => "footer",
+            RecordKind::SealedChunk => "sealed chunk",
+            RecordKind::Key => "key record",
         }
     }
 }
 
-/// The file header for this library's version.
+/// The file header of a file without 1.1 features (minor version 0).
 pub fn file_header() -> [u8; FILE_HEADER_LEN] {
+    file_header_minor(0)
+}
+
+/// The file header stamped with minor version `minor`.
+pub fn file_header_minor(minor: u16) -> [u8; FILE_HEADER_LEN] {
     let mut h = [0u8; FILE_HEADER_LEN];
     h[..8].copy_from_slice(&MAGIC);
     h[8..10].copy_from_slice(&MAJOR_VERSION.to_le_bytes());
-    h[10..12].copy_from_slice(&MINOR_VERSION.to_le_bytes());
+    h[10..12].copy_from_slice(&minor.to_le_bytes());
     h
 }
 
@@ -405,7 +420,7 @@ mod tests {
         let err = check_file_header(&h, "x").unwrap_err();
         assert!(matches!(err, Error::UnsupportedVersion { found: 9, .. }));
         assert_eq!(
-            check_file_header(&file_header(), "x").unwrap(),
+            check_file_header(&file_header_minor(MINOR_VERSION), "x").unwrap(),
             MINOR_VERSION
         );
     }

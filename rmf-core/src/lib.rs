@@ -73,6 +73,7 @@ compile_error!("rmf-core supports little-endian targets only (the file format is
 
 pub mod chunk;
 pub mod codec;
+pub mod crypt;
 pub mod dataset;
 pub mod demo;
 pub mod edit;
@@ -92,6 +93,7 @@ mod typed;
 mod validate;
 mod write;
 
+pub use crypt::{Key, KeyRecord, Secret, StreamEncryption};
 pub use error::{Error, Result};
 pub use footer::{ChunkEntry, SkippedStream};
 pub use frame_worker::{FrameQueueReport, QueueFull};
@@ -103,7 +105,7 @@ pub use schema::{
     WriterInfo, DEFAULT_GOP, DEFAULT_H264_QP, DEFAULT_JPEG_QUALITY, MAX_GOP,
 };
 pub use transcode::{transcode, TranscodeOptions, TranscodeReport, TranscodedStream};
-pub use validate::{validate, validate_reader, Problem, ValidationReport};
+pub use validate::{validate, validate_reader, validate_with, Problem, ValidationReport};
 pub use write::{
     EpisodeWriter, StreamId, WriteOptions, WriteSummary, DEFAULT_CHUNK_BYTES,
     DEFAULT_CHUNK_DURATION_NS, DEFAULT_FRAME_QUEUE, MAX_CHUNK_DECODED_BYTES,

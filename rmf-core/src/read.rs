@@ -3,15 +3,18 @@
 //! scanned, every chunk whose checksums hold is indexed, and [`EpisodeReader::recovery`] says
 //! where and why the rest stopped.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::collections::{HashMap, VecDeque};
 use std::fs::File;
 use std::ops::RangeInclusive;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use arrow_array::RecordBatch;
 
-use crate::chunk::ChunkView;
+use crate::chunk::{ChunkHeader, ChunkView};
+use crate::crypt::{DataKey, KeyRecord, Secret, StreamCipher, NONCE_LEN, TAG_LEN};
 use crate::error::{Error, Result};
 use crate::footer::{decode_footer, ChunkEntry, Footer, SkippedStream};
 use crate::format::{
@@ -32,15 +35,33 @@ pub const DEFAULT_MAX_CHUNK_BYTES: u64 = 1 << 30;
 pub struct ReadOptions {
     /// Largest decoded chunk the reader accepts (bounds memory on hostile files).
     pub max_chunk_bytes: u64,
+    /// The key or passphrase of encrypted streams. Without it, everything else reads as
+    /// usual and reading an encrypted stream is [`Error::Encrypted`]; with a wrong one, `open`
+    /// fails with [`Error::WrongKey`].
+    pub secret: Option<Secret>,
 }
 
 impl Default for ReadOptions {
     fn default() -> Self {
         ReadOptions {
             max_chunk_bytes: DEFAULT_MAX_CHUNK_BYTES,
+            secret: None,
         }
     }
 }
+
+impl ReadOptions {
+    /// Opens encrypted streams with `secret`.
+    pub fn with_secret(mut self, secret: impl Into<Secret>) -> Self {
+        self.secret = Some(secret.into());
+        self
+    }
+}
+
+/// Decrypted chunk bodies a reader keeps, so that reading a sealed chunk row by row (a video
+/// GOP frame by frame) decrypts it once: at most this many, which bounds the memory to this
+/// many chunks (each at most [`crate::MAX_CHUNK_DECODED_BYTES`] stored, usually far less).
+const PLAIN_CACHE_CHUNKS: usize = 4;
 
 enum Data {
     Mapped(memmap2::Mmap),
@@ -100,6 +121,14 @@ pub struct EpisodeReader {
     bytes_read: AtomicU64,
     /// Process-unique id of this open file (see [`ChunkView::source`]).
     source: u64,
+    /// The wrapped data key of an encrypted file.
+    key: Option<KeyRecord>,
+    /// The data key, when the reader was given the right secret.
+    data_key: Option<DataKey>,
+    /// Per stream (in `streams` order): the cipher of an encrypted stream the reader can open.
+    ciphers: Vec<Option<StreamCipher>>,
+    /// Recently decrypted chunk bodies, by record offset, most recent last.
+    plain_cache: Mutex<VecDeque<(u64, Arc<Vec<u8>>)>>,
 }
 
 /// Ids of open files, never reused within a process.
@@ -153,6 +182,8 @@ impl EpisodeReader {
     fn from_data(data: Data, name: String, opts: ReadOptions) -> Result<Self> {
         let b = Bytes::new(data.bytes(), &name);
         check_file_header(b.data, &name)?;
+        let opts_secret = opts.secret.clone();
+        let name_for_key = name.clone();
         let mut read = FILE_HEADER_LEN as u64;
         let (footer, recovery) = match footer_of(&b, &mut read) {
             Ok(f) => (f, None),
@@ -177,12 +208,26 @@ impl EpisodeReader {
             bytes_read: AtomicU64::new(read),
             source: NEXT_SOURCE.fetch_add(1, Ordering::Relaxed),
             data,
+            data_key: match (&footer.key, &opts_secret) {
+                (Some(record), Some(secret)) => {
+                    Some(DataKey::unwrap(record, secret, &name_for_key)?)
+                }
+                _ => None,
+            },
+            key: footer.key,
+            ciphers: Vec::new(),
+            plain_cache: Mutex::new(VecDeque::new()),
         };
         for s in footer.streams {
             reader.ids.insert(s.id, reader.streams.len());
             reader
                 .by_name
                 .insert(s.info.name.clone(), reader.streams.len());
+            let cipher = match (&s.info.encryption, &reader.data_key) {
+                (Some(enc), Some(dk)) => Some(dk.stream_cipher(enc)?),
+                _ => None,
+            };
+            reader.ciphers.push(cipher);
             reader.streams.push(s.info);
             reader.per_stream.push(Vec::new());
         }
@@ -292,7 +337,8 @@ impl EpisodeReader {
         let width = info.signal_width();
         let mut bounds: Option<(Vec<f64>, Vec<f64>)> = None;
         for &i in &self.per_stream[s] {
-            let Some((lo, hi)) = stats_as_f64(&self.chunks[i].stats, *dtype, width) else {
+            let stats = self.chunk_stats(i)?;
+            let Some((lo, hi)) = stats_as_f64(&stats, *dtype, width) else {
                 continue;
             };
             bounds = Some(match bounds {
@@ -307,6 +353,115 @@ impl EpisodeReader {
             });
         }
         Ok(bounds)
+    }
+
+    /// The statistics of chunk `i` (spec/chunks.md), opened when its stream is encrypted.
+    pub fn chunk_stats(&self, i: usize) -> Result<Cow<'_, [u8]>> {
+        let c = self.chunk_entry(i)?;
+        let s = self.stream_position_of(c)?;
+        if self.streams[s].encryption.is_none() {
+            return Ok(Cow::Borrowed(&c.stats));
+        }
+        let cipher = self.cipher(s)?;
+        if c.stats.is_empty() {
+            // A recovered file keeps no statistics of sealed chunks: they are in the chunk.
+            return self.with_chunk(i, |view| Ok(Cow::Owned(view.stats.to_vec())));
+        }
+        let header = ChunkHeader {
+            stream_id: c.stream_id,
+            t_min: c.t_min,
+            t_max: c.t_max,
+            rows: c.rows,
+        };
+        cipher
+            .open_stats(
+                &header,
+                &c.stats,
+                &self.name,
+                &self.streams[s].name,
+                c.offset,
+            )
+            .map(Cow::Owned)
+    }
+
+    /// Whether the file has encrypted streams, and the wrapped key they need.
+    pub fn key_record(&self) -> Option<&KeyRecord> {
+        self.key.as_ref()
+    }
+
+    /// Whether stream `name`'s samples can be read: not encrypted, or opened with its key.
+    pub fn is_readable(&self, name: &str) -> Result<bool> {
+        let s = self.stream_index(name)?;
+        Ok(self.streams[s].encryption.is_none() || self.ciphers[s].is_some())
+    }
+
+    pub(crate) fn data_key(&self) -> Option<&DataKey> {
+        self.data_key.as_ref()
+    }
+
+    fn chunk_entry(&self, i: usize) -> Result<&ChunkEntry> {
+        self.chunks.get(i).ok_or_else(|| {
+            Error::InvalidArgument(format!(
+                "chunk {i} does not exist ({} chunks)",
+                self.chunks.len()
+            ))
+        })
+    }
+
+    fn stream_position_of(&self, c: &ChunkEntry) -> Result<usize> {
+        self.ids
+            .get(&c.stream_id)
+            .copied()
+            .ok_or_else(|| Error::Malformed {
+                file: self.name.clone(),
+                what: "chunk",
+                offset: c.offset,
+                detail: format!("stream id {} is not declared", c.stream_id),
+            })
+    }
+
+    /// The cipher of encrypted stream `s`, or why there is none.
+    fn cipher(&self, s: usize) -> Result<&StreamCipher> {
+        self.ciphers[s].as_ref().ok_or_else(|| Error::Encrypted {
+            file: self.name.clone(),
+            stream: self.streams[s].name.clone(),
+        })
+    }
+
+    /// The decrypted body of the sealed chunk record at `offset` with body length `body_len`.
+    fn open_sealed(&self, s: usize, offset: u64, body_len: u64) -> Result<Arc<Vec<u8>>> {
+        let cipher = self.cipher(s)?;
+        let cached = self
+            .plain_cache
+            .lock()
+            .ok()
+            .and_then(|c| c.iter().find(|(o, _)| *o == offset).map(|(_, p)| p.clone()));
+        if let Some(plain) = cached {
+            return Ok(plain);
+        }
+        let b = Bytes::new(self.data.bytes(), &self.name);
+        let body_offset = offset + RECORD_HEADER_LEN as u64;
+        let body = b.slice(body_offset, body_len + 4, "sealed chunk")?;
+        let (body, crc) = body.split_at(body_len as usize);
+        let (stored, computed) = (crate::format::le_u32(crc), crc32c::crc32c(body));
+        if stored != computed {
+            return Err(Error::Checksum {
+                file: self.name.clone(),
+                what: "sealed chunk",
+                offset: body_offset,
+                stored,
+                computed,
+            });
+        }
+        let plain =
+            Arc::new(cipher.open_chunk(body, &self.name, &self.streams[s].name, body_offset)?);
+        if let Ok(mut cache) = self.plain_cache.lock() {
+            if cache.len() >= PLAIN_CACHE_CHUNKS {
+                cache.pop_front();
+            }
+            cache.push_back((offset, plain.clone()));
+        }
+        Ok(plain)
     }
 
     /// Samples with `t0 <= t < t1`, as one Arrow batch (schema: [`StreamInfo::arrow_schema`]).
@@ -604,32 +759,46 @@ impl EpisodeReader {
         })
     }
 
-    /// Parses chunk `i` and runs `f` on it, counting the bytes it touched.
+    /// Parses chunk `i` and runs `f` on it, counting the bytes it touched. A sealed chunk is
+    /// decrypted (and authenticated) whole first.
     fn with_chunk<R>(&self, i: usize, f: impl FnOnce(&ChunkView<'_>) -> Result<R>) -> Result<R> {
-        let c = &self.chunks[i];
+        let c = self.chunk_entry(i)?;
+        let s = self.stream_position_of(c)?;
+        let sealed = self.streams[s].encryption.is_some();
         let b = Bytes::new(self.data.bytes(), &self.name);
         let (kind, body_len) = read_record_header(&b, c.offset)?;
-        if kind != RecordKind::Chunk as u8 || body_len + RECORD_OVERHEAD as u64 != c.length {
+        let want = if sealed {
+            RecordKind::SealedChunk
+        } else {
+            RecordKind::Chunk
+        };
+        if kind != want as u8 || body_len + RECORD_OVERHEAD as u64 != c.length {
             return Err(Error::Malformed {
                 file: self.name.clone(),
                 what: "chunk index",
                 offset: c.offset,
                 detail: format!(
-                    "the index points at a record of kind {kind} and {} bytes, expected a chunk of {} bytes",
+                    "the index points at a record of kind {kind} and {} bytes, expected a {} of {} bytes",
                     body_len + RECORD_OVERHEAD as u64,
+                    want.name(),
                     c.length
                 ),
             });
         }
-        let mut view = ChunkView::parse(
-            &b,
-            c.offset + RECORD_HEADER_LEN as u64,
-            body_len,
-            self.opts.max_chunk_bytes,
-        )?;
+        let body_offset = c.offset + RECORD_HEADER_LEN as u64;
+        let plain;
+        let mut view = if sealed {
+            plain = self.open_sealed(s, c.offset, body_len)?;
+            let pb = Bytes::new(&plain, &self.name);
+            let mut v = ChunkView::parse(&pb, 0, plain.len() as u64, self.opts.max_chunk_bytes)?;
+            v.body_offset = body_offset;
+            v
+        } else {
+            ChunkView::parse(&b, body_offset, body_len, self.opts.max_chunk_bytes)?
+        };
         view.source = self.source;
         let h = view.header;
-        if h.stream_id != c.stream_id
+        if (h.stream_id != c.stream_id && !sealed)
             || h.rows != c.rows
             || h.t_min != c.t_min
             || h.t_max != c.t_max
@@ -640,10 +809,12 @@ impl EpisodeReader {
             )));
         }
         let result = f(&view);
-        self.bytes_read.fetch_add(
-            RECORD_HEADER_LEN as u64 + view.bytes_touched(),
-            Ordering::Relaxed,
-        );
+        let touched = if sealed {
+            c.length
+        } else {
+            RECORD_HEADER_LEN as u64 + view.bytes_touched()
+        };
+        self.bytes_read.fetch_add(touched, Ordering::Relaxed);
         result
     }
 }
@@ -724,7 +895,10 @@ fn check_footer(f: &Footer, footer_offset: u64) -> std::result::Result<(), Strin
             return Err(format!("chunk {i} has no rows"));
         }
         let want = expected_stats_len(info, c.rows);
-        if c.stats.len() != want {
+        // A sealed chunk's statistics are sealed (nonce and tag added), or absent.
+        let sealed_ok = info.encryption.is_some()
+            && (c.stats.is_empty() || c.stats.len() == want + NONCE_LEN + TAG_LEN);
+        if c.stats.len() != want && !sealed_ok {
             return Err(format!(
                 "chunk {i} has {} stats bytes, its stream needs {want}",
                 c.stats.len()

@@ -9,13 +9,14 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::chunk::ChunkView;
+use crate::crypt::{sealed_header, KeyRecord};
 use crate::error::{Error, Result};
 use crate::footer::{
-    decode_episode, decode_stream, encode_episode, encode_footer, encode_stream, ChunkEntry,
-    Footer, SkippedStream, StreamEntry,
+    decode_episode, decode_key, decode_stream, encode_episode, encode_footer, encode_key,
+    encode_stream, ChunkEntry, Footer, SkippedStream, StreamEntry,
 };
 use crate::format::{
-    check_file_header, file_header, read_record, read_record_header, write_record, Bytes,
+    check_file_header, file_header_minor, read_record, read_record_header, write_record, Bytes,
     RecordKind, Trailer, FILE_HEADER_LEN, RECORD_HEADER_LEN, TRAILER_LEN,
 };
 use crate::kind::chunk_decoded_bytes;
@@ -112,6 +113,8 @@ pub(crate) struct Scan {
     pub skipped: Vec<SkippedStream>,
     /// Intact chunks of those streams, skipped.
     pub skipped_chunks: usize,
+    /// The first intact key record (the wrapped data key of encrypted streams).
+    pub key: Option<KeyRecord>,
     /// Offset of an intact footer record, if one was met.
     pub footer_offset: Option<u64>,
     /// Whether the file ends with an intact trailer right after the last record.
@@ -144,6 +147,7 @@ impl Scan {
             streams: self.streams,
             chunks: self.chunks,
             skipped: self.skipped,
+            key: self.key,
         }
     }
 }
@@ -170,6 +174,7 @@ pub(crate) fn scan(b: &Bytes<'_>, max_chunk_bytes: u64) -> Result<Scan> {
         unknown: Vec::new(),
         skipped: Vec::new(),
         skipped_chunks: 0,
+        key: None,
         footer_offset: None,
         clean_end: false,
     };
@@ -246,7 +251,9 @@ pub(crate) fn scan(b: &Bytes<'_>, max_chunk_bytes: u64) -> Result<Scan> {
                 }
                 Ok(())
             }
-            Some(RecordKind::Chunk) if chunk_of_skipped(rec.body, &s.skipped) => {
+            Some(RecordKind::Chunk | RecordKind::SealedChunk)
+                if chunk_of_skipped(rec.body, &s.skipped) =>
+            {
                 s.skipped_chunks += 1;
                 Ok(())
             }
@@ -275,20 +282,15 @@ pub(crate) fn scan(b: &Bytes<'_>, max_chunk_bytes: u64) -> Result<Scan> {
                 &by_id,
                 max_chunk_bytes,
             )
-            .and_then(|c| {
-                // Queries binary-search a stream's chunks by time: a chunk that starts before
-                // the previous one of its stream ends cannot be indexed.
-                if let Some(&prev) = last_t.get(&c.stream_id) {
-                    if c.t_min < prev {
-                        return Err(malformed(b, "chunk", pos, format!(
-                            "starts at {} ns, before the previous chunk of its stream ends ({prev} ns)",
-                            c.t_min
-                        )));
-                    }
+            .and_then(|c| index_chunk(&mut s, &mut last_t, b, c)),
+            Some(RecordKind::SealedChunk) => {
+                sealed_chunk_entry(b, pos, rec.body, &s.streams, &by_id)
+                    .and_then(|c| index_chunk(&mut s, &mut last_t, b, c))
+            }
+            Some(RecordKind::Key) => decode_key(rec.body, b.file, pos).map(|k| {
+                if s.key.is_none() {
+                    s.key = Some(k);
                 }
-                last_t.insert(c.stream_id, c.t_max);
-                s.chunks.push(c);
-                Ok(())
             }),
             Some(RecordKind::Footer) => {
                 s.footer_offset = Some(pos);
@@ -310,6 +312,33 @@ pub(crate) fn scan(b: &Bytes<'_>, max_chunk_bytes: u64) -> Result<Scan> {
         pos = next;
     }
     Ok(s)
+}
+
+/// Adds an intact chunk to the scan's index.
+fn index_chunk(
+    s: &mut Scan,
+    last_t: &mut HashMap<u32, i64>,
+    b: &Bytes<'_>,
+    c: ChunkEntry,
+) -> Result<()> {
+    // Queries binary-search a stream's chunks by time: a chunk that starts before the previous
+    // one of its stream ends cannot be indexed.
+    if let Some(&prev) = last_t.get(&c.stream_id) {
+        if c.t_min < prev {
+            return Err(malformed(
+                b,
+                "chunk",
+                c.offset,
+                format!(
+                    "starts at {} ns, before the previous chunk of its stream ends ({prev} ns)",
+                    c.t_min
+                ),
+            ));
+        }
+    }
+    last_t.insert(c.stream_id, c.t_max);
+    s.chunks.push(c);
+    Ok(())
 }
 
 /// A stream record whose JSON is well-formed but that this version cannot use (a newer kind,
@@ -399,6 +428,68 @@ fn chunk_entry(
     })
 }
 
+/// Builds the index entry of an intact sealed chunk record from its cleartext header (its
+/// contents cannot be checked without the key: its statistics stay empty, its decoded size 0).
+fn sealed_chunk_entry(
+    b: &Bytes<'_>,
+    pos: u64,
+    body: &[u8],
+    streams: &[StreamEntry],
+    by_id: &HashMap<u32, usize>,
+) -> Result<ChunkEntry> {
+    let h = sealed_header(body).ok_or_else(|| {
+        malformed(
+            b,
+            "sealed chunk",
+            pos,
+            format!(
+                "body of {} bytes is shorter than a sealed header and tag",
+                body.len()
+            ),
+        )
+    })?;
+    match by_id.get(&h.stream_id).map(|&i| &streams[i].info) {
+        Some(info) if info.encryption.is_some() => {}
+        Some(info) => {
+            return Err(malformed(
+                b,
+                "sealed chunk",
+                pos,
+                format!("stream {:?} is not declared encrypted", info.name),
+            ))
+        }
+        None => {
+            return Err(malformed(
+                b,
+                "sealed chunk",
+                pos,
+                format!(
+                    "stream id {} has no intact stream record before it",
+                    h.stream_id
+                ),
+            ))
+        }
+    }
+    if h.rows == 0 || h.t_min > h.t_max {
+        return Err(malformed(
+            b,
+            "sealed chunk",
+            pos,
+            format!("{} rows over {}..{} ns", h.rows, h.t_min, h.t_max),
+        ));
+    }
+    Ok(ChunkEntry {
+        stream_id: h.stream_id,
+        t_min: h.t_min,
+        t_max: h.t_max,
+        rows: h.rows,
+        offset: pos,
+        length: body.len() as u64 + crate::format::RECORD_OVERHEAD as u64,
+        decoded_bytes: 0,
+        stats: Vec::new(),
+    })
+}
+
 /// The first offset at or after `from` where an intact record of a known kind starts.
 fn resync(b: &Bytes<'_>, from: u64) -> Option<u64> {
     let data = b.data;
@@ -444,9 +535,13 @@ pub fn recover(input: impl AsRef<Path>, output: impl AsRef<Path>) -> Result<Reco
     };
     let report = s.report(&name, b.len(), why);
 
-    let mut out = file_header().to_vec();
+    let minor = if s.key.is_some() { 1 } else { 0 };
+    let mut out = file_header_minor(minor).to_vec();
     let episode = s.episode.clone().unwrap_or_else(placeholder_meta);
     write_record(&mut out, RecordKind::Episode, &encode_episode(&episode));
+    if let Some(key) = &s.key {
+        write_record(&mut out, RecordKind::Key, &encode_key(key));
+    }
     for st in &s.streams {
         write_record(
             &mut out,
@@ -478,6 +573,7 @@ pub fn recover(input: impl AsRef<Path>, output: impl AsRef<Path>) -> Result<Reco
         streams: s.streams,
         chunks,
         skipped: Vec::new(),
+        key: s.key.clone(),
     };
     let footer_offset = out.len() as u64;
     write_record(&mut out, RecordKind::Footer, &encode_footer(&footer));

@@ -13,6 +13,7 @@ use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::crypt::StreamEncryption;
 use crate::error::{Error, Result};
 
 /// Numeric element types of signals, audio and stored buffers.
@@ -477,6 +478,10 @@ pub struct StreamInfo {
     /// Free tags.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub tags: BTreeMap<String, String>,
+    /// Set when the stream's chunks are encrypted (spec/encryption.md). A writer with a key
+    /// sets it on every private stream; callers leave it `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encryption: Option<StreamEncryption>,
     /// Fields written by a newer minor version, kept as they are.
     #[serde(flatten)]
     pub other: Map<String, Value>,
@@ -499,6 +504,8 @@ struct StreamInfoWire {
     sensitivity: Sensitivity,
     #[serde(default)]
     tags: BTreeMap<String, String>,
+    #[serde(default)]
+    encryption: Option<StreamEncryption>,
     #[serde(flatten)]
     other: Map<String, Value>,
 }
@@ -519,6 +526,7 @@ impl From<StreamInfoWire> for StreamInfo {
             units: w.units,
             sensitivity: w.sensitivity,
             tags: w.tags,
+            encryption: w.encryption,
             other,
         }
     }
@@ -534,6 +542,7 @@ impl StreamInfo {
             units: Vec::new(),
             sensitivity: Sensitivity::Internal,
             tags: BTreeMap::new(),
+            encryption: None,
             other: Map::new(),
         }
     }
@@ -697,6 +706,9 @@ impl StreamInfo {
             if !(r.is_finite() && r > 0.0) {
                 return bad(format!("rate must be a positive number of Hz, got {r}"));
             }
+        }
+        if let Some(Err(detail)) = self.encryption.as_ref().map(StreamEncryption::validate) {
+            return bad(detail);
         }
         match &self.kind {
             StreamKind::Signal { shape, .. } => {

@@ -14,14 +14,17 @@ use std::path::{Path, PathBuf};
 
 use crate::chunk::{build_chunk_body, ChunkHeader};
 use crate::codec::{CodecOptions, PcoHint};
+use crate::crypt::{DataKey, KeyRecord, Secret, StreamCipher, StreamEncryption};
 use crate::error::{Error, Result};
 use crate::footer::{
-    encode_episode, encode_footer, encode_stream, ChunkEntry, Footer, StreamEntry,
+    encode_episode, encode_footer, encode_key, encode_stream, ChunkEntry, Footer, StreamEntry,
 };
-use crate::format::{file_header, write_record, RecordKind, Trailer};
+use crate::format::{
+    file_header_minor, write_record, RecordKind, Trailer, RECORD_HEADER_LEN, RECORD_OVERHEAD,
+};
 use crate::frame_worker::{FrameQueueReport, FrameWorker, QueueFull};
 use crate::kind::{Event, OpenChunk};
-use crate::schema::{Element, EpisodeMeta, StreamInfo, StreamKind, WriterInfo};
+use crate::schema::{Element, EpisodeMeta, Sensitivity, StreamInfo, StreamKind, WriterInfo};
 
 /// Largest decoded size (samples in Arrow form) the writer puts in one chunk, whatever the
 /// options: well under the reader's default limit ([`crate::DEFAULT_MAX_CHUNK_BYTES`], 1 GiB),
@@ -65,6 +68,9 @@ pub struct WriteOptions {
     pub frame_queue: usize,
     /// What `write_frame` does when the queue is full.
     pub queue_full: QueueFull,
+    /// Encrypts every private stream under this key or passphrase (spec/encryption.md).
+    /// Without it, private streams are labelled but stored in the clear.
+    pub secret: Option<Secret>,
 }
 
 impl Default for WriteOptions {
@@ -78,6 +84,7 @@ impl Default for WriteOptions {
             flush_events: true,
             frame_queue: DEFAULT_FRAME_QUEUE,
             queue_full: QueueFull::Block,
+            secret: None,
         }
     }
 }
@@ -128,6 +135,12 @@ impl WriteOptions {
     /// Sets what `write_frame` does when an encoder queue is full.
     pub fn with_queue_full(mut self, policy: QueueFull) -> Self {
         self.queue_full = policy;
+        self
+    }
+
+    /// Encrypts private streams under `secret`.
+    pub fn with_secret(mut self, secret: impl Into<Secret>) -> Self {
+        self.secret = Some(secret.into());
         self
     }
 
@@ -198,6 +211,8 @@ struct StreamState {
     worker: Option<FrameWorker>,
     sent_first: Option<i64>,
     sent_rows: usize,
+    /// Seals the stream's chunks, when it is encrypted and the writer holds the data key.
+    cipher: Option<StreamCipher>,
 }
 
 impl StreamState {
@@ -237,12 +252,34 @@ pub struct EpisodeWriter {
     state: State,
     /// Earliest time at which some open chunk becomes older than the chunk duration.
     next_deadline: i64,
+    /// The wrapped data key written to the file, if any, and the data key itself when the
+    /// writer can seal new chunks (a copy of an encrypted file may only pass sealed ones on).
+    key: Option<(KeyRecord, Option<DataKey>)>,
 }
 
 impl EpisodeWriter {
-    /// Creates `path` and writes the header and episode record. Refuses an existing file unless
+    /// Creates `path` and writes the header and episode record (and, with
+    /// [`WriteOptions::secret`], the key record). Refuses an existing file unless
     /// [`WriteOptions::overwrite`] is set.
     pub fn create(path: impl AsRef<Path>, meta: EpisodeMeta, opts: WriteOptions) -> Result<Self> {
+        let key = match &opts.secret {
+            Some(secret) => {
+                let data_key = DataKey::generate()?;
+                Some((data_key.wrap(secret)?, Some(data_key)))
+            }
+            None => None,
+        };
+        Self::create_with_key(path, meta, opts, key)
+    }
+
+    /// [`EpisodeWriter::create`] with a given key record, as for a copy of an encrypted file:
+    /// sealed chunks then copy as they are, and the data key, when known, seals new ones.
+    pub(crate) fn create_with_key(
+        path: impl AsRef<Path>,
+        meta: EpisodeMeta,
+        opts: WriteOptions,
+        key: Option<(KeyRecord, Option<DataKey>)>,
+    ) -> Result<Self> {
         opts.check()?;
         let path = path.as_ref().to_path_buf();
         if opts.overwrite {
@@ -285,11 +322,22 @@ impl EpisodeWriter {
             opts,
             state: State::Open,
             next_deadline: i64::MAX,
+            key: None,
         };
-        let mut head = file_header().to_vec();
-        write_record(&mut head, RecordKind::Episode, &encode_episode(&w.meta));
-        w.append(&head, "write header")?;
+        w.write_head(key)?;
         Ok(w)
+    }
+
+    /// Writes the file header, the episode record and, for an encrypted file, the key record.
+    fn write_head(&mut self, key: Option<(KeyRecord, Option<DataKey>)>) -> Result<()> {
+        let minor = if key.is_some() { 1 } else { 0 };
+        let mut head = file_header_minor(minor).to_vec();
+        write_record(&mut head, RecordKind::Episode, &encode_episode(&self.meta));
+        if let Some((record, _)) = &key {
+            write_record(&mut head, RecordKind::Key, &encode_key(record));
+        }
+        self.key = key;
+        self.append(&head, "write header")
     }
 
     /// The file being written.
@@ -306,6 +354,23 @@ impl EpisodeWriter {
     pub fn add_stream(&mut self, info: StreamInfo) -> Result<StreamId> {
         self.check_open()?;
         info.validate()?;
+        let mut info = info;
+        if info.sensitivity == Sensitivity::Private && info.encryption.is_none() {
+            if let Some((_, Some(_))) = &self.key {
+                info.encryption = Some(StreamEncryption::generate()?);
+            }
+        }
+        let cipher = match (&info.encryption, &self.key) {
+            (None, _) => None,
+            (Some(enc), Some((_, Some(data_key)))) => Some(data_key.stream_cipher(enc)?),
+            (Some(_), Some((_, None))) => None, // sealed chunks can only be copied in
+            (Some(_), None) => {
+                return Err(Error::InvalidArgument(format!(
+                    "stream {:?} is declared encrypted, but the writer has no key (WriteOptions::with_secret)",
+                    info.name
+                )))
+            }
+        };
         if self.names.contains_key(&info.name) {
             return Err(Error::DuplicateStream { name: info.name });
         }
@@ -334,6 +399,7 @@ impl EpisodeWriter {
             worker,
             sent_first: None,
             sent_rows: 0,
+            cipher,
         });
         Ok(StreamId(id))
     }
@@ -607,6 +673,7 @@ impl EpisodeWriter {
                 .collect(),
             chunks: self.index.clone(),
             skipped: Vec::new(),
+            key: self.key.as_ref().map(|(record, _)| record.clone()),
         };
         let mut tail = Vec::new();
         write_record(&mut tail, RecordKind::Footer, &encode_footer(&footer));
@@ -773,13 +840,15 @@ impl EpisodeWriter {
         }
     }
 
-    /// Appends a chunk copied from another file (its body, already naming stream `id`), with
-    /// that file's index entry; returns the record's length. The stream must have no open
-    /// chunk, and the chunk must come after the stream's samples so far.
+    /// Appends a chunk copied from another file (its body, already naming stream `id`; a chunk
+    /// record or a sealed one), with that file's index entry; returns the record's length. The
+    /// stream must have no open chunk, and the chunk must come after the stream's samples so
+    /// far.
     pub(crate) fn copy_chunk(
         &mut self,
         id: StreamId,
         entry: &ChunkEntry,
+        kind: RecordKind,
         body: &[u8],
     ) -> Result<u64> {
         self.check_open()?;
@@ -791,25 +860,31 @@ impl EpisodeWriter {
                 "copying a chunk into a stream with an open chunk".into(),
             ));
         }
+        if kind == RecordKind::SealedChunk && s.info.encryption.is_none() {
+            return Err(mismatch(
+                &s.info,
+                "copying a sealed chunk into a stream that is not encrypted".into(),
+            ));
+        }
         let mut record = Vec::new();
-        write_record(&mut record, RecordKind::Chunk, body);
-        let length = record.len() as u64;
+        write_record(&mut record, kind, body);
+        let before = self.offset;
         self.append_chunk(ReadyChunk {
             record,
             entry: ChunkEntry {
                 stream_id: id.0,
-                length,
                 ..entry.clone()
             },
         })?;
         let st = &mut self.streams[id.0 as usize];
         st.last_t = Some(entry.t_max);
         st.samples += entry.rows;
-        Ok(length)
+        Ok(self.offset - before)
     }
 
-    /// Appends a chunk record and indexes it.
+    /// Appends a chunk record and indexes it, sealing it first when its stream is encrypted.
     fn append_chunk(&mut self, c: ReadyChunk) -> Result<()> {
+        let c = self.seal_if_encrypted(c)?;
         let offset = self.offset;
         self.append(&c.record, "write chunk")?;
         if self.opts.fsync_chunks {
@@ -821,6 +896,38 @@ impl EpisodeWriter {
         }
         self.index.push(ChunkEntry { offset, ..c.entry });
         Ok(())
+    }
+
+    /// The sealed form of a plain chunk record of an encrypted stream; other chunks as they are.
+    fn seal_if_encrypted(&self, c: ReadyChunk) -> Result<ReadyChunk> {
+        let st = &self.streams[c.entry.stream_id as usize];
+        if c.record.first() != Some(&(RecordKind::Chunk as u8)) || st.info.encryption.is_none() {
+            return Ok(c);
+        }
+        let Some(cipher) = &st.cipher else {
+            return Err(Error::Encrypted {
+                file: self.path.display().to_string(),
+                stream: st.info.name.clone(),
+            });
+        };
+        let header = ChunkHeader {
+            stream_id: c.entry.stream_id,
+            t_min: c.entry.t_min,
+            t_max: c.entry.t_max,
+            rows: c.entry.rows,
+        };
+        let body = &c.record[RECORD_HEADER_LEN..c.record.len() - 4];
+        let sealed = cipher.seal_chunk(&header, body)?;
+        let mut record = Vec::with_capacity(sealed.len() + RECORD_OVERHEAD);
+        write_record(&mut record, RecordKind::SealedChunk, &sealed);
+        Ok(ReadyChunk {
+            entry: ChunkEntry {
+                length: record.len() as u64,
+                stats: cipher.seal_stats(&header, &c.entry.stats)?,
+                ..c.entry
+            },
+            record,
+        })
     }
 
     /// Appends bytes; on failure the writer refuses further writes, so the file never holds a

@@ -236,6 +236,7 @@ fn frames_claiming_huge_output_are_refused() {
     w.finish().unwrap();
     let small_limit = ReadOptions {
         max_chunk_bytes: 4 << 20,
+        ..ReadOptions::default()
     };
     let r = EpisodeReader::open_with(&path, small_limit).unwrap();
     assert!(matches!(r.read_all("cam"), Err(Error::TooLarge { .. })));
