@@ -10,7 +10,8 @@ mod wav;
 
 use clap::{Parser, Subcommand};
 use rmf_core::demo::{record_demo, DemoOptions};
-use rmf_core::{EpisodeReader, StreamKind, WriteOptions};
+use rmf_core::share::{share, verify_provenance, ShareOptions};
+use rmf_core::{EpisodeReader, Key, ReadOptions, Secret, Sensitivity, StreamKind, WriteOptions};
 
 #[derive(Parser)]
 #[command(
@@ -19,8 +20,34 @@ use rmf_core::{EpisodeReader, StreamKind, WriteOptions};
     about = "Robot Multimodal Format: record, inspect, validate and recover episode files"
 )]
 struct Cli {
+    /// Key file that opens encrypted streams (32 raw bytes or 64 hex digits, as `rmf keygen`
+    /// writes); else the environment: RMF_KEY (hex), RMF_KEY_FILE, or RMF_PASSPHRASE.
+    #[arg(long, global = true, value_name = "FILE")]
+    key_file: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
+}
+
+/// The key or passphrase of this run, from --key-file or the environment.
+static SECRET: std::sync::OnceLock<Option<Secret>> = std::sync::OnceLock::new();
+
+/// Opens an episode with this run's key, if any.
+pub(crate) fn open(path: &std::path::Path) -> Result<EpisodeReader, rmf_core::Error> {
+    EpisodeReader::open_with(path, read_options())
+}
+
+fn read_options() -> ReadOptions {
+    ReadOptions {
+        secret: SECRET.get().cloned().flatten(),
+        ..ReadOptions::default()
+    }
+}
+
+fn secret_from(key_file: Option<&std::path::Path>) -> Result<Option<Secret>, rmf_core::Error> {
+    match key_file {
+        Some(path) => Key::from_file(path).map(|k| Some(Secret::Key(k))),
+        None => Secret::from_env(),
+    }
 }
 
 /// Settings of the lossy frame codecs.
@@ -64,6 +91,41 @@ enum Command {
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
+    },
+    /// Write a new random 32-byte key to FILE (64 hex digits; the file is readable by its owner
+    /// only) and print its key id. Episodes recorded with it encrypt their private streams.
+    Keygen {
+        /// The key file to create (must not exist).
+        file: PathBuf,
+    },
+    /// Copy a dataset for sharing: only streams labelled up to --max-label, minus --drop-stream,
+    /// from episodes carrying every --require-tag; each copy records its provenance (source id
+    /// and content hashes, what was dropped and why). Encrypted (private) streams never leave.
+    Share {
+        /// The dataset directory to read (not modified).
+        input: PathBuf,
+        /// The directory of the shared copy (same layout).
+        output: PathBuf,
+        /// public or internal.
+        #[arg(long)]
+        max_label: String,
+        /// A stream to leave out whatever its label (repeat for more).
+        #[arg(long = "drop-stream")]
+        drop_streams: Vec<String>,
+        /// An episode tag (in the episode's extra.tags) that must be present (repeat for more).
+        #[arg(long = "require-tag")]
+        require_tags: Vec<String>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check a shared episode against its source: same source id and content hash, and every
+    /// kept stream byte for byte the source's. Exit 1 on any mismatch.
+    VerifyProvenance {
+        /// The shared episode.
+        shared: PathBuf,
+        /// The source episode.
+        source: PathBuf,
     },
     /// Check magic, version, every checksum, the index and every chunk; exit 1 if anything is
     /// wrong, naming stream, chunk and byte offset.
@@ -227,7 +289,24 @@ enum Command {
 fn main() -> ExitCode {
     sigpipe::reset();
     let cli = Cli::parse();
+    match secret_from(cli.key_file.as_deref()) {
+        Ok(secret) => {
+            let _ = SECRET.set(secret);
+        }
+        Err(e) => {
+            eprintln!("rmf: error: {e}");
+            return ExitCode::from(2);
+        }
+    }
     let result = match cli.command {
+        Command::Keygen { file } => keygen(&file),
+        Command::Share { input, output, max_label, drop_streams, require_tags, json } => {
+            share_cmd(&input, &output, &max_label, drop_streams, require_tags, json)
+        }
+        Command::VerifyProvenance { shared, source } => verify_provenance(&shared, &source).map(|c| {
+            print!("{c}");
+            if c.is_ok() { ExitCode::SUCCESS } else { ExitCode::from(1) }
+        }),
         Command::Demo { out, seconds, seed, codec, settings } => {
             demo(out, seconds, seed, &codec, &settings)
         }
@@ -315,13 +394,94 @@ fn demo(out: PathBuf, seconds: f64, seed: u64, codec: &str, settings: &CodecSett
 }
 
 fn validate(file: PathBuf) -> CliResult {
-    let report = rmf_core::validate(&file)?;
+    let report = rmf_core::validate_with(&file, read_options())?;
     print!("{report}");
     Ok(if report.is_ok() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
+}
+
+fn keygen(file: &std::path::Path) -> CliResult {
+    use std::io::Write;
+    let key = Key::generate()?;
+    let mut oo = std::fs::OpenOptions::new();
+    oo.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut oo, 0o600);
+    let mut f = oo.open(file).map_err(|e| rmf_core::Error::Io {
+        path: file.to_path_buf(),
+        op: "create key file",
+        source: e,
+    })?;
+    let hex = key.to_hex();
+    f.write_all(format!("{}\n", hex.as_str()).as_bytes())
+        .and_then(|()| f.sync_all())
+        .map_err(|e| rmf_core::Error::Io {
+            path: file.to_path_buf(),
+            op: "write key file",
+            source: e,
+        })?;
+    println!(
+        "wrote key {} to {} (keep it secret; without it encrypted streams cannot be read)",
+        key.id(),
+        file.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn share_cmd(
+    input: &std::path::Path,
+    output: &std::path::Path,
+    max_label: &str,
+    drop_streams: Vec<String>,
+    require_tags: Vec<String>,
+    json: bool,
+) -> CliResult {
+    let opts = ShareOptions {
+        max_label: Sensitivity::parse(max_label)?,
+        drop_streams,
+        require_tags,
+    };
+    let r = share(input, output, &opts)?;
+    if json {
+        let v = serde_json::json!({
+            "shared": r.shared.iter().map(|(src, out, p)| serde_json::json!({
+                "source": src, "output": out, "provenance": p,
+            })).collect::<Vec<_>>(),
+            "left_out": r.left_out.iter().map(|(f, why)| serde_json::json!({"file": f, "reason": why})).collect::<Vec<_>>(),
+        });
+        println!("{v}");
+    } else {
+        for (_, out, p) in &r.shared {
+            let dropped: Vec<String> = p
+                .dropped
+                .iter()
+                .map(|d| format!("{} ({})", d.stream, d.reason))
+                .collect();
+            println!(
+                "  {}: kept {}, dropped {}",
+                out.display(),
+                p.streams.keys().cloned().collect::<Vec<_>>().join(", "),
+                if dropped.is_empty() {
+                    "nothing".to_string()
+                } else {
+                    dropped.join(", ")
+                }
+            );
+        }
+        for (f, why) in &r.left_out {
+            println!("  left out {f}: {why}");
+        }
+        println!(
+            "shared {} episodes into {} ({} left out)",
+            r.shared.len(),
+            output.display(),
+            r.left_out.len()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn recover(input: PathBuf, output: PathBuf) -> CliResult {
@@ -440,7 +600,7 @@ fn export(
             ))
         })?,
     };
-    let r = rmf_core::EpisodeReader::open(file)?;
+    let r = open(file)?;
     let rows = export_stream(&r, stream, out, format)?;
     println!("exported {rows} rows of {stream:?} to {}", out.display());
     Ok(ExitCode::SUCCESS)
@@ -448,7 +608,7 @@ fn export(
 
 fn export_frames(file: &std::path::Path, stream: &str, outdir: &std::path::Path) -> CliResult {
     use std::io::Write as _;
-    let r = rmf_core::EpisodeReader::open(file)?;
+    let r = open(file)?;
     let info = r.stream(stream)?.clone();
     let StreamKind::Frames { codec, .. } = info.kind else {
         return Err(rmf_core::Error::InvalidArgument(format!(
@@ -671,7 +831,7 @@ mod info {
     }
 
     pub(crate) fn run(file: &std::path::Path, json: bool) -> CliResult {
-        let r = EpisodeReader::open(file)?;
+        let r = crate::open(file)?;
         if json {
             println!("{}", to_json(&r)?);
             return Ok(ExitCode::SUCCESS);
@@ -750,7 +910,11 @@ mod info {
                 secs(dur),
                 bytes(sum.stored_bytes),
                 ratio,
-                format!("{:?}", s.sensitivity).to_lowercase()
+                match (&s.encryption, r.is_readable(&s.name)?) {
+                    (None, _) => s.sensitivity.name().to_string(),
+                    (Some(_), true) => format!("{} (encrypted)", s.sensitivity.name()),
+                    (Some(_), false) => format!("{} (encrypted, no key)", s.sensitivity.name()),
+                }
             );
         }
         for s in r
@@ -758,6 +922,14 @@ mod info {
             .iter()
             .filter(|s| matches!(s.kind, StreamKind::Events))
         {
+            if !r.is_readable(&s.name)? {
+                let _ = writeln!(
+                    o,
+                    "\nevents in {:?}: encrypted (give the key to list them)",
+                    s.name
+                );
+                continue;
+            }
             let events = r.events_range(&s.name, i64::MIN, i64::MAX)?;
             let _ = writeln!(o, "\nevents in {:?}: {}", s.name, events.len());
             let mut kinds: std::collections::BTreeMap<&str, usize> = Default::default();

@@ -124,7 +124,7 @@ pub fn export(
     t1: i64,
     fill_gaps: bool,
 ) -> Result<Exported> {
-    let r = EpisodeReader::open(input)?;
+    let r = crate::open(input)?;
     let name = match stream {
         Some(s) => s.to_string(),
         None => {

@@ -124,6 +124,11 @@ impl Key {
         Key::from_hex(text).map_err(|_| bad())
     }
 
+    /// The key's bytes.
+    pub fn as_bytes(&self) -> &[u8; KEY_LEN] {
+        &self.0
+    }
+
     /// The key as 64 lower-case hex digits.
     pub fn to_hex(&self) -> Zeroizing<String> {
         Zeroizing::new(hex_encode(&self.0))

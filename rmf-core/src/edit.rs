@@ -124,15 +124,19 @@ fn write_to(
     progress: &mut impl FnMut(u64, u64),
 ) -> Result<Vec<StreamOutcome>> {
     let opts = opts.with_overwrite(false);
+    let keeps_sealed = plan.iter().any(|p| match p {
+        StreamPlan::Copy(info) | StreamPlan::Reencode(info) => info.encryption.is_some(),
+        StreamPlan::Drop => false,
+    });
     let mut w = match reader.key_record() {
         // An encrypted input keeps its data key, so its sealed chunks copy byte for byte.
-        Some(record) => EpisodeWriter::create_with_key(
+        Some(record) if keeps_sealed => EpisodeWriter::create_with_key(
             tmp,
             meta,
             opts,
             Some((record.clone(), reader.data_key().cloned())),
         )?,
-        None => EpisodeWriter::create(tmp, meta, opts)?,
+        _ => EpisodeWriter::create(tmp, meta, opts)?,
     };
     let mut ids = Vec::with_capacity(plan.len());
     for (old, p) in reader.streams().iter().zip(plan) {

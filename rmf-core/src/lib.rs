@@ -88,6 +88,7 @@ mod kind;
 mod read;
 mod recover;
 mod schema;
+pub mod share;
 mod transcode;
 mod typed;
 mod validate;

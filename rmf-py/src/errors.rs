@@ -11,7 +11,8 @@ pyo3::create_exception!(
     PyOSError,
     "A damaged or unreadable RMF file. Attributes: `file`, `stream` (or None), `offset` (byte \
      offset or None), `kind` (not_rmf, unsupported_version, truncated, checksum, malformed, too_large, \
-     writer_failed)."
+     writer_failed, encoder_behind, encrypted (no key given), wrong_key, authentication (sealed \
+     bytes changed))."
 );
 
 /// Converts an rmf-core error: missing file -> FileNotFoundError, caller mistakes -> ValueError,
@@ -50,6 +51,9 @@ pub fn to_py_in(e: rmf_core::Error, stream: Option<&str>) -> PyErr {
         E::TooLarge { .. } => "too_large",
         E::WriterFailed { .. } => "writer_failed",
         E::EncoderBehind { .. } => "encoder_behind",
+        E::Encrypted { .. } => "encrypted",
+        E::WrongKey { .. } => "wrong_key",
+        E::Authentication { .. } => "authentication",
         _ => "other",
     };
     let file = match &e {
@@ -58,7 +62,10 @@ pub fn to_py_in(e: rmf_core::Error, stream: Option<&str>) -> PyErr {
         | E::Truncated { file, .. }
         | E::Checksum { file, .. }
         | E::Malformed { file, .. }
-        | E::TooLarge { file, .. } => Some(file.clone()),
+        | E::TooLarge { file, .. }
+        | E::Encrypted { file, .. }
+        | E::WrongKey { file, .. }
+        | E::Authentication { file, .. } => Some(file.clone()),
         E::WriterFailed { path, .. } => Some(path.display().to_string()),
         _ => None,
     };

@@ -8,6 +8,7 @@
 mod convert;
 mod dataset;
 mod errors;
+mod keys;
 mod reader;
 mod writer;
 
@@ -27,6 +28,10 @@ fn _rmf(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(reader::recover, m)?)?;
     m.add_function(wrap_pyfunction!(reader::validate, m)?)?;
     m.add_function(wrap_pyfunction!(reader::transcode, m)?)?;
+    m.add_function(wrap_pyfunction!(reader::share, m)?)?;
+    m.add_function(wrap_pyfunction!(reader::verify_provenance, m)?)?;
+    m.add_function(wrap_pyfunction!(keys::generate_key, m)?)?;
+    m.add_function(wrap_pyfunction!(keys::key_id, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

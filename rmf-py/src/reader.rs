@@ -67,11 +67,23 @@ fn interruptible<T: Send + 'static>(
 }
 
 /// Opens an RMF file (memory-mapped; reads only its footer). A file without a footer (a crash)
-/// opens by scanning its chunks; `Episode.recovery` then says what was kept.
+/// opens by scanning its chunks; `Episode.recovery` then says what was kept. `key` (32 bytes or
+/// a key-file path) or `passphrase` opens encrypted (private) streams; without it they raise
+/// `RmfError` with kind "encrypted", and a wrong one raises kind "wrong_key" here.
 #[pyfunction]
-pub fn open(py: Python<'_>, path: PathBuf) -> PyResult<Episode> {
+#[pyo3(signature = (path, key=None, passphrase=None))]
+pub fn open(
+    py: Python<'_>,
+    path: PathBuf,
+    key: Option<&Bound<'_, PyAny>>,
+    passphrase: Option<String>,
+) -> PyResult<Episode> {
     let p = path.clone();
-    let reader = interruptible(py, move || EpisodeReader::open(&p))?.py_err()?;
+    let opts = rmf_core::ReadOptions {
+        secret: crate::keys::secret(key, passphrase)?,
+        ..rmf_core::ReadOptions::default()
+    };
+    let reader = interruptible(py, move || EpisodeReader::open_with(&p, opts))?.py_err()?;
     Ok(Episode {
         reader: Arc::new(reader),
         path,
@@ -135,11 +147,68 @@ pub fn transcode<'py>(
 }
 
 /// Checks a file completely (every checksum, the index, every chunk). Returns a list of problem
-/// strings: empty when the file is valid.
+/// strings: empty when the file is valid. Without `key` / `passphrase`, chunks of encrypted
+/// streams are checked by their checksums only.
 #[pyfunction]
-pub fn validate(py: Python<'_>, path: PathBuf) -> PyResult<Vec<String>> {
-    let report = interruptible(py, move || rmf_core::validate(&path))?.py_err()?;
+#[pyo3(signature = (path, key=None, passphrase=None))]
+pub fn validate(
+    py: Python<'_>,
+    path: PathBuf,
+    key: Option<&Bound<'_, PyAny>>,
+    passphrase: Option<String>,
+) -> PyResult<Vec<String>> {
+    let opts = rmf_core::ReadOptions {
+        secret: crate::keys::secret(key, passphrase)?,
+        ..rmf_core::ReadOptions::default()
+    };
+    let report = interruptible(py, move || rmf_core::validate_with(&path, opts))?.py_err()?;
     Ok(report.problems.iter().map(ToString::to_string).collect())
+}
+
+/// Copies the episodes of `input` that carry every tag of `require_tags` into `output`, keeping
+/// only streams labelled up to `max_label` ("public" or "internal") and not in `drop_streams`;
+/// each copy records its provenance. Returns a dict: `shared` (list of dicts: source, output,
+/// provenance) and `left_out` (list of (file, reason)).
+#[pyfunction]
+#[pyo3(signature = (input, output, max_label, drop_streams=None, require_tags=None))]
+pub fn share<'py>(
+    py: Python<'py>,
+    input: PathBuf,
+    output: PathBuf,
+    max_label: &str,
+    drop_streams: Option<Vec<String>>,
+    require_tags: Option<Vec<String>>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let opts = rmf_core::share::ShareOptions {
+        max_label: rmf_core::Sensitivity::parse(max_label).py_err()?,
+        drop_streams: drop_streams.unwrap_or_default(),
+        require_tags: require_tags.unwrap_or_default(),
+    };
+    let r = interruptible(py, move || rmf_core::share::share(&input, &output, &opts))?.py_err()?;
+    let json = serde_json::json!({
+        "shared": r.shared.iter().map(|(src, out, p)| serde_json::json!({
+            "source": src, "output": out, "provenance": p,
+        })).collect::<Vec<_>>(),
+        "left_out": r.left_out,
+    });
+    from_json(py, &json)?
+        .cast_into::<PyDict>()
+        .map_err(|e| pyo3::exceptions::PyTypeError::new_err(e.to_string()))
+}
+
+/// Checks a shared episode against its source (ids, content hashes, every kept stream byte for
+/// byte). Returns a list of problem strings: empty when everything matches.
+#[pyfunction]
+pub fn verify_provenance(
+    py: Python<'_>,
+    shared: PathBuf,
+    source: PathBuf,
+) -> PyResult<Vec<String>> {
+    let check = interruptible(py, move || {
+        rmf_core::share::verify_provenance(&shared, &source)
+    })?
+    .py_err()?;
+    Ok(check.problems)
 }
 
 /// What recovery kept and lost.

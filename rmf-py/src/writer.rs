@@ -167,8 +167,10 @@ impl EpisodeWriter {
     /// `frame_queue`: frames each frame stream may queue for its encoder thread (default 8; 0
     /// encodes in the calling thread). `on_queue_full`: "block" (wait for room, the default)
     /// or "error" (raise `rmf.RmfError` with kind "encoder_behind"; the frame is not written).
+    /// `key` (32 bytes, or a key-file path) or `passphrase`: encrypt every stream declared with
+    /// `sensitivity="private"` (spec/encryption.md); without one, private is only a label.
     #[new]
-    #[pyo3(signature = (path, metadata=None, compression_level=3, chunk_seconds=None, overwrite=false, fsync=false, frame_queue=rmf_core::DEFAULT_FRAME_QUEUE, on_queue_full="block"))]
+    #[pyo3(signature = (path, metadata=None, compression_level=3, chunk_seconds=None, overwrite=false, fsync=false, frame_queue=rmf_core::DEFAULT_FRAME_QUEUE, on_queue_full="block", key=None, passphrase=None))]
     #[allow(clippy::too_many_arguments)] // mirrors the Python keyword arguments
     fn new(
         py: Python<'_>,
@@ -180,6 +182,8 @@ impl EpisodeWriter {
         fsync: bool,
         frame_queue: usize,
         on_queue_full: &str,
+        key: Option<&Bound<'_, PyAny>>,
+        passphrase: Option<String>,
     ) -> PyResult<Self> {
         let meta = meta_from(metadata)?;
         let policy = match on_queue_full {
@@ -197,6 +201,7 @@ impl EpisodeWriter {
             .with_fsync_chunks(fsync)
             .with_frame_queue(frame_queue)
             .with_queue_full(policy);
+        opts.secret = crate::keys::secret(key, passphrase)?;
         if let Some(s) = chunk_seconds {
             if !(s.is_finite() && s > 0.0) {
                 return Err(PyValueError::new_err("chunk_seconds must be positive"));

@@ -133,6 +133,11 @@ impl IndexedEpisode {
             .map_or((None, None), |(a, b)| (Some(a), Some(b)));
         let mut signal_stats = Vec::new();
         for s in r.streams() {
+            // Encrypted streams get no statistics: the index is readable by anyone, and
+            // statistics would leak what the encryption hides.
+            if s.encryption.is_some() {
+                continue;
+            }
             if let StreamKind::Signal { dtype, .. } = &s.kind {
                 let values: Vec<f64> = with_dtype!(*dtype, T => {
                     let (_, v) = r.signal_range::<T>(&s.name, i64::MIN, i64::MAX)?;
@@ -270,7 +275,7 @@ pub fn write_index(dir: &Path, rows: &[IndexedEpisode]) -> Result<()> {
     })
 }
 
-fn find_episodes(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+pub(crate) fn find_episodes(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     let entries = fs::read_dir(dir).map_err(|e| Error::io(dir, "list", e))?;
     for entry in entries {
         let entry = entry.map_err(|e| Error::io(dir, "list", e))?;
@@ -289,7 +294,7 @@ fn find_episodes(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     Ok(())
 }
 
-fn relative(dir: &Path, path: &Path) -> String {
+pub(crate) fn relative(dir: &Path, path: &Path) -> String {
     let rel = path.strip_prefix(dir).unwrap_or(path);
     rel.components()
         .map(|c| c.as_os_str().to_string_lossy())

@@ -19,6 +19,13 @@ Read::
     frame = ep["cam/front"].at(t_ns)                  # last frame at or before t
     table = ep.events("interventions")                # pyarrow.Table
 
+Private streams are encrypted when the writer has a key (``rmf.generate_key()``, 32 bytes, or
+a key file from ``rmf keygen``)::
+
+    with rmf.EpisodeWriter("ep.rmf", key=key) as w:
+        w.add_frames("cam/face", 640, 480, sensitivity="private")   # sealed on disk
+    ep = rmf.open("ep.rmf", key=key)   # without key=, reading cam/face raises kind "encrypted"
+
 Signal, timestamp and 8-bit frame arrays own the vectors Rust decoded into (no copy after
 decoding); every decode and I/O call releases the GIL, so threads can read one episode in
 parallel.
@@ -31,10 +38,14 @@ from ._rmf import (
     RmfError,
     Stream,
     __version__,
+    generate_key,
+    key_id,
     open,
     recover,
+    share,
     transcode,
     validate,
+    verify_provenance,
 )
 from .dataset import Dataset, asof, events, index, linear, nearest, window
 
@@ -57,13 +68,17 @@ __all__ = [
     "UnknownStreamError",
     "__version__",
     "asof",
+    "generate_key",
+    "key_id",
     "events",
     "index",
     "linear",
     "nearest",
     "open",
     "recover",
+    "share",
     "transcode",
     "validate",
+    "verify_provenance",
     "window",
 ]

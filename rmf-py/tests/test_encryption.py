@@ -1,0 +1,149 @@
+"""Encrypted private streams from Python and the `rmf` command: keys as bytes, key files and
+passphrases; what a reader without the key sees; no plaintext on disk; share and provenance."""
+
+import json
+import os
+import subprocess
+
+import numpy as np
+import pytest
+
+import rmf
+
+NOTE = "the customer's part number is QX-99817-PRIVATE"
+
+
+def write(path, **key):
+    with rmf.EpisodeWriter(path, metadata={"task": "t", "tags": ["licence:CC-BY-4.0"]}, **key) as w:
+        w.add_signal("joints", dtype="float64", shape=(2,), sensitivity="public")
+        w.add_signal("ft", dtype="float32", shape=(3,), sensitivity="private")
+        w.add_events("notes", sensitivity="private")
+        for i in range(200):
+            t = i * 1_000_000
+            w.write("joints", t, np.array([i, -i], np.float64))
+            w.write("ft", t, np.array([7777.5 + i, 2.0, 3.0], np.float32))
+        w.write_event("notes", 5_000_000, kind="note", text=NOTE)
+
+
+def error_kind(excinfo):
+    return getattr(excinfo.value, "kind", None)
+
+
+def test_round_trip_with_key_bytes_and_without_key(tmp_path):
+    key = rmf.generate_key()
+    assert len(key) == 32
+    path = tmp_path / "e.rmf"
+    write(path, key=key)
+
+    ep = rmf.open(path, key=key)
+    t, v = ep["ft"].read()
+    assert np.array_equal(t, np.arange(200) * 1_000_000)
+    assert np.array_equal(v[:, 0], 7777.5 + np.arange(200, dtype=np.float32))
+    assert ep.events("notes").column("text").to_pylist() == [NOTE]
+
+    ep = rmf.open(path)
+    _, j = ep["joints"].read()
+    assert np.array_equal(j[:, 1], -np.arange(200, dtype=np.float64))
+    with pytest.raises(rmf.RmfError) as e:
+        ep["ft"].read()
+    assert error_kind(e) == "encrypted"
+    assert "ft" in str(e.value)
+    with pytest.raises(rmf.RmfError) as e:
+        rmf.open(path, key=rmf.generate_key())
+    assert error_kind(e) == "wrong_key"
+    assert rmf.key_id(key) in str(e.value)
+
+    assert rmf.validate(path) == []
+    assert rmf.validate(path, key=key) == []
+    with pytest.raises(TypeError):
+        rmf.open(path, key=key, passphrase="x")
+    with pytest.raises(ValueError):
+        rmf.open(path, key=b"short")
+
+
+def test_no_plaintext_on_disk(tmp_path):
+    plain, enc = tmp_path / "p.rmf", tmp_path / "e.rmf"
+    write(plain)
+    write(enc, key=rmf.generate_key())
+    needle = NOTE.encode()
+    assert needle in plain.read_bytes()  # the check below would be empty otherwise
+    assert needle not in enc.read_bytes()
+
+
+def test_key_file_from_the_cli_and_passphrase(tmp_path, rmf_cli):
+    keyfile = tmp_path / "robot.key"
+    out = subprocess.run(
+        [rmf_cli, "keygen", str(keyfile)], check=True, capture_output=True, text=True
+    ).stdout
+    assert rmf.key_id(keyfile) in out
+    assert oct(keyfile.stat().st_mode & 0o777) == "0o600"
+    path = tmp_path / "k.rmf"
+    write(path, key=keyfile)
+    assert rmf.open(path, key=str(keyfile))["ft"].read()[0].size == 200
+
+    # The command line opens it with --key-file or RMF_KEY_FILE, and lists it without.
+    info = subprocess.run(
+        [rmf_cli, "info", str(path)], check=True, capture_output=True, text=True
+    ).stdout
+    assert "encrypted, no key" in info
+    ok = subprocess.run(
+        [rmf_cli, "validate", str(path), "--key-file", str(keyfile)],
+        capture_output=True,
+        text=True,
+    )
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    csv = tmp_path / "ft.csv"
+    env = dict(os.environ, RMF_KEY_FILE=str(keyfile))
+    subprocess.run([rmf_cli, "export", str(path), "--stream", "ft", str(csv)], check=True, env=env)
+    assert len(csv.read_text().splitlines()) == 201
+    refused = subprocess.run(
+        [rmf_cli, "export", str(path), "--stream", "ft", str(tmp_path / "x.csv")],
+        capture_output=True,
+        text=True,
+    )
+    assert refused.returncode != 0 and "encrypted" in refused.stderr
+
+    pw = tmp_path / "pw.rmf"
+    write(pw, passphrase="open sesame")
+    assert rmf.open(pw, passphrase="open sesame")["ft"].read()[0].size == 200
+    with pytest.raises(rmf.RmfError) as e:
+        rmf.open(pw, passphrase="close sesame")
+    assert error_kind(e) == "wrong_key"
+
+
+def test_share_and_verify_provenance(tmp_path, rmf_cli):
+    src, out = tmp_path / "src", tmp_path / "out"
+    src.mkdir()
+    write(src / "a.rmf", key=rmf.generate_key())
+    with rmf.EpisodeWriter(src / "untagged.rmf") as w:
+        w.add_signal("joints", dtype="float64", shape=(2,), sensitivity="public")
+        w.write("joints", 0, np.zeros(2))
+
+    r = rmf.share(src, out, max_label="internal", require_tags=["licence:CC-BY-4.0"])
+    assert [s["output"] for s in r["shared"]] == [str(out / "a.rmf")]
+    assert r["left_out"][0][0] == "untagged.rmf"
+    prov = r["shared"][0]["provenance"]
+    assert {d["stream"] for d in prov["dropped"]} == {"ft", "notes"}
+    shared = rmf.open(out / "a.rmf")
+    assert list(shared) == ["joints"]
+    assert NOTE.encode() not in (out / "a.rmf").read_bytes()
+    assert rmf.verify_provenance(out / "a.rmf", src / "a.rmf") == []
+
+    # The command line: JSON report, and verify-provenance's exit code on a changed source.
+    out2 = tmp_path / "out2"
+    p = subprocess.run(
+        [rmf_cli, "share", str(src), str(out2), "--max-label", "public", "--json"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    report = json.loads(p.stdout)
+    assert len(report["shared"]) == 2
+    ok = subprocess.run([rmf_cli, "verify-provenance", str(out2 / "a.rmf"), str(src / "a.rmf")])
+    assert ok.returncode == 0
+    bad = subprocess.run(
+        [rmf_cli, "verify-provenance", str(out2 / "a.rmf"), str(src / "untagged.rmf")],
+        capture_output=True,
+        text=True,
+    )
+    assert bad.returncode == 1 and "MISMATCH" in bad.stdout
