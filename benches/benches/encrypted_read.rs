@@ -16,23 +16,6 @@ use rmf_benches::synthetic_ft;
 use rmf_core::demo::{demo_streams, DemoOptions};
 use rmf_core::*;
 
-/// 60 frames of the demo's 640x480 camera (a textured scene with sensor noise).
-fn demo_frames() -> Vec<Vec<u8>> {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("demo.rmf");
-    let demo = DemoOptions {
-        seconds: 2.0,
-        ..DemoOptions::default()
-    };
-    rmf_core::demo::record_demo(&path, &demo, WriteOptions::default().with_overwrite(true))
-        .expect("demo");
-    let r = EpisodeReader::open(&path).expect("open");
-    let (_, px) = r
-        .frames_range("cam/front", i64::MIN, i64::MAX)
-        .expect("frames");
-    px.chunks_exact(640 * 480 * 3).map(<[u8]>::to_vec).collect()
-}
-
 fn write(path: &Path, key: Option<&Key>, ft: &rmf_benches::SignalData, frames: &[Vec<u8>]) {
     let mut opts = WriteOptions::default().with_overwrite(true);
     if let Some(k) = key {
@@ -58,7 +41,7 @@ fn write(path: &Path, key: Option<&Key>, ft: &rmf_benches::SignalData, frames: &
 
 fn encrypted_read(c: &mut Criterion) {
     let ft = synthetic_ft(600);
-    let frames = demo_frames();
+    let frames = rmf_benches::demo_frames(2.0);
     let dir = tempfile::tempdir().expect("temp dir");
     let key = Key::generate().expect("key");
     let plain = dir.path().join("plain.rmf");

@@ -16,22 +16,6 @@ fn opts() -> WriteOptions {
     WriteOptions::default().with_overwrite(true)
 }
 
-/// 60 frames of the demo's 640x480 camera: a scene with sensor noise, as `rmf demo` records.
-fn demo_frames() -> Vec<Vec<u8>> {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("demo.rmf");
-    let demo = DemoOptions {
-        seconds: 2.0,
-        ..DemoOptions::default()
-    };
-    rmf_core::demo::record_demo(&path, &demo, opts()).expect("demo");
-    let r = EpisodeReader::open(&path).expect("open");
-    let (_, px) = r
-        .frames_range("cam/front", i64::MIN, i64::MAX)
-        .expect("frames");
-    px.chunks_exact(640 * 480 * 3).map(<[u8]>::to_vec).collect()
-}
-
 fn write_kind(path: &Path, kind: &str, ft: &rmf_benches::SignalData, frames: &[Vec<u8>]) {
     let mut w = EpisodeWriter::create(path, EpisodeMeta::new(), opts()).expect("create");
     match kind {
@@ -91,7 +75,7 @@ fn raw_bytes(kind: &str, ft: &rmf_benches::SignalData, frames: &[Vec<u8>]) -> u6
 
 fn throughput(c: &mut Criterion) {
     let ft = synthetic_ft(60);
-    let frames = demo_frames();
+    let frames = rmf_benches::demo_frames(2.0);
     let dir = tempfile::tempdir().expect("temp dir");
     let mut g = c.benchmark_group("write");
     g.sample_size(10);

@@ -1,5 +1,5 @@
-//! Inputs shared by the RMF benchmarks: real IMU logs from `shared/data` and realistic synthetic
-//! force/torque, as (timestamps, row-major values).
+//! Inputs shared by the RMF benchmarks: real IMU logs from `shared/data`, realistic synthetic
+//! force/torque, as (timestamps, row-major values), and the demo's camera frames.
 
 use std::path::{Path, PathBuf};
 
@@ -87,4 +87,23 @@ pub fn synthetic_ft(seconds: usize) -> SignalData {
         width: 6,
         rate_hz: 1000.0,
     }
+}
+
+/// `seconds` of the demo's 640x480 RGB camera at 30 fps (a textured scene with sensor noise, as
+/// `rmf demo` records), decoded to pixels.
+pub fn demo_frames(seconds: f64) -> Vec<Vec<u8>> {
+    use rmf_core::demo::{record_demo, DemoOptions};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("demo.rmf");
+    let demo = DemoOptions {
+        seconds,
+        ..DemoOptions::default()
+    };
+    let opts = rmf_core::WriteOptions::default().with_overwrite(true);
+    record_demo(&path, &demo, opts).expect("demo");
+    let r = rmf_core::EpisodeReader::open(&path).expect("open");
+    let (_, px) = r
+        .frames_range("cam/front", i64::MIN, i64::MAX)
+        .expect("frames");
+    px.chunks_exact(640 * 480 * 3).map(<[u8]>::to_vec).collect()
 }
