@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod edits;
 mod wav;
 
 use clap::{Parser, Subcommand};
@@ -17,15 +18,38 @@ use rmf_core::{EpisodeReader, Key, ReadOptions, Secret, Sensitivity, StreamKind,
 #[command(
     name = "rmf",
     version,
-    about = "Robot Multimodal Format: record, inspect, validate and recover episode files"
+    about = "Robot Multimodal Format: record, inspect, validate and recover episode files",
+    after_help = "Exit codes:\n  0  success\n  1  the command ran and found a problem: validate (the file is damaged), \
+verify-provenance (a mismatch), index (some files unreadable)\n  2  error: bad arguments, an unreadable or damaged \
+input, a wrong or missing key; the message names the file, stream and byte offset (with --json also as \
+{\"error\": ..., \"offset\": ...} on stdout)"
 )]
 struct Cli {
     /// Key file that opens encrypted streams (32 raw bytes or 64 hex digits, as `rmf keygen`
     /// writes); else the environment: RMF_KEY (hex), RMF_KEY_FILE, or RMF_PASSPHRASE.
     #[arg(long, global = true, value_name = "FILE")]
     key_file: Option<PathBuf>,
+    /// Print one JSON object (the result, or {"error": ...}) instead of text, for scripts.
+    #[arg(long, global = true)]
+    json: bool,
     #[command(subcommand)]
     command: Command,
+}
+
+/// Whether this run prints JSON.
+static JSON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+
+pub(crate) fn json_mode() -> bool {
+    JSON.get().copied().unwrap_or(false)
+}
+
+/// Prints a command's result: `text` for people, or `value` as one line of JSON.
+pub(crate) fn say(text: impl std::fmt::Display, value: serde_json::Value) {
+    if json_mode() {
+        println!("{value}");
+    } else {
+        println!("{text}");
+    }
 }
 
 /// The key or passphrase of this run, from --key-file or the environment.
@@ -88,9 +112,6 @@ enum Command {
     Info {
         /// The file.
         file: PathBuf,
-        /// Print JSON instead of text.
-        #[arg(long)]
-        json: bool,
     },
     /// Write a new random 32-byte key to FILE (64 hex digits; the file is readable by its owner
     /// only) and print its key id. Episodes recorded with it encrypt their private streams.
@@ -115,9 +136,6 @@ enum Command {
         /// An episode tag (in the episode's extra.tags) that must be present (repeat for more).
         #[arg(long = "require-tag")]
         require_tags: Vec<String>,
-        /// Print JSON instead of text.
-        #[arg(long)]
-        json: bool,
     },
     /// Check a shared episode against its source: same source id and content hash, and every
     /// kept stream byte for byte the source's. Exit 1 on any mismatch.
@@ -163,9 +181,6 @@ enum Command {
     Index {
         /// The dataset directory.
         dir: PathBuf,
-        /// Print JSON instead of text.
-        #[arg(long)]
-        json: bool,
     },
     /// Normalization statistics of every signal stream of a dataset (count, mean, std, min,
     /// max, quantiles 1/5/50/95/99 %), merged from DIR/episodes.parquet without reading the
@@ -173,9 +188,64 @@ enum Command {
     Stats {
         /// The dataset directory.
         dir: PathBuf,
-        /// Print JSON instead of text.
+    },
+    /// Write a new episode with only the samples of FROM_NS <= t < TO_NS (every stream). Chunks
+    /// inside the range are copied; the two at its edges are decoded and written again.
+    Trim {
+        /// The episode to read (not modified).
+        input: PathBuf,
+        /// The new episode.
+        output: PathBuf,
+        /// First time kept, ns on the episode clock.
+        #[arg(long = "from", allow_hyphen_values = true)]
+        from_ns: i64,
+        /// First time after the kept range, ns.
+        #[arg(long = "to", allow_hyphen_values = true)]
+        to_ns: i64,
+    },
+    /// Split an episode into parts OUTDIR/<name>-part000.rmf, ... at the given times and/or at
+    /// every event of a kind (e.g. --at-event takeover_start).
+    Split {
+        /// The episode to read (not modified).
+        input: PathBuf,
+        /// The directory for the parts.
+        outdir: PathBuf,
+        /// A split time, ns (repeat for more).
+        #[arg(long, allow_hyphen_values = true)]
+        at: Vec<i64>,
+        /// Split at every event of this kind, in any events stream.
         #[arg(long)]
-        json: bool,
+        at_event: Option<String>,
+    },
+    /// Join episodes with the same streams into one, in time order (they must not overlap);
+    /// chunks are copied byte for byte.
+    Merge {
+        /// The episodes to join.
+        #[arg(required = true, num_args = 2..)]
+        inputs: Vec<PathBuf>,
+        /// The new episode.
+        #[arg(long, short)]
+        output: PathBuf,
+    },
+    /// Blank a stream's samples in FROM_NS <= t < TO_NS (black frames, silence, NaN or 0, event
+    /// text removed) into a new file, logged as a `redaction` event in `rmf/redactions`.
+    Redact {
+        /// The episode to read (not modified).
+        input: PathBuf,
+        /// The new file.
+        output: PathBuf,
+        /// The stream to blank.
+        #[arg(long)]
+        stream: String,
+        /// First time blanked, ns.
+        #[arg(long = "from", allow_hyphen_values = true)]
+        from_ns: i64,
+        /// First time after the blanked range, ns.
+        #[arg(long = "to", allow_hyphen_values = true)]
+        to_ns: i64,
+        /// Why (kept in the log).
+        #[arg(long, default_value = "")]
+        reason: String,
     },
     /// Write a new file without some streams (IN is not modified; OUT is renamed into place).
     DropStream {
@@ -289,6 +359,7 @@ enum Command {
 fn main() -> ExitCode {
     sigpipe::reset();
     let cli = Cli::parse();
+    let _ = JSON.set(cli.json);
     match secret_from(cli.key_file.as_deref()) {
         Ok(secret) => {
             let _ = SECRET.set(secret);
@@ -300,40 +371,64 @@ fn main() -> ExitCode {
     }
     let result = match cli.command {
         Command::Keygen { file } => keygen(&file),
-        Command::Share { input, output, max_label, drop_streams, require_tags, json } => {
-            share_cmd(&input, &output, &max_label, drop_streams, require_tags, json)
+        Command::Share { input, output, max_label, drop_streams, require_tags } => {
+            share_cmd(&input, &output, &max_label, drop_streams, require_tags)
         }
         Command::VerifyProvenance { shared, source } => verify_provenance(&shared, &source).map(|c| {
-            print!("{c}");
+            if json_mode() {
+                println!("{}", serde_json::json!({
+                    "shared": c.shared, "source": c.source, "ok": c.is_ok(),
+                    "verified_streams": c.verified_streams, "problems": c.problems,
+                }));
+            } else {
+                print!("{c}");
+            }
             if c.is_ok() { ExitCode::SUCCESS } else { ExitCode::from(1) }
         }),
+        Command::Trim { input, output, from_ns, to_ns } => {
+            edits::trim(&input, &output, from_ns, to_ns)
+        }
+        Command::Split { input, outdir, at, at_event } => edits::split(&input, &outdir, &at, at_event.as_deref()),
+        Command::Merge { inputs, output } => {
+            rmf_core::edit::merge(&inputs, &output).map(|r| edits::edited("merged", &r))
+        }
+        Command::Redact { input, output, stream, from_ns, to_ns, reason } => {
+            edits::redact(&input, &output, &stream, from_ns, to_ns, &reason)
+        }
         Command::Demo { out, seconds, seed, codec, settings } => {
             demo(out, seconds, seed, &codec, &settings)
         }
-        Command::Info { file, json } => info::run(&file, json),
+        Command::Info { file } => info::run(&file, json_mode()),
         Command::Validate { file } => validate(file),
         Command::Recover { input, output } => recover(input, output),
-        Command::Index { dir, json } => index(&dir, json),
+        Command::Index { dir } => index(&dir, json_mode()),
         Command::Export { file, stream, out, format } => export(&file, &stream, &out, format.as_deref()),
         Command::ExportFrames { file, stream, outdir } => export_frames(&file, &stream, &outdir),
         Command::DropStream { input, output, streams } => {
-            rmf_core::edit::drop_streams(&input, &output, &streams).map(|r| edited(&r))
+            rmf_core::edit::drop_streams(&input, &output, &streams).map(|r| edits::edited("wrote", &r))
         }
         Command::RenameStream { input, output, from, to } => {
-            rmf_core::edit::rename_stream(&input, &output, &from, &to).map(|r| edited(&r))
+            rmf_core::edit::rename_stream(&input, &output, &from, &to).map(|r| edits::edited("wrote", &r))
         }
         Command::Relabel { input, output, sensitivity, tags, meta } => {
             relabel(&input, &output, &sensitivity, &tags, &meta)
         }
-        Command::Stats { dir, json } => stats(&dir, json),
+        Command::Stats { dir } => stats(&dir, json_mode()),
         Command::Transcode { input, output, codec, settings, streams } => {
             transcode(&input, &output, &codec, &settings, streams)
         }
         Command::ImportWav { wav, out, stream, start_ns, block_ms, force } => {
             wav::import(&wav, &out, &stream, start_ns, block_ms, force).map(|i| {
-                println!(
-                    "imported {} frames of {} x {} Hz {} into {} (stream {stream:?}, {} blocks, first sample at {start_ns} ns)",
-                    i.frames, i.channels, i.sample_rate, i.dtype, out.display(), i.blocks
+                say(
+                    format!(
+                        "imported {} frames of {} x {} Hz {} into {} (stream {stream:?}, {} blocks, first sample at {start_ns} ns)",
+                        i.frames, i.channels, i.sample_rate, i.dtype, out.display(), i.blocks
+                    ),
+                    serde_json::json!({
+                        "output": out, "stream": stream, "frames": i.frames, "channels": i.channels,
+                        "sample_rate": i.sample_rate, "dtype": i.dtype.to_string(), "blocks": i.blocks,
+                        "start_ns": start_ns,
+                    }),
                 );
                 ExitCode::SUCCESS
             })
@@ -341,11 +436,17 @@ fn main() -> ExitCode {
         Command::ExportWav { file, wav, stream, start_ns, end_ns, fill_gaps } => {
             wav::export(&file, stream.as_deref(), &wav, start_ns, end_ns, fill_gaps).map(|e| {
                 let first = e.first_ns.map_or("-".to_string(), |t| format!("{t} ns"));
-                println!(
-                    "wrote {} frames to {} (first sample at {first}; {} frames of silence filled)",
-                    e.frames,
-                    wav.display(),
-                    e.filled_frames
+                say(
+                    format!(
+                        "wrote {} frames to {} (first sample at {first}; {} frames of silence filled)",
+                        e.frames,
+                        wav.display(),
+                        e.filled_frames
+                    ),
+                    serde_json::json!({
+                        "output": wav, "frames": e.frames, "first_ns": e.first_ns,
+                        "filled_frames": e.filled_frames,
+                    }),
                 );
                 ExitCode::SUCCESS
             })
@@ -355,6 +456,12 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             eprintln!("rmf: error: {e}");
+            if json_mode() {
+                println!(
+                    "{}",
+                    serde_json::json!({"error": e.to_string(), "offset": e.offset()})
+                );
+            }
             ExitCode::from(2)
         }
     }
@@ -380,22 +487,42 @@ fn demo(out: PathBuf, seconds: f64, seed: u64, codec: &str, settings: &CodecSett
     let started = std::time::Instant::now();
     let summary = record_demo(&out, &opts, WriteOptions::default().with_overwrite(true))?;
     let samples: u64 = summary.samples.iter().map(|(_, n)| n).sum();
-    println!(
-        "recorded {} ({:.1} s episode, {} streams, {} samples, {} chunks, {}) in {:.2} s",
-        out.display(),
-        seconds,
-        summary.samples.len(),
-        samples,
-        summary.chunks,
-        info::bytes(summary.bytes),
-        started.elapsed().as_secs_f64()
+    say(
+        format!(
+            "recorded {} ({:.1} s episode, {} streams, {} samples, {} chunks, {}) in {:.2} s",
+            out.display(),
+            seconds,
+            summary.samples.len(),
+            samples,
+            summary.chunks,
+            info::bytes(summary.bytes),
+            started.elapsed().as_secs_f64()
+        ),
+        serde_json::json!({
+            "output": out, "seconds": seconds, "bytes": summary.bytes, "chunks": summary.chunks,
+            "samples": summary.samples.iter().map(|(n, c)| (n.clone(), *c)).collect::<std::collections::BTreeMap<_, _>>(),
+        }),
     );
     Ok(ExitCode::SUCCESS)
 }
 
 fn validate(file: PathBuf) -> CliResult {
     let report = rmf_core::validate_with(&file, read_options())?;
-    print!("{report}");
+    if json_mode() {
+        println!(
+            "{}",
+            serde_json::json!({
+                "file": report.file, "ok": report.is_ok(), "finished": report.finished,
+                "streams": report.streams, "chunks_checked": report.chunks_checked,
+                "samples": report.samples, "sealed_unopened": report.sealed_unopened,
+                "problems": report.problems.iter().map(|p| serde_json::json!({
+                    "offset": p.offset, "stream": p.stream, "chunk": p.chunk, "message": p.message,
+                })).collect::<Vec<_>>(),
+            })
+        );
+    } else {
+        print!("{report}");
+    }
     Ok(if report.is_ok() {
         ExitCode::SUCCESS
     } else {
@@ -423,10 +550,13 @@ fn keygen(file: &std::path::Path) -> CliResult {
             op: "write key file",
             source: e,
         })?;
-    println!(
-        "wrote key {} to {} (keep it secret; without it encrypted streams cannot be read)",
-        key.id(),
-        file.display()
+    say(
+        format!(
+            "wrote key {} to {} (keep it secret; without it encrypted streams cannot be read)",
+            key.id(),
+            file.display()
+        ),
+        serde_json::json!({"file": file, "key_id": key.id()}),
     );
     Ok(ExitCode::SUCCESS)
 }
@@ -437,8 +567,8 @@ fn share_cmd(
     max_label: &str,
     drop_streams: Vec<String>,
     require_tags: Vec<String>,
-    json: bool,
 ) -> CliResult {
+    let json = json_mode();
     let opts = ShareOptions {
         max_label: Sensitivity::parse(max_label)?,
         drop_streams,
@@ -486,8 +616,21 @@ fn share_cmd(
 
 fn recover(input: PathBuf, output: PathBuf) -> CliResult {
     let report = rmf_core::recover(&input, &output)?;
-    print!("{report}");
-    println!("wrote {}", output.display());
+    if json_mode() {
+        println!(
+            "{}",
+            serde_json::json!({
+                "output": output, "why": report.why, "streams": report.streams,
+                "chunks": report.chunks, "samples": report.samples,
+                "damage": report.damage.iter().map(|d| serde_json::json!({
+                    "offset": d.offset, "length": d.length, "reason": d.reason,
+                })).collect::<Vec<_>>(),
+            })
+        );
+    } else {
+        print!("{report}");
+        println!("wrote {}", output.display());
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -602,7 +745,10 @@ fn export(
     };
     let r = open(file)?;
     let rows = export_stream(&r, stream, out, format)?;
-    println!("exported {rows} rows of {stream:?} to {}", out.display());
+    say(
+        format!("exported {rows} rows of {stream:?} to {}", out.display()),
+        serde_json::json!({"output": out, "stream": stream, "rows": rows}),
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -658,31 +804,18 @@ fn export_frames(file: &std::path::Path, stream: &str, outdir: &std::path::Path)
         }
     }
     std::fs::write(outdir.join("timestamps.csv"), csv).map_err(io("write timestamps.csv"))?;
-    println!(
-        "exported {} frames of {stream:?} ({}) to {}",
-        frames.len(),
-        codec.name(),
-        outdir.display()
+    say(
+        format!(
+            "exported {} frames of {stream:?} ({}) to {}",
+            frames.len(),
+            codec.name(),
+            outdir.display()
+        ),
+        serde_json::json!({
+            "output": outdir, "stream": stream, "codec": codec.name(), "frames": frames.len(),
+        }),
     );
     Ok(ExitCode::SUCCESS)
-}
-
-/// Prints a one-line summary of an edit.
-fn edited(r: &rmf_core::edit::RewriteReport) -> ExitCode {
-    let dropped = r
-        .streams
-        .iter()
-        .filter(|s| s.plan == rmf_core::edit::StreamPlan::Drop)
-        .count();
-    println!(
-        "wrote {} ({} streams, {} dropped; {} -> {})",
-        r.output.display(),
-        r.streams.len() - dropped,
-        dropped,
-        info::bytes(r.input_bytes),
-        info::bytes(r.output_bytes)
-    );
-    ExitCode::SUCCESS
 }
 
 fn relabel(
@@ -721,7 +854,7 @@ fn relabel(
         let value = serde_json::from_str(v).unwrap_or_else(|_| serde_json::Value::String(v.into()));
         changes.meta.push((k.to_string(), value));
     }
-    rmf_core::edit::relabel(input, output, &changes).map(|r| edited(&r))
+    rmf_core::edit::relabel(input, output, &changes).map(|r| edits::edited("wrote", &r))
 }
 
 fn transcode(
@@ -752,6 +885,21 @@ fn transcode(
     });
     bar.finish_and_clear();
     let report = report?;
+    if json_mode() {
+        println!(
+            "{}",
+            serde_json::json!({
+                "output": report.output, "input_bytes": report.input_bytes,
+                "output_bytes": report.output_bytes, "seconds": started.elapsed().as_secs_f64(),
+                "streams": report.streams.iter().map(|s| serde_json::json!({
+                    "name": s.name, "from": s.from.map(|c| c.name()),
+                    "kept_because": s.kept_because, "samples": s.samples,
+                    "bytes_before": s.bytes_before, "bytes_after": s.bytes_after,
+                })).collect::<Vec<_>>(),
+            })
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     for s in &report.streams {
         match (&s.from, &s.kept_because) {
             (Some(from), _) => println!(

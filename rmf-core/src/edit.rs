@@ -3,8 +3,9 @@
 //! untouched and no half-written output. Streams are copied chunk for chunk (checksums checked,
 //! bytes unchanged) unless the edit re-encodes them.
 //!
-//! Edits: [`drop_streams`], [`rename_stream`], [`relabel`]; [`crate::transcode`] re-encodes
-//! frame streams with the same machinery ([`rewrite`]).
+//! Edits: [`drop_streams`], [`rename_stream`], [`relabel`], [`trim`], [`split`], [`merge`] and
+//! [`redact`]; [`crate::transcode`] and [`crate::share::share`] use the same machinery
+//! ([`rewrite`]).
 
 use std::path::{Path, PathBuf};
 
@@ -12,9 +13,12 @@ use crate::chunk::with_stream_id;
 use crate::crypt::sealed_with_stream_id;
 use crate::error::{Error, Result};
 use crate::format::{read_record, Bytes, RecordKind};
+use crate::kind::Event;
 use crate::read::{EpisodeReader, ReadOptions};
+pub use crate::row_edit::RowEdit;
+use crate::row_edit::{write_edited_chunk, ChunkEffect};
 use crate::schema::{EpisodeMeta, Sensitivity, StreamInfo};
-use crate::write::{EpisodeWriter, WriteOptions};
+use crate::write::{EpisodeWriter, StreamId, WriteOptions};
 
 /// What happens to one stream of the input.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,8 +28,20 @@ pub enum StreamPlan {
     Copy(StreamInfo),
     /// Declared as given, frames decoded and written again (frame streams only).
     Reencode(StreamInfo),
+    /// Declared as given, rows of a time range kept or blanked: untouched chunks are copied,
+    /// the chunks at the range's edges decoded and written again.
+    Rows(StreamInfo, RowEdit),
     /// Left out.
     Drop,
+}
+
+/// A stream the output gets besides the input's, with its events (for edit logs).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AddedEvents {
+    /// The events stream's declaration.
+    pub info: StreamInfo,
+    /// Its events, in time order.
+    pub events: Vec<(i64, Event)>,
 }
 
 /// What [`rewrite`] did to one stream.
@@ -64,6 +80,19 @@ pub fn rewrite(
     meta: EpisodeMeta,
     plan: &[StreamPlan],
     opts: WriteOptions,
+    progress: impl FnMut(u64, u64),
+) -> Result<RewriteReport> {
+    rewrite_with(input, output, meta, plan, &[], opts, progress)
+}
+
+/// [`rewrite`], adding event streams `added` after the input's streams.
+pub fn rewrite_with(
+    input: &Path,
+    output: &Path,
+    meta: EpisodeMeta,
+    plan: &[StreamPlan],
+    added: &[AddedEvents],
+    opts: WriteOptions,
     mut progress: impl FnMut(u64, u64),
 ) -> Result<RewriteReport> {
     refuse_in_place(input, output)?;
@@ -89,20 +118,9 @@ pub fn rewrite(
         .filter(|(_, p)| matches!(p, StreamPlan::Reencode(_)))
         .map(|(s, _)| reader.summary(&s.name).map_or(0, |x| x.count))
         .sum();
-    let tmp = temporary_beside(output);
-    let written =
-        write_to(&reader, &tmp, meta, plan, opts, total, &mut progress).and_then(|streams| {
-            std::fs::rename(&tmp, output)
-                .map_err(|e| Error::io(output, "rename the new file into place", e))?;
-            Ok(streams)
-        });
-    let streams = match written {
-        Ok(s) => s,
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(e);
-        }
-    };
+    let streams = into_place(output, |tmp| {
+        write_to(&reader, tmp, meta, plan, added, opts, total, &mut progress)
+    })?;
     let output_bytes = std::fs::metadata(output)
         .map_err(|e| Error::io(output, "stat", e))?
         .len();
@@ -114,20 +132,21 @@ pub fn rewrite(
     })
 }
 
+#[allow(clippy::too_many_arguments)] // the parts of one rewrite, passed on from rewrite_with
 fn write_to(
     reader: &EpisodeReader,
     tmp: &Path,
     meta: EpisodeMeta,
     plan: &[StreamPlan],
+    added: &[AddedEvents],
     opts: WriteOptions,
     total: u64,
     progress: &mut impl FnMut(u64, u64),
 ) -> Result<Vec<StreamOutcome>> {
     let opts = opts.with_overwrite(false);
-    let keeps_sealed = plan.iter().any(|p| match p {
-        StreamPlan::Copy(info) | StreamPlan::Reencode(info) => info.encryption.is_some(),
-        StreamPlan::Drop => false,
-    });
+    let keeps_sealed = plan
+        .iter()
+        .any(|p| p.info().is_some_and(|i| i.encryption.is_some()));
     let mut w = match reader.key_record() {
         // An encrypted input keeps its data key, so its sealed chunks copy byte for byte.
         Some(record) if keeps_sealed => EpisodeWriter::create_with_key(
@@ -150,7 +169,9 @@ fn write_to(
                 }
                 Some(w.add_stream(info.clone())?)
             }
-            StreamPlan::Reencode(info) => Some(w.add_stream(info.clone())?),
+            StreamPlan::Reencode(info) | StreamPlan::Rows(info, _) => {
+                Some(w.add_stream(info.clone())?)
+            }
             StreamPlan::Drop => None,
         });
     }
@@ -166,34 +187,23 @@ fn write_to(
         match (p, ids[k]) {
             (StreamPlan::Copy(_), Some(id)) => {
                 for &i in &chunks {
-                    let entry = &reader.chunks()[i];
-                    // Through the record's checksums: a damaged chunk is an error, not a copy.
-                    let rec = read_record(&b, entry.offset)?;
-                    let kind = match RecordKind::from_byte(rec.kind) {
-                        Some(k @ (RecordKind::Chunk | RecordKind::SealedChunk)) => k,
-                        _ => {
-                            return Err(Error::Malformed {
-                                file: reader.file_name().to_string(),
-                                what: "chunk index",
-                                offset: entry.offset,
-                                detail: format!("points at a record of kind {}", rec.kind),
-                            })
+                    bytes_after += copy_chunk(reader, &b, &mut w, id, i)?;
+                }
+            }
+            (StreamPlan::Rows(info, edit), Some(id)) => {
+                for &i in &chunks {
+                    let c = &reader.chunks()[i];
+                    match edit.effect(c.t_min, c.t_max) {
+                        ChunkEffect::Copy => {
+                            copy_chunk(reader, &b, &mut w, id, i)?;
                         }
-                    };
-                    let body = if id.get() == entry.stream_id {
-                        Some(rec.body.to_vec())
-                    } else if kind == RecordKind::SealedChunk {
-                        sealed_with_stream_id(rec.body, id.get())
-                    } else {
-                        with_stream_id(rec.body, id.get())
-                    };
-                    let body = body.ok_or_else(|| Error::Malformed {
-                        file: reader.file_name().to_string(),
-                        what: kind.name(),
-                        offset: entry.offset,
-                        detail: "too short for its header".into(),
-                    })?;
-                    bytes_after += w.copy_chunk(id, entry, kind, &body)?;
+                        ChunkEffect::Skip => {}
+                        ChunkEffect::Rewrite => {
+                            write_edited_chunk(reader, &mut w, id, i, info, *edit)?;
+                            // The next copied chunk must not meet an open one.
+                            w.flush()?;
+                        }
+                    }
                 }
             }
             (StreamPlan::Reencode(info), Some(id)) => {
@@ -217,11 +227,17 @@ fn write_to(
             bytes_after,
         });
     }
+    for a in added {
+        let id = w.add_stream(a.info.clone())?;
+        for (t, e) in &a.events {
+            w.write_event(id, *t, e)?;
+        }
+    }
     w.finish()?;
     // Bytes of re-encoded streams, now that their chunks are all written.
     let out = EpisodeReader::open(tmp)?;
     for (o, id) in outcomes.iter_mut().zip(&ids) {
-        if let (StreamPlan::Reencode(_), Some(id)) = (&o.plan, id) {
+        if let (StreamPlan::Reencode(_) | StreamPlan::Rows(..), Some(id)) = (&o.plan, id) {
             o.bytes_after = out
                 .chunks()
                 .iter()
@@ -231,6 +247,54 @@ fn write_to(
         }
     }
     Ok(outcomes)
+}
+
+/// Copies chunk `i` of `reader` into stream `id` of `w` byte for byte (through the record's
+/// checksums: a damaged chunk is an error, not a copy); returns the record's length.
+fn copy_chunk(
+    reader: &EpisodeReader,
+    b: &Bytes<'_>,
+    w: &mut EpisodeWriter,
+    id: StreamId,
+    i: usize,
+) -> Result<u64> {
+    let entry = &reader.chunks()[i];
+    let rec = read_record(b, entry.offset)?;
+    let kind = match RecordKind::from_byte(rec.kind) {
+        Some(k @ (RecordKind::Chunk | RecordKind::SealedChunk)) => k,
+        _ => {
+            return Err(Error::Malformed {
+                file: reader.file_name().to_string(),
+                what: "chunk index",
+                offset: entry.offset,
+                detail: format!("points at a record of kind {}", rec.kind),
+            })
+        }
+    };
+    let body = if id.get() == entry.stream_id {
+        Some(rec.body.to_vec())
+    } else if kind == RecordKind::SealedChunk {
+        sealed_with_stream_id(rec.body, id.get())
+    } else {
+        with_stream_id(rec.body, id.get())
+    };
+    let body = body.ok_or_else(|| Error::Malformed {
+        file: reader.file_name().to_string(),
+        what: kind.name(),
+        offset: entry.offset,
+        detail: "too short for its header".into(),
+    })?;
+    w.copy_chunk(id, entry, kind, &body)
+}
+
+impl StreamPlan {
+    /// The output declaration, unless the stream is dropped.
+    pub fn info(&self) -> Option<&StreamInfo> {
+        match self {
+            StreamPlan::Copy(i) | StreamPlan::Reencode(i) | StreamPlan::Rows(i, _) => Some(i),
+            StreamPlan::Drop => None,
+        }
+    }
 }
 
 /// Refuses an output that is the input (an edit is never in place).
@@ -245,6 +309,21 @@ fn refuse_in_place(input: &Path, output: &Path) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+/// Runs `write` on a temporary file beside `output`, then renames it into place; on failure
+/// removes it, so that no half-written output remains.
+fn into_place<T>(output: &Path, write: impl FnOnce(&Path) -> Result<T>) -> Result<T> {
+    let tmp = temporary_beside(output);
+    let written = write(&tmp).and_then(|v| {
+        std::fs::rename(&tmp, output)
+            .map_err(|e| Error::io(output, "rename the new file into place", e))?;
+        Ok(v)
+    });
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
 }
 
 fn temporary_beside(path: &Path) -> PathBuf {
@@ -399,4 +478,294 @@ pub fn relabel(input: &Path, output: &Path, changes: &Relabel) -> Result<Rewrite
         }
     }
     copy_edit(reader, input, output, meta, &plan)
+}
+
+/// The metadata of a new episode made from `source` by `edit`: a new id, and the source's id
+/// and the edit under `extra.derived_from`.
+fn derived_meta(source: &EpisodeMeta, edit: serde_json::Value) -> EpisodeMeta {
+    let mut record = serde_json::json!({"source_id": source.id.to_string()});
+    if let (Some(r), serde_json::Value::Object(e)) = (record.as_object_mut(), edit) {
+        r.extend(e);
+    }
+    source
+        .clone()
+        .with_id(uuid::Uuid::new_v4())
+        .with_extra("derived_from", record)
+}
+
+/// The reader of `input` with the key of `opts`, if any.
+fn open_for_edit(input: &Path, opts: &WriteOptions) -> Result<EpisodeReader> {
+    EpisodeReader::open_with(
+        input,
+        ReadOptions {
+            secret: opts.secret.clone(),
+            ..ReadOptions::default()
+        },
+    )
+}
+
+/// `output`: a new episode with the samples of `input` with `from <= t < to`, every stream.
+/// Chunks inside the range are copied; the two at its edges are decoded and written again
+/// (re-encoded, for video). Encrypted streams cut inside a chunk need the key in `opts`.
+pub fn trim(
+    input: &Path,
+    output: &Path,
+    from: i64,
+    to: i64,
+    opts: WriteOptions,
+) -> Result<RewriteReport> {
+    if from >= to {
+        return Err(Error::InvalidArgument(format!(
+            "trim needs from < to, got {from} ns and {to} ns"
+        )));
+    }
+    let reader = open_for_edit(input, &opts)?;
+    let edit = RowEdit::Keep { from, to };
+    let plan: Vec<StreamPlan> = reader
+        .streams()
+        .iter()
+        .map(|s| StreamPlan::Rows(s.clone(), edit))
+        .collect();
+    let meta = derived_meta(
+        reader.meta(),
+        serde_json::json!({"edit": "trim", "from_ns": from, "to_ns": to}),
+    );
+    drop(reader);
+    rewrite(input, output, meta, &plan, opts, |_, _| {})
+}
+
+/// Splits `input` at the times `at` into episodes written to `out_dir` as
+/// `<stem>-part000.rmf`, `<stem>-part001.rmf`, ...: part k holds the samples between the k-th
+/// and (k+1)-th split time. Parts holding no time of the episode are not written. Returns the
+/// files written with their reports.
+pub fn split(
+    input: &Path,
+    out_dir: &Path,
+    at: &[i64],
+    opts: WriteOptions,
+) -> Result<Vec<RewriteReport>> {
+    let reader = open_for_edit(input, &opts)?;
+    let Some((first, last)) = reader.time_range() else {
+        return Err(Error::InvalidArgument(format!(
+            "{}: the episode has no samples to split",
+            input.display()
+        )));
+    };
+    let mut cuts: Vec<i64> = at.to_vec();
+    cuts.sort_unstable();
+    cuts.dedup();
+    let mut bounds = vec![i64::MIN];
+    bounds.extend(cuts);
+    bounds.push(i64::MAX);
+    let stem = input
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "episode".into());
+    std::fs::create_dir_all(out_dir).map_err(|e| Error::io(out_dir, "create directory", e))?;
+    let mut reports = Vec::new();
+    for (part, w) in bounds.windows(2).enumerate() {
+        let (from, to) = (w[0], w[1]);
+        if to <= first || from > last || from == to {
+            continue;
+        }
+        let edit = RowEdit::Keep { from, to };
+        let plan: Vec<StreamPlan> = reader
+            .streams()
+            .iter()
+            .map(|s| StreamPlan::Rows(s.clone(), edit))
+            .collect();
+        let meta = derived_meta(
+            reader.meta(),
+            serde_json::json!({"edit": "split", "part": part, "from_ns": from, "to_ns": to}),
+        );
+        let output = out_dir.join(format!("{stem}-part{part:03}.rmf"));
+        reports.push(rewrite(
+            input,
+            &output,
+            meta,
+            &plan,
+            opts.clone(),
+            |_, _| {},
+        )?);
+    }
+    Ok(reports)
+}
+
+/// The times of every event of kind `kind` in the episode's event streams, in order (to split
+/// at takeovers, say).
+pub fn event_times(reader: &EpisodeReader, kind: &str) -> Result<Vec<i64>> {
+    let mut out = Vec::new();
+    for s in reader.streams() {
+        if matches!(s.kind, crate::StreamKind::Events) {
+            for (t, e) in reader.events_range(&s.name, i64::MIN, i64::MAX)? {
+                if e.kind == kind {
+                    out.push(t);
+                }
+            }
+        }
+    }
+    out.sort_unstable();
+    Ok(out)
+}
+
+/// The events stream that logs redactions.
+pub const REDACTIONS_STREAM: &str = "rmf/redactions";
+
+/// `output`: `input` with the samples of stream `stream` in `from <= t < to` blanked (black
+/// frames, silent audio, NaN or zero signal values, event text and payload removed), and the
+/// redaction logged as a `redaction` event (at `from`) in the events stream
+/// [`REDACTIONS_STREAM`]. Other streams and untouched chunks are copied byte for byte. The
+/// episode keeps its id. An encrypted stream needs its key in `opts`.
+pub fn redact(
+    input: &Path,
+    output: &Path,
+    stream: &str,
+    from: i64,
+    to: i64,
+    reason: &str,
+    opts: WriteOptions,
+) -> Result<RewriteReport> {
+    if from >= to {
+        return Err(Error::InvalidArgument(format!(
+            "redact needs from < to, got {from} ns and {to} ns"
+        )));
+    }
+    let reader = open_for_edit(input, &opts)?;
+    check_names(&reader, &[stream.to_string()])?;
+    if stream == REDACTIONS_STREAM {
+        return Err(Error::InvalidArgument(
+            "the redaction log itself cannot be redacted".into(),
+        ));
+    }
+    let mut log = Vec::new();
+    let mut log_info = StreamInfo::events(REDACTIONS_STREAM);
+    let mut plan = Vec::new();
+    for s in reader.streams() {
+        plan.push(if s.name == stream {
+            StreamPlan::Rows(s.clone(), RowEdit::Blank { from, to })
+        } else if s.name == REDACTIONS_STREAM {
+            // Written again below with the new entry in time order.
+            log = reader.events_range(&s.name, i64::MIN, i64::MAX)?;
+            log_info = s.clone();
+            StreamPlan::Drop
+        } else {
+            StreamPlan::Copy(s.clone())
+        });
+    }
+    let event = Event::new("redaction")
+        .with_text(format!(
+            "{stream} blanked from {from} ns to {to} ns: {reason}"
+        ))
+        .with_payload(serde_json::json!({
+            "stream": stream, "from_ns": from, "to_ns": to, "reason": reason,
+        }));
+    log.push((from, event));
+    log.sort_by_key(|(t, _)| *t);
+    let meta = reader.meta().clone();
+    drop(reader);
+    rewrite_with(
+        input,
+        output,
+        meta,
+        &plan,
+        &[AddedEvents {
+            info: log_info,
+            events: log,
+        }],
+        opts,
+        |_, _| {},
+    )
+}
+
+/// Joins episodes with the same streams (names and kinds) into one at `output`, in order of
+/// their first sample: every chunk is copied byte for byte, so the episodes must not overlap
+/// in time on any stream. The result gets a new id, the first episode's metadata and
+/// `extra.merged_from` (the ids, in order). Episodes with encrypted streams cannot be merged
+/// (each has its own data key).
+pub fn merge(inputs: &[PathBuf], output: &Path) -> Result<RewriteReport> {
+    if inputs.len() < 2 {
+        return Err(Error::InvalidArgument(
+            "merge needs at least two episodes".into(),
+        ));
+    }
+    for input in inputs {
+        refuse_in_place(input, output)?;
+    }
+    let mut readers: Vec<EpisodeReader> = inputs
+        .iter()
+        .map(EpisodeReader::open)
+        .collect::<Result<_>>()?;
+    readers.sort_by_key(|r| r.time_range().map_or(i64::MAX, |(a, _)| a));
+    let first = &readers[0];
+    for r in &readers {
+        if r.key_record().is_some() {
+            return Err(Error::InvalidArgument(format!(
+                "{}: has encrypted streams; episodes with their own data keys cannot be merged",
+                r.file_name()
+            )));
+        }
+        let same = r.streams().len() == first.streams().len()
+            && r.streams()
+                .iter()
+                .zip(first.streams())
+                .all(|(a, b)| a.name == b.name && a.kind == b.kind);
+        if !same {
+            return Err(Error::InvalidArgument(format!(
+                "{} and {} do not have the same streams (names and kinds, in order)",
+                first.file_name(),
+                r.file_name()
+            )));
+        }
+    }
+    let ids: Vec<String> = readers.iter().map(|r| r.meta().id.to_string()).collect();
+    let meta = first
+        .meta()
+        .clone()
+        .with_id(uuid::Uuid::new_v4())
+        .with_extra("merged_from", serde_json::json!(ids));
+    let streams = into_place(output, |tmp| {
+        let mut w = EpisodeWriter::create(tmp, meta, WriteOptions::default())?;
+        let mut outcomes = Vec::new();
+        for (k, info) in first.streams().iter().enumerate() {
+            let id = w.add_stream(info.clone())?;
+            let mut outcome = StreamOutcome {
+                name: info.name.clone(),
+                plan: StreamPlan::Copy(info.clone()),
+                samples: 0,
+                bytes_before: 0,
+                bytes_after: 0,
+            };
+            for r in &readers {
+                let b = Bytes::new(r.data(), r.file_name());
+                let mut chunks: Vec<usize> = (0..r.chunks().len())
+                    .filter(|&i| r.stream_position(r.chunks()[i].stream_id) == Some(k))
+                    .collect();
+                chunks.sort_by_key(|&i| (r.chunks()[i].t_min, r.chunks()[i].offset));
+                for i in chunks {
+                    let c = &r.chunks()[i];
+                    outcome.samples += c.rows;
+                    outcome.bytes_before += c.length;
+                    outcome.bytes_after += copy_chunk(r, &b, &mut w, id, i).map_err(|e| match e {
+                        Error::TimeWentBackwards { stream, previous, got } => Error::InvalidArgument(format!(
+                            "stream {stream:?}: {} starts at {got} ns, before the previous episode's samples end ({previous} ns): episodes to merge must not overlap",
+                            r.file_name()
+                        )),
+                        other => other,
+                    })?;
+                }
+            }
+            outcomes.push(outcome);
+        }
+        w.finish()?;
+        Ok(outcomes)
+    })?;
+    let output_bytes = std::fs::metadata(output)
+        .map_err(|e| Error::io(output, "stat", e))?
+        .len();
+    Ok(RewriteReport {
+        output: output.to_path_buf(),
+        input_bytes: readers.iter().map(EpisodeReader::file_len).sum(),
+        output_bytes,
+        streams,
+    })
 }

@@ -87,6 +87,7 @@ mod h264;
 mod kind;
 mod read;
 mod recover;
+mod row_edit;
 mod schema;
 pub mod share;
 mod transcode;

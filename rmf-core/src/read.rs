@@ -552,7 +552,7 @@ impl EpisodeReader {
             })
     }
 
-    fn decode_chunk(&self, i: usize) -> Result<BatchBuilder<'_>> {
+    pub(crate) fn decode_chunk(&self, i: usize) -> Result<BatchBuilder<'_>> {
         let c = self.chunks.get(i).ok_or_else(|| {
             Error::InvalidArgument(format!(
                 "chunk {i} does not exist ({} chunks)",

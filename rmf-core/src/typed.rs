@@ -125,53 +125,60 @@ impl EpisodeReader {
         t1: i64,
     ) -> Result<Vec<AudioBlock<T>>> {
         self.check_kind(name, "audio", Some(T::DTYPE))?;
-        let batch = self.read_range(name, t0, t1)?;
-        let ts = times(&batch, name)?;
-        let lists = column::<ListArray>(&batch, 1, name)?;
-        let mut out = Vec::with_capacity(ts.len());
-        for (i, t) in ts.into_iter().enumerate() {
-            let block = lists.value(i);
-            let samples = block
-                .as_any()
-                .downcast_ref::<PrimitiveArray<T::Arrow>>()
-                .ok_or_else(|| Error::Mismatch {
-                    stream: name.to_string(),
-                    detail: "audio samples have an unexpected Arrow type".into(),
-                })?;
-            out.push(AudioBlock {
-                t,
-                samples: samples.values().to_vec(),
-            });
-        }
-        Ok(out)
+        audio_of(&self.read_range(name, t0, t1)?, name)
     }
 
     /// Events with `t0 <= t < t1`.
     pub fn events_range(&self, name: &str, t0: i64, t1: i64) -> Result<Vec<(i64, Event)>> {
         self.check_kind(name, "events", None)?;
-        let batch = self.read_range(name, t0, t1)?;
-        let ts = times(&batch, name)?;
-        let cols: Vec<&StringArray> = (1..5)
-            .map(|i| column::<StringArray>(&batch, i, name))
-            .collect::<Result<_>>()?;
-        ts.into_iter()
-            .enumerate()
-            .map(|(i, t)| {
-                let payload =
-                    serde_json::from_str(cols[3].value(i)).map_err(|e| Error::Mismatch {
-                        stream: name.to_string(),
-                        detail: format!("event at {t} ns has a payload that is not JSON: {e}"),
-                    })?;
-                Ok((
-                    t,
-                    Event {
-                        kind: cols[0].value(i).to_string(),
-                        operator: cols[1].value(i).to_string(),
-                        text: cols[2].value(i).to_string(),
-                        payload,
-                    },
-                ))
-            })
-            .collect()
+        events_of(&self.read_range(name, t0, t1)?, name)
     }
+}
+
+/// The audio blocks of a batch of audio stream `name`.
+pub(crate) fn audio_of<T: Element>(batch: &RecordBatch, name: &str) -> Result<Vec<AudioBlock<T>>> {
+    let ts = times(batch, name)?;
+    let lists = column::<ListArray>(batch, 1, name)?;
+    let mut out = Vec::with_capacity(ts.len());
+    for (i, t) in ts.into_iter().enumerate() {
+        let block = lists.value(i);
+        let samples = block
+            .as_any()
+            .downcast_ref::<PrimitiveArray<T::Arrow>>()
+            .ok_or_else(|| Error::Mismatch {
+                stream: name.to_string(),
+                detail: "audio samples have an unexpected Arrow type".into(),
+            })?;
+        out.push(AudioBlock {
+            t,
+            samples: samples.values().to_vec(),
+        });
+    }
+    Ok(out)
+}
+
+/// The events of a batch of event stream `name`.
+pub(crate) fn events_of(batch: &RecordBatch, name: &str) -> Result<Vec<(i64, Event)>> {
+    let ts = times(batch, name)?;
+    let cols: Vec<&StringArray> = (1..5)
+        .map(|i| column::<StringArray>(batch, i, name))
+        .collect::<Result<_>>()?;
+    ts.into_iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let payload = serde_json::from_str(cols[3].value(i)).map_err(|e| Error::Mismatch {
+                stream: name.to_string(),
+                detail: format!("event at {t} ns has a payload that is not JSON: {e}"),
+            })?;
+            Ok((
+                t,
+                Event {
+                    kind: cols[0].value(i).to_string(),
+                    operator: cols[1].value(i).to_string(),
+                    text: cols[2].value(i).to_string(),
+                    payload,
+                },
+            ))
+        })
+        .collect()
 }
