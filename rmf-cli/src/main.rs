@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 mod edits;
+mod mcap;
 mod wav;
 
 use clap::{Parser, Subcommand};
@@ -334,6 +335,34 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Make an episode from an MCAP file of ROS 2 messages (a ROS 2 bag): Image and
+    /// CompressedImage become frames, JointState, Imu and WrenchStamped float64 signals, other
+    /// types `raw` events (unless --skip-unknown). Samples are stamped with the message header's
+    /// stamp (or the log time with --log-time); prints what became of every topic.
+    ImportMcap {
+        /// The MCAP file.
+        input: PathBuf,
+        /// The new episode file.
+        output: PathBuf,
+        /// Stamp samples with the MCAP log time (when recorded) instead of the header stamp.
+        #[arg(long)]
+        log_time: bool,
+        /// Skip topics of types that are not mapped, instead of keeping them as raw events.
+        #[arg(long)]
+        skip_unknown: bool,
+        /// Import only this topic (repeat for more).
+        #[arg(long = "topic", value_name = "T")]
+        topics: Vec<String>,
+        /// Codec of rgb8 and gray8 images: h264 (default), jpeg, png or raw; depth (gray16)
+        /// is always lossless (png).
+        #[arg(long)]
+        codec: Option<String>,
+        #[command(flatten)]
+        settings: CodecSettings,
+        /// Replace OUTPUT if it exists.
+        #[arg(long)]
+        force: bool,
+    },
     /// Write an audio stream to a WAV file, sample-exact; prints the episode-clock time of the
     /// first sample. Gaps between blocks are an error unless --fill-gaps.
     ExportWav {
@@ -433,6 +462,7 @@ fn main() -> ExitCode {
                 ExitCode::SUCCESS
             })
         }
+        Command::ImportMcap { input, output, log_time, skip_unknown, topics, codec, settings, force } => mcap::import(mcap::Args { input: &input, output: &output, log_time, skip_unknown, topics, codec: codec.as_deref(), settings: &settings, force }),
         Command::ExportWav { file, wav, stream, start_ns, end_ns, fill_gaps } => {
             wav::export(&file, stream.as_deref(), &wav, start_ns, end_ns, fill_gaps).map(|e| {
                 let first = e.first_ns.map_or("-".to_string(), |t| format!("{t} ns"));

@@ -84,6 +84,7 @@ pub mod format;
 pub mod frame_codec;
 mod frame_worker;
 mod h264;
+pub mod import_mcap;
 mod kind;
 mod read;
 mod recover;

@@ -606,19 +606,57 @@ impl EpisodeReader {
         let (lo, hi) = (*range.start(), *range.end());
         let list = &self.per_stream[s];
         let first = list.partition_point(|&i| self.chunks[i].t_max < lo);
+        let chunks: Vec<usize> = list[first..]
+            .iter()
+            .copied()
+            .take_while(|&i| self.chunks[i].t_min <= hi)
+            .collect();
         let mut b = BatchBuilder::new(&self.streams[s]);
-        for &i in &list[first..] {
-            if self.chunks[i].t_min > hi {
-                break;
-            }
+        let decode = |b: &mut BatchBuilder<'_>, i: usize| {
             self.with_chunk(i, |view| {
                 let times = decode_times(view)?;
                 let start = times.partition_point(|&t| t < lo);
                 let end = times.partition_point(|&t| t <= hi);
                 b.append(view, &times, start..end)
-            })?;
+            })
+        };
+        if self.ciphers[s].is_none() || chunks.len() < 2 {
+            for &i in &chunks {
+                decode(&mut b, i)?;
+            }
+            return Ok(b);
         }
+        // Sealed chunks: a second thread decrypts the next chunk (into the plaintext cache)
+        // while this one decodes the current, so decryption hides behind decoding.
+        std::thread::scope(|scope| {
+            let (ready, decrypted) = std::sync::mpsc::sync_channel::<Result<()>>(1);
+            let ahead = &chunks[1..];
+            scope.spawn(move || {
+                for &i in ahead {
+                    if ready.send(self.decrypt_ahead(s, i)).is_err() {
+                        break; // the reader stopped early (an error)
+                    }
+                }
+            });
+            decode(&mut b, chunks[0])?;
+            for &i in ahead {
+                // If the helper has ended, decode decrypts the chunk itself.
+                if let Ok(r) = decrypted.recv() {
+                    r?;
+                }
+                decode(&mut b, i)?;
+            }
+            Ok::<(), Error>(())
+        })?;
         Ok(b)
+    }
+
+    /// Decrypts chunk `i` of encrypted stream `s` into the plaintext cache.
+    fn decrypt_ahead(&self, s: usize, i: usize) -> Result<()> {
+        let c = self.chunk_entry(i)?;
+        let b = Bytes::new(self.data.bytes(), &self.name);
+        let (_, body_len) = read_record_header(&b, c.offset)?;
+        self.open_sealed(s, c.offset, body_len).map(|_| ())
     }
 
     /// Rows of stream `s` by their position in the stream (time order), given ascending and

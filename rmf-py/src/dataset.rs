@@ -83,7 +83,8 @@ impl DatasetCore {
     /// `reference`: a stream name or a rate in Hz; `streams`: a list of (name, spec dict);
     /// `episodes`: ids or files, or None for all.
     #[new]
-    #[pyo3(signature = (root, reference, streams, episodes=None, max_open_episodes=16))]
+    #[pyo3(signature = (root, reference, streams, episodes=None, max_open_episodes=16, key=None, passphrase=None))]
+    #[allow(clippy::too_many_arguments)] // mirrors the Python keyword arguments
     fn new(
         py: Python<'_>,
         root: PathBuf,
@@ -91,6 +92,8 @@ impl DatasetCore {
         streams: Vec<(String, Bound<'_, PyDict>)>,
         episodes: Option<Vec<String>>,
         max_open_episodes: usize,
+        key: Option<&Bound<'_, PyAny>>,
+        passphrase: Option<String>,
     ) -> PyResult<Self> {
         let reference = if let Ok(name) = reference.extract::<String>() {
             Reference::Stream(name)
@@ -106,6 +109,7 @@ impl DatasetCore {
         }
         opts.episodes = episodes;
         opts.max_open_episodes = max_open_episodes;
+        opts.secret = crate::keys::secret(key, passphrase)?;
         let inner = py.detach(|| Dataset::open(&root, opts)).py_err()?;
         Ok(DatasetCore { inner })
     }

@@ -7,6 +7,7 @@
 
 mod convert;
 mod dataset;
+mod edits;
 mod errors;
 mod keys;
 mod reader;
@@ -31,6 +32,10 @@ fn _rmf(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(reader::share, m)?)?;
     m.add_function(wrap_pyfunction!(reader::verify_provenance, m)?)?;
     m.add_function(wrap_pyfunction!(keys::generate_key, m)?)?;
+    m.add_function(wrap_pyfunction!(edits::trim, m)?)?;
+    m.add_function(wrap_pyfunction!(edits::split, m)?)?;
+    m.add_function(wrap_pyfunction!(edits::merge, m)?)?;
+    m.add_function(wrap_pyfunction!(edits::redact, m)?)?;
     m.add_function(wrap_pyfunction!(keys::key_id, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

@@ -38,7 +38,7 @@ fn unknown_stream(py: Python<'_>, name: &str, known: &[String]) -> PyErr {
 /// every 50 ms: whole-file scans (a damaged file's open, `validate`, `recover`) can take minutes
 /// on large files. On Ctrl-C the work is abandoned (it finishes in the background; `recover`
 /// still only ever renames a complete output into place).
-fn interruptible<T: Send + 'static>(
+pub(crate) fn interruptible<T: Send + 'static>(
     py: Python<'_>,
     work: impl FnOnce() -> T + Send + 'static,
 ) -> PyResult<T> {

@@ -90,3 +90,32 @@ def test_exported_h264_is_a_stream_ffmpeg_decodes_to_the_same_pixels(rmf_cli, tm
     np.testing.assert_array_equal(np.stack(luma), ours)
     lines = (out / "timestamps.csv").read_text().splitlines()
     assert lines[0] == "frame,file,t_ns" and lines[5] == f"4,frames.h264,{t[4]}"
+
+
+def test_trim_split_merge_redact(tmp_path):
+    src = tmp_path / "src.rmf"
+    with rmf.EpisodeWriter(src, chunk_seconds=0.05) as w:
+        w.add_signal("x", dtype="float64", shape=(2,))
+        w.add_events("log")
+        for i in range(300):
+            w.write("x", i * 1_000_000, np.array([i, -i], np.float64))
+        w.write_event("log", 100_000_000, kind="takeover_start")
+    t_all, v_all = rmf.open(src)["x"].read()
+
+    rmf.trim(src, tmp_path / "t.rmf", 50_000_000, 120_500_000)
+    t, v = rmf.open(tmp_path / "t.rmf")["x"].read()
+    keep = (t_all >= 50_000_000) & (t_all < 120_500_000)
+    assert np.array_equal(t, t_all[keep]) and np.array_equal(v, v_all[keep])
+
+    parts = rmf.split(src, tmp_path / "parts", at_event="takeover_start", at_ns=[200_000_123])
+    assert [p.name for p in parts] == ["src-part000.rmf", "src-part001.rmf", "src-part002.rmf"]
+    rmf.merge(list(reversed(parts)), tmp_path / "m.rmf")
+    t, v = rmf.open(tmp_path / "m.rmf")["x"].read()
+    assert np.array_equal(t, t_all) and np.array_equal(v, v_all)
+
+    rmf.redact(src, tmp_path / "r.rmf", "x", 10_000_000, 20_000_000, reason="glitch")
+    ep = rmf.open(tmp_path / "r.rmf")
+    _, v = ep["x"].read()
+    assert np.isnan(v[10:20]).all() and np.array_equal(v[20:], v_all[20:])
+    log = ep.events("rmf/redactions")
+    assert log.column("kind").to_pylist() == ["redaction"]

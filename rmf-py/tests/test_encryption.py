@@ -147,3 +147,27 @@ def test_share_and_verify_provenance(tmp_path, rmf_cli):
         text=True,
     )
     assert bad.returncode == 1 and "MISMATCH" in bad.stdout
+
+
+def test_dataset_samples_encrypted_streams_with_its_key(tmp_path):
+    import pickle
+
+    keyfile = tmp_path / "k.key"
+    keyfile.write_bytes(rmf.generate_key())
+    data = tmp_path / "data"
+    data.mkdir()
+    write(data / "a.rmf", key=keyfile)
+    rmf.index(data)
+    streams = {"ft": rmf.asof(), "joints": rmf.asof()}
+
+    ds = rmf.Dataset(data, reference="joints", streams=streams)
+    with pytest.raises(rmf.RmfError) as e:
+        ds[10]
+    assert error_kind(e) == "encrypted"
+    # The index is public: it keeps no statistics of the encrypted stream.
+    assert "joints" in ds.stats and "ft" not in ds.stats
+
+    ds = rmf.Dataset(data, reference="joints", streams=streams, key=keyfile)
+    s = pickle.loads(pickle.dumps(ds))[10]
+    assert s["ft"][0] == np.float32(7777.5 + 10)
+    assert np.array_equal(s["joints"], [10.0, -10.0])

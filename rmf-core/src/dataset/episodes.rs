@@ -11,7 +11,7 @@ use super::index::{read_index, IndexedEpisode};
 use super::sample::{EpisodeSampler, EventLabels, Query, StreamValue};
 use super::stats::{merge, MergedStats, StreamStats};
 use crate::error::{Error, Result};
-use crate::read::EpisodeReader;
+use crate::read::{EpisodeReader, ReadOptions};
 
 /// The timeline samples are drawn on.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,6 +34,9 @@ pub struct DatasetOptions {
     /// Episode files kept open at once (each keeps the timestamps of the streams sampled,
     /// 8 bytes a sample, and a memory map); the least recently used is closed first.
     pub max_open_episodes: usize,
+    /// The key or passphrase that opens encrypted streams (without it, sampling one is
+    /// [`Error::Encrypted`]).
+    pub secret: Option<crate::Secret>,
 }
 
 impl DatasetOptions {
@@ -44,6 +47,7 @@ impl DatasetOptions {
             streams: Vec::new(),
             episodes: None,
             max_open_episodes: 16,
+            secret: None,
         }
     }
 
@@ -238,7 +242,11 @@ impl Dataset {
             return Ok(s);
         }
         let path = self.dir.join(&self.episodes[e].file);
-        let s = Arc::new(EpisodeSampler::new(EpisodeReader::open(&path)?));
+        let read = ReadOptions {
+            secret: self.opts.secret.clone(),
+            ..ReadOptions::default()
+        };
+        let s = Arc::new(EpisodeSampler::new(EpisodeReader::open_with(&path, read)?));
         if open.len() >= self.opts.max_open_episodes.max(1) {
             open.pop_front();
         }

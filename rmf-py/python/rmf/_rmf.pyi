@@ -155,6 +155,33 @@ def share(
 ) -> dict[str, Any]: ...
 def verify_provenance(shared: _Path, source: _Path) -> list[str]: ...
 def generate_key() -> bytes: ...
+def trim(
+    input: _Path,
+    output: _Path,
+    from_ns: int,
+    to_ns: int,
+    key: bytes | _Path | None = None,
+    passphrase: str | None = None,
+) -> dict[str, Any]: ...
+def split(
+    input: _Path,
+    out_dir: _Path,
+    at_ns: list[int] | None = None,
+    at_event: str | None = None,
+    key: bytes | _Path | None = None,
+    passphrase: str | None = None,
+) -> list[Path]: ...
+def merge(inputs: list[_Path], output: _Path) -> dict[str, Any]: ...
+def redact(
+    input: _Path,
+    output: _Path,
+    stream: str,
+    from_ns: int,
+    to_ns: int,
+    reason: str = "",
+    key: bytes | _Path | None = None,
+    passphrase: str | None = None,
+) -> dict[str, Any]: ...
 def key_id(key: bytes | _Path) -> str: ...
 def transcode(
     input: _Path,
@@ -174,6 +201,8 @@ class DatasetCore:
         streams: list[tuple[str, dict[str, Any]]],
         episodes: list[str] | None = None,
         max_open_episodes: int = 16,
+        key: bytes | _Path | None = None,
+        passphrase: str | None = None,
     ) -> None: ...
     def __len__(self) -> int: ...
     def episodes(self) -> list[tuple[str, str]]: ...

@@ -94,7 +94,9 @@ class Dataset:
     as one sequence of samples. ``reference``: a stream name, or a rate in Hz for a fixed
     timeline. ``streams``: name -> ``rmf.window(...)`` / ``rmf.asof()`` / ``rmf.nearest()`` /
     ``rmf.linear()``. ``episodes``: ids or files to use (default all). At most
-    ``max_open_episodes`` episode files are open at once per process."""
+    ``max_open_episodes`` episode files are open at once per process. ``key`` (32 bytes or a
+    key-file path) or ``passphrase`` opens encrypted streams; it is pickled with the dataset
+    for DataLoader workers, so prefer a key-file path to raw bytes."""
 
     def __init__(
         self,
@@ -103,12 +105,16 @@ class Dataset:
         streams: Mapping[str, Mapping[str, Any]],
         episodes: Iterable[str] | None = None,
         max_open_episodes: int = 16,
+        key: bytes | str | os.PathLike[str] | None = None,
+        passphrase: str | None = None,
     ) -> None:
         self.root = os.fspath(root)
         self.reference = reference
         self.streams = {str(k): dict(v) for k, v in streams.items()}
         self.episodes = None if episodes is None else [str(e) for e in episodes]
         self.max_open_episodes = int(max_open_episodes)
+        self.key = key if key is None or isinstance(key, bytes) else os.fspath(key)
+        self.passphrase = passphrase
         self._core: DatasetCore | None = None
         self._core_pid = -1
         self._open()  # fail early on a bad configuration
@@ -122,6 +128,8 @@ class Dataset:
                 list(self.streams.items()),
                 self.episodes,
                 self.max_open_episodes,
+                self.key,
+                self.passphrase,
             )
             self._core_pid = os.getpid()
         return self._core

@@ -1,0 +1,116 @@
+//! Edits from Python: trim, split, merge and redact (each writes new files; inputs are never
+//! modified). A key or passphrase lets an edit decode encrypted streams it must rewrite.
+
+use std::path::PathBuf;
+
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use rmf_core::edit::RewriteReport;
+use rmf_core::WriteOptions;
+
+use crate::errors::IntoPy;
+use crate::reader::interruptible;
+
+fn options(key: Option<&Bound<'_, PyAny>>, passphrase: Option<String>) -> PyResult<WriteOptions> {
+    Ok(WriteOptions {
+        secret: crate::keys::secret(key, passphrase)?,
+        ..WriteOptions::default()
+    })
+}
+
+fn report<'py>(py: Python<'py>, r: &RewriteReport) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("output", &r.output)?;
+    d.set_item("input_bytes", r.input_bytes)?;
+    d.set_item("output_bytes", r.output_bytes)?;
+    Ok(d)
+}
+
+/// Writes `output`: a new episode with the samples of `from_ns <= t < to_ns` of every stream.
+/// Returns a dict: output, input_bytes, output_bytes.
+#[pyfunction]
+#[pyo3(signature = (input, output, from_ns, to_ns, key=None, passphrase=None))]
+pub fn trim<'py>(
+    py: Python<'py>,
+    input: PathBuf,
+    output: PathBuf,
+    from_ns: i64,
+    to_ns: i64,
+    key: Option<&Bound<'py, PyAny>>,
+    passphrase: Option<String>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let opts = options(key, passphrase)?;
+    let r = interruptible(py, move || {
+        rmf_core::edit::trim(&input, &output, from_ns, to_ns, opts)
+    })?
+    .py_err()?;
+    report(py, &r)
+}
+
+/// Splits `input` at the times `at_ns` (and at every event of kind `at_event`) into
+/// `out_dir/<name>-part000.rmf`, ...; returns the files written.
+#[pyfunction]
+#[pyo3(signature = (input, out_dir, at_ns=None, at_event=None, key=None, passphrase=None))]
+pub fn split(
+    py: Python<'_>,
+    input: PathBuf,
+    out_dir: PathBuf,
+    at_ns: Option<Vec<i64>>,
+    at_event: Option<String>,
+    key: Option<&Bound<'_, PyAny>>,
+    passphrase: Option<String>,
+) -> PyResult<Vec<PathBuf>> {
+    let opts = options(key, passphrase)?;
+    let parts = interruptible(py, move || {
+        let mut cuts = at_ns.unwrap_or_default();
+        if let Some(kind) = at_event {
+            let r = rmf_core::EpisodeReader::open_with(
+                &input,
+                rmf_core::ReadOptions {
+                    secret: opts.secret.clone(),
+                    ..rmf_core::ReadOptions::default()
+                },
+            )?;
+            cuts.extend(rmf_core::edit::event_times(&r, &kind)?);
+        }
+        rmf_core::edit::split(&input, &out_dir, &cuts, opts)
+    })?
+    .py_err()?;
+    Ok(parts.into_iter().map(|p| p.output).collect())
+}
+
+/// Joins episodes with the same streams into `output`, in time order (they must not overlap).
+#[pyfunction]
+pub fn merge<'py>(
+    py: Python<'py>,
+    inputs: Vec<PathBuf>,
+    output: PathBuf,
+) -> PyResult<Bound<'py, PyDict>> {
+    let r = interruptible(py, move || rmf_core::edit::merge(&inputs, &output))?.py_err()?;
+    report(py, &r)
+}
+
+/// Writes `output`: `input` with stream `stream` blanked in `from_ns <= t < to_ns`, logged
+/// as a `redaction` event in the `rmf/redactions` stream.
+#[pyfunction]
+#[pyo3(signature = (input, output, stream, from_ns, to_ns, reason="", key=None, passphrase=None))]
+#[allow(clippy::too_many_arguments)] // mirrors the Python keyword arguments
+pub fn redact<'py>(
+    py: Python<'py>,
+    input: PathBuf,
+    output: PathBuf,
+    stream: String,
+    from_ns: i64,
+    to_ns: i64,
+    reason: &str,
+    key: Option<&Bound<'py, PyAny>>,
+    passphrase: Option<String>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let opts = options(key, passphrase)?;
+    let reason = reason.to_string();
+    let r = interruptible(py, move || {
+        rmf_core::edit::redact(&input, &output, &stream, from_ns, to_ns, &reason, opts)
+    })?
+    .py_err()?;
+    report(py, &r)
+}
