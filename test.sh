@@ -26,8 +26,10 @@ python=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 # av (PyAV): a test decodes exported H.264 with FFmpeg, as the spec says other tools can, and
-# the LeRobot importer and exporter read and write MP4 with it; h5py: the HDF5 importer.
-CARGO_BUILD_JOBS="$jobs" .venv/bin/python -m pip install -q ./rmf-py pytest ruff av h5py
+# the LeRobot importer and exporter read and write MP4 with it; h5py: the HDF5 importer;
+# mcap + mcap-ros2-support: the ROS 2 project's own writer makes the MCAP import test's input.
+CARGO_BUILD_JOBS="$jobs" .venv/bin/python -m pip install -q ./rmf-py pytest ruff av h5py \
+    mcap mcap-ros2-support
 .venv/bin/ruff check rmf-py benches
 .venv/bin/ruff format --check rmf-py benches
 cargo build -q -p rmf-cli -p rmf-core --example conformance_reader -j "$jobs"
