@@ -683,6 +683,26 @@ impl Stream {
             serde_json::to_value(&self.info).map_err(|e| PyValueError::new_err(e.to_string()))?;
         from_json(py, &v)
     }
+    /// A frame stream's frames as stored, without decoding: (timestamps int64[n], list of
+    /// bytes). For h264 each item is an access unit (together an H.264 elementary stream that
+    /// FFmpeg reads), for jpeg/png an image file, for raw a zstd frame. Each is checked
+    /// against its checksum.
+    fn stored_frames<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> PyResult<(Bound<'py, PyArray1<i64>>, Bound<'py, PyList>)> {
+        let reader = self.reader.clone();
+        let name = self.info.name.clone();
+        let frames = interruptible(py, move || reader.stored_frames(&name))?
+            .map_err(|e| crate::errors::to_py_in(e, Some(&self.info.name)))?;
+        let (times, units): (Vec<i64>, Vec<Vec<u8>>) = frames.into_iter().unzip();
+        let list = PyList::empty(py);
+        for u in units {
+            list.append(pyo3::types::PyBytes::new(py, &u))?;
+        }
+        Ok((PyArray1::from_vec(py, times), list))
+    }
+
     /// Number of samples (audio: blocks).
     #[getter]
     fn count(&self) -> PyResult<u64> {
