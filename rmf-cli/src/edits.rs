@@ -62,6 +62,7 @@ pub(crate) fn split(input: &Path, outdir: &Path, at: &[i64], at_event: Option<&s
         ));
     }
     let parts = rmf_core::edit::split(input, outdir, &cuts, write_options())?;
+    crate::spinner_done();
     if !crate::json_mode() {
         for p in &parts {
             println!("  {} ({})", p.output.display(), info::bytes(p.output_bytes));

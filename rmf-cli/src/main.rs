@@ -44,8 +44,36 @@ pub(crate) fn json_mode() -> bool {
     JSON.get().copied().unwrap_or(false)
 }
 
+/// The spinner of a long command, shown on stderr until it prints its result.
+static SPINNER: std::sync::Mutex<Option<indicatif::ProgressBar>> = std::sync::Mutex::new(None);
+
+/// Shows "`what` ... elapsed" on stderr while a long command works (not with --json; indicatif
+/// draws nothing when stderr is not a terminal).
+fn start_spinner(what: &str) {
+    if json_mode() {
+        return;
+    }
+    let pb = indicatif::ProgressBar::new_spinner().with_style(
+        indicatif::ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    pb.set_message(what.to_string());
+    pb.enable_steady_tick(std::time::Duration::from_millis(120));
+    if let Ok(mut s) = SPINNER.lock() {
+        *s = Some(pb);
+    }
+}
+
+/// Clears the spinner before a command prints.
+pub(crate) fn spinner_done() {
+    if let Some(pb) = SPINNER.lock().ok().and_then(|mut s| s.take()) {
+        pb.finish_and_clear();
+    }
+}
+
 /// Prints a command's result: `text` for people, or `value` as one line of JSON.
 pub(crate) fn say(text: impl std::fmt::Display, value: serde_json::Value) {
+    spinner_done();
     if json_mode() {
         println!("{value}");
     } else {
@@ -248,6 +276,17 @@ enum Command {
         #[arg(long, default_value = "")]
         reason: String,
     },
+    /// Import a LeRobot dataset (v2.x/v3.0) or a robomimic/ALOHA HDF5 file: runs the Python
+    /// importer `python -m rmf.convert lerobot|hdf5 SRC DST [OPTIONS]` (needs the rmf Python
+    /// package with av and h5py; RMF_PYTHON names the interpreter, default python3). Options
+    /// after DST go to it, e.g. `--rate 50` (hdf5) or `--codec jpeg`.
+    Import {
+        /// lerobot or hdf5.
+        format: String,
+        /// Source, destination and the importer's options.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
+        args: Vec<String>,
+    },
     /// Write a new file without some streams (IN is not modified; OUT is renamed into place).
     DropStream {
         /// The episode to read.
@@ -300,9 +339,10 @@ enum Command {
         /// The output directory (created; must not hold files of a previous export).
         outdir: PathBuf,
     },
-    /// Write a signal or event stream as a table: Parquet (one typed column per element; DuckDB,
-    /// polars, pandas read it) or CSV, chosen by OUT's extension or --format. Columns: t_ns,
-    /// then the elements (named by the stream's axis names) or kind, operator, text, payload.
+    /// Write a stream as a table: Parquet (DuckDB, polars, pandas read it; any stream) or CSV
+    /// (signals and events), chosen by OUT's extension or --format. Columns: t_ns, then the
+    /// elements (named by the stream's axis names), or kind, operator, text, payload (events),
+    /// samples (audio: interleaved, per block), frame (decoded pixels).
     Export {
         /// The episode.
         file: PathBuf,
@@ -398,6 +438,25 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     }
+    let long = match &cli.command {
+        Command::Share { .. } => Some("sharing"),
+        Command::Trim { .. } => Some("trimming"),
+        Command::Split { .. } => Some("splitting"),
+        Command::Merge { .. } => Some("merging"),
+        Command::Redact { .. } => Some("redacting"),
+        Command::Validate { .. } => Some("validating"),
+        Command::Recover { .. } => Some("recovering"),
+        Command::Index { .. } | Command::Stats { .. } => Some("indexing"),
+        Command::ImportMcap { .. } => Some("importing"),
+        Command::Export { .. } | Command::ExportFrames { .. } => Some("exporting"),
+        Command::DropStream { .. } | Command::RenameStream { .. } | Command::Relabel { .. } => {
+            Some("copying")
+        }
+        _ => None,
+    };
+    if let Some(what) = long {
+        start_spinner(what);
+    }
     let result = match cli.command {
         Command::Keygen { file } => keygen(&file),
         Command::Share { input, output, max_label, drop_streams, require_tags } => {
@@ -414,6 +473,7 @@ fn main() -> ExitCode {
             }
             if c.is_ok() { ExitCode::SUCCESS } else { ExitCode::from(1) }
         }),
+        Command::Import { format, args } => python_import(&format, &args),
         Command::Trim { input, output, from_ns, to_ns } => {
             edits::trim(&input, &output, from_ns, to_ns)
         }
@@ -482,6 +542,7 @@ fn main() -> ExitCode {
             })
         }
     };
+    spinner_done();
     match result {
         Ok(code) => code,
         Err(e) => {
@@ -538,6 +599,7 @@ fn demo(out: PathBuf, seconds: f64, seed: u64, codec: &str, settings: &CodecSett
 
 fn validate(file: PathBuf) -> CliResult {
     let report = rmf_core::validate_with(&file, read_options())?;
+    spinner_done();
     if json_mode() {
         println!(
             "{}",
@@ -605,6 +667,7 @@ fn share_cmd(
         require_tags,
     };
     let r = share(input, output, &opts)?;
+    spinner_done();
     if json {
         let v = serde_json::json!({
             "shared": r.shared.iter().map(|(src, out, p)| serde_json::json!({
@@ -644,8 +707,34 @@ fn share_cmd(
     Ok(ExitCode::SUCCESS)
 }
 
+/// Runs the Python importers (`rmf.convert`), which use PyAV and h5py.
+fn python_import(format: &str, args: &[String]) -> CliResult {
+    if !matches!(format, "lerobot" | "hdf5") {
+        return Err(rmf_core::Error::InvalidArgument(format!(
+            "import takes lerobot or hdf5 (MCAP: rmf import-mcap), not {format:?}"
+        )));
+    }
+    let python = std::env::var("RMF_PYTHON").unwrap_or_else(|_| "python3".into());
+    let mut cmd = std::process::Command::new(&python);
+    cmd.args(["-m", "rmf.convert", format]).args(args);
+    if json_mode() {
+        cmd.arg("--json");
+    }
+    let status = cmd.status().map_err(|e| rmf_core::Error::Io {
+        path: PathBuf::from(&python),
+        op: "run the Python importer (set RMF_PYTHON to an interpreter with the rmf package)",
+        source: e,
+    })?;
+    Ok(match status.code() {
+        Some(0) => ExitCode::SUCCESS,
+        Some(c) => ExitCode::from(c.clamp(1, 255) as u8),
+        None => ExitCode::from(2),
+    })
+}
+
 fn recover(input: PathBuf, output: PathBuf) -> CliResult {
     let report = rmf_core::recover(&input, &output)?;
+    spinner_done();
     if json_mode() {
         println!(
             "{}",
@@ -666,6 +755,7 @@ fn recover(input: PathBuf, output: PathBuf) -> CliResult {
 
 fn index(dir: &std::path::Path, json: bool) -> CliResult {
     let r = rmf_core::dataset::build_index(dir)?;
+    spinner_done();
     if json {
         let v = serde_json::json!({
             "index": dir.join(rmf_core::dataset::INDEX_FILE),
@@ -701,6 +791,7 @@ fn stats(dir: &std::path::Path, json: bool) -> CliResult {
     let report = rmf_core::dataset::build_index(dir)?;
     let episodes = rmf_core::dataset::read_index(dir)?;
     let stats = rmf_core::dataset::merged_stats(dir, &episodes)?;
+    spinner_done();
     if json {
         let v: Vec<serde_json::Value> = stats
             .iter()

@@ -1,6 +1,7 @@
-//! Export of signal and event streams to the tables other tools read: Parquet (one typed column
-//! per signal element, readable by DuckDB, polars, pandas and pyarrow) or CSV. Frames and audio
-//! have their own exports (`rmf export-frames`, `rmf export-wav`).
+//! Export of streams to the tables other tools read: Parquet (readable by DuckDB, polars, pandas
+//! and pyarrow) for every kind, CSV for signals and events. Signals get one typed column per
+//! element; audio a list of interleaved samples per block; frames their decoded pixels (see
+//! also `rmf export-frames` and `rmf export-wav`).
 
 use std::io::Write;
 use std::path::Path;
@@ -61,8 +62,10 @@ pub fn element_names(info: &StreamInfo) -> Vec<String> {
         .collect()
 }
 
-/// Stream `name` as a table: `t_ns`, then one column per signal element, or `kind`,
-/// `operator`, `text`, `payload` (JSON) for events.
+/// Stream `name` as a table: `t_ns`, then one column per signal element; `kind`, `operator`,
+/// `text`, `payload` (JSON) for events; `samples` (a list of interleaved samples per block) for
+/// audio; `frame` (decoded pixels, row-major) for frames. Audio and frame tables carry their
+/// rate, channels, size and pixel format as schema metadata (`rmf.*`).
 pub fn stream_table(r: &EpisodeReader, name: &str) -> Result<RecordBatch> {
     let info = r.stream(name)?.clone();
     let arrow = |e: arrow_schema::ArrowError| Error::Encode(format!("stream {name:?}: {e}"));
@@ -70,19 +73,22 @@ pub fn stream_table(r: &EpisodeReader, name: &str) -> Result<RecordBatch> {
         StreamKind::Signal { dtype, .. } => {
             let width = info.signal_width();
             let names = element_names(&info);
-            let (t, columns, data_type): (Vec<i64>, Vec<ArrayRef>, DataType) =
-                with_dtype!(*dtype, T => {
-                    let (t, v) = r.signal_range::<T>(name, i64::MIN, i64::MAX)?;
-                    let columns = (0..width)
-                        .map(|j| {
-                            let col = v.iter().skip(j).step_by(width).copied();
-                            Arc::new(PrimitiveArray::<<T as Element>::Arrow>::from_iter_values(col)) as ArrayRef
-                        })
-                        .collect();
-                    (t, columns, <T as Element>::DTYPE.arrow())
-                });
+            let (t, columns, data_type): (Vec<i64>, Vec<ArrayRef>, DataType) = with_dtype!(*dtype, T => {
+                let (t, v) = r.signal_range::<T>(name, i64::MIN, i64::MAX)?;
+                let columns = (0..width)
+                    .map(|j| {
+                        let col = v.iter().skip(j).step_by(width).copied();
+                        Arc::new(PrimitiveArray::<<T as Element>::Arrow>::from_iter_values(col)) as ArrayRef
+                    })
+                    .collect();
+                (t, columns, <T as Element>::DTYPE.arrow())
+            });
             let mut fields = vec![Field::new("t_ns", DataType::Int64, false)];
-            fields.extend(names.iter().map(|n| Field::new(n, data_type.clone(), false)));
+            fields.extend(
+                names
+                    .iter()
+                    .map(|n| Field::new(n, data_type.clone(), false)),
+            );
             let mut all: Vec<ArrayRef> = vec![Arc::new(Int64Array::from(t))];
             all.extend(columns);
             RecordBatch::try_new(Arc::new(Schema::new(fields)), all).map_err(arrow)
@@ -90,7 +96,9 @@ pub fn stream_table(r: &EpisodeReader, name: &str) -> Result<RecordBatch> {
         StreamKind::Events => {
             let events = r.events_range(name, i64::MIN, i64::MAX)?;
             let col = |f: fn(&crate::kind::Event) -> String| -> ArrayRef {
-                Arc::new(StringArray::from_iter_values(events.iter().map(|(_, e)| f(e))))
+                Arc::new(StringArray::from_iter_values(
+                    events.iter().map(|(_, e)| f(e)),
+                ))
             };
             let schema = Schema::new(vec![
                 Field::new("t_ns", DataType::Int64, false),
@@ -111,10 +119,51 @@ pub fn stream_table(r: &EpisodeReader, name: &str) -> Result<RecordBatch> {
             )
             .map_err(arrow)
         }
-        other => Err(Error::InvalidArgument(format!(
-            "stream {name:?} is a {} stream: tables take signals and events (frames: export-frames, audio: export-wav)",
-            other.name()
-        ))),
+        StreamKind::Audio {
+            sample_rate,
+            channels,
+            ..
+        } => {
+            let batch = r.read_all(name)?;
+            let schema = Schema::new(vec![
+                Field::new("t_ns", DataType::Int64, false),
+                batch.schema().field(1).as_ref().clone(),
+            ])
+            .with_metadata(
+                [
+                    ("rmf.sample_rate".to_string(), sample_rate.to_string()),
+                    ("rmf.channels".to_string(), channels.to_string()),
+                ]
+                .into_iter()
+                .collect::<std::collections::HashMap<String, String>>(),
+            );
+            RecordBatch::try_new(Arc::new(schema), batch.columns().to_vec()).map_err(arrow)
+        }
+        StreamKind::Frames {
+            width,
+            height,
+            pixel_format,
+            ..
+        } => {
+            let batch = r.read_all(name)?;
+            let schema = Schema::new(vec![
+                Field::new("t_ns", DataType::Int64, false),
+                batch.schema().field(1).as_ref().clone(),
+            ])
+            .with_metadata(
+                [
+                    ("rmf.width".to_string(), width.to_string()),
+                    ("rmf.height".to_string(), height.to_string()),
+                    (
+                        "rmf.pixel_format".to_string(),
+                        pixel_format.name().to_string(),
+                    ),
+                ]
+                .into_iter()
+                .collect::<std::collections::HashMap<String, String>>(),
+            );
+            RecordBatch::try_new(Arc::new(schema), batch.columns().to_vec()).map_err(arrow)
+        }
     }
 }
 
@@ -132,6 +181,14 @@ pub fn export_stream(
             "export (the file exists; remove it first)",
             std::io::Error::from(std::io::ErrorKind::AlreadyExists),
         ));
+    }
+    let kind = &r.stream(name)?.kind;
+    if format == TableFormat::Csv && !matches!(kind, StreamKind::Signal { .. } | StreamKind::Events)
+    {
+        return Err(Error::InvalidArgument(format!(
+            "stream {name:?} is a {} stream: CSV takes signals and events; use Parquet (or export-frames / export-wav)",
+            kind.name()
+        )));
     }
     let batch = stream_table(r, name)?;
     let mut tmp_name = out

@@ -77,9 +77,55 @@ fn parquet_and_csv_hold_exactly_the_values() {
     assert!(text.starts_with("t_ns,kind,operator,text,payload\n"));
     assert_eq!(text.lines().count(), written.events.len() + 1);
 
-    // Frames and audio have their own exports; an existing file is not replaced.
+    // CSV takes signals and events only; an existing file is not replaced.
     assert!(export_stream(&r, "cam", &dir.path().join("x.csv"), TableFormat::Csv).is_err());
     assert!(export_stream(&r, "ft", &csv, TableFormat::Csv).is_err());
     let shaped = StreamInfo::signal("j", DType::Float32, &[2, 3]);
     assert_eq!(element_names(&shaped)[4], "value[1,1]");
+}
+
+#[test]
+fn audio_and_frames_go_to_parquet_exactly() {
+    use arrow_array::types::Int16Type;
+    use arrow_array::Array;
+    let (dir, path, written) = small_file();
+    let r = EpisodeReader::open(&path).unwrap();
+    // The batch and the file's Arrow schema metadata (batches do not carry it).
+    let read = |p: &std::path::Path| {
+        let file = std::fs::File::open(p).unwrap();
+        let builder =
+            parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file).unwrap();
+        let meta = builder.schema().metadata().clone();
+        (builder.build().unwrap().next().unwrap().unwrap(), meta)
+    };
+
+    let mic = dir.path().join("mic.parquet");
+    assert_eq!(
+        export_stream(&r, "mic", &mic, TableFormat::Parquet).unwrap(),
+        written.mic.len()
+    );
+    let (b, meta) = read(&mic);
+    assert_eq!(meta["rmf.sample_rate"], "8000");
+    assert_eq!(meta["rmf.channels"], "2");
+    let t: Vec<i64> = b.column(0).as_primitive::<Int64Type>().values().to_vec();
+    assert_eq!(t, written.mic.iter().map(|a| a.t).collect::<Vec<_>>());
+    let lists = b.column(1).as_list::<i32>();
+    for (i, block) in written.mic.iter().enumerate() {
+        let v = lists.value(i);
+        assert_eq!(
+            v.as_primitive::<Int16Type>().values().to_vec(),
+            block.samples
+        );
+    }
+
+    let cam = dir.path().join("cam.parquet");
+    export_stream(&r, "cam", &cam, TableFormat::Parquet).unwrap();
+    let (b, meta) = read(&cam);
+    assert_eq!(meta["rmf.pixel_format"], "gray16");
+    let frames = b.column(1).as_fixed_size_binary();
+    let got: Vec<u8> = (0..frames.len())
+        .flat_map(|i| frames.value(i).to_vec())
+        .collect();
+    assert_eq!(got, written.cam);
+    assert!(export_stream(&r, "mic", &dir.path().join("mic.csv"), TableFormat::Csv).is_err());
 }

@@ -694,3 +694,27 @@ def test_main(tmp_path, capsys):
     assert run.returncode == 0, run.stderr
     assert run.stdout.count("\n") == 1 and run.stdout.startswith("RMF -> LeRobot v3.0")
     assert (tmp_path / "lr" / "meta" / "info.json").exists()
+
+
+def test_rmf_import_command_runs_the_python_importer(tmp_path, rmf_cli):
+    import os
+    import subprocess
+    import sys
+
+    src = tmp_path / "lift.hdf5"
+    demos = robomimic_file(src)
+    env = dict(os.environ, RMF_PYTHON=sys.executable)
+    p = subprocess.run(
+        [rmf_cli, "import", "hdf5", str(src), str(tmp_path / "out"), "--rate", "20", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["format"] == "robomimic"
+    _, v = rmf.open(tmp_path / "out" / "lift_demo_1.rmf")["actions"].read()
+    np.testing.assert_array_equal(v, demos[1]["actions"])
+    bad = subprocess.run([rmf_cli, "import", "hdf5", str(src), str(tmp_path / "o2")], env=env)
+    assert bad.returncode == 1  # no rate: the importer's error exit code
+    wrong = subprocess.run([rmf_cli, "import", "rosbag", "a", "b"], capture_output=True)
+    assert wrong.returncode == 2
