@@ -395,6 +395,16 @@ impl EpisodeReader {
         Ok(self.streams[s].encryption.is_none() || self.ciphers[s].is_some())
     }
 
+    /// Chunk indices of stream `s` in time order.
+    pub(crate) fn stream_chunks(&self, s: usize) -> &[usize] {
+        &self.per_stream[s]
+    }
+
+    /// A process-unique id of this open file.
+    pub(crate) fn source_id(&self) -> u64 {
+        self.source
+    }
+
     pub(crate) fn data_key(&self) -> Option<&DataKey> {
         self.data_key.as_ref()
     }

@@ -378,3 +378,52 @@ fn events_become_labels_inside_interventions() {
     assert_eq!(kinds, ["note"]);
     assert!(s5.values.is_empty());
 }
+
+#[test]
+fn the_chunk_cache_changes_no_sample_and_keeps_its_budget() {
+    let dir = tempdir();
+    write_episode(&dir.path().join("a.rmf"), 3, 2);
+    write_episode(&dir.path().join("b.rmf"), 4, 2);
+    build_index(dir.path()).unwrap();
+    let opts = |cache: usize| {
+        let mut o = DatasetOptions::new(Reference::Stream("cam".into()))
+            .with_stream("action", Query::Window(WindowSpec::Steps((0..4).collect())))
+            .with_stream(
+                "ft",
+                Query::Window(WindowSpec::Seconds {
+                    from: -0.02,
+                    to: 0.0,
+                }),
+            );
+        o.chunk_cache_bytes = cache;
+        o
+    };
+    let plain = Dataset::open(dir.path(), opts(0)).unwrap();
+    // About two chunks of "ft" (250 rows of 12 bytes and 8-byte times): constant eviction.
+    let small = Dataset::open(dir.path(), opts(10_000)).unwrap();
+    let big = Dataset::open(dir.path(), opts(DEFAULT_CHUNK_CACHE_BYTES)).unwrap();
+    let n = plain.len();
+    let mut k = 7u64;
+    for _ in 0..300 {
+        k = k
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let i = (k >> 33) % n;
+        let want = plain.get(i).unwrap();
+        for ds in [&small, &big] {
+            let got = ds.get(i).unwrap();
+            assert_eq!(got.t, want.t);
+            for ((na, a), (nb, b)) in got.values.iter().zip(&want.values) {
+                assert_eq!(na, nb);
+                assert_eq!(
+                    (&a.data, &a.t, &a.pad),
+                    (&b.data, &b.t, &b.pad),
+                    "sample {i} {na}"
+                );
+            }
+        }
+        assert!(small.cache_bytes() <= 10_000);
+    }
+    assert_eq!(plain.cache_bytes(), 0);
+    assert!(big.cache_bytes() > 0);
+}

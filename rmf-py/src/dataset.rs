@@ -83,7 +83,7 @@ impl DatasetCore {
     /// `reference`: a stream name or a rate in Hz; `streams`: a list of (name, spec dict);
     /// `episodes`: ids or files, or None for all.
     #[new]
-    #[pyo3(signature = (root, reference, streams, episodes=None, max_open_episodes=16, key=None, passphrase=None))]
+    #[pyo3(signature = (root, reference, streams, episodes=None, max_open_episodes=16, key=None, passphrase=None, chunk_cache_bytes=rmf_core::dataset::DEFAULT_CHUNK_CACHE_BYTES))]
     #[allow(clippy::too_many_arguments)] // mirrors the Python keyword arguments
     fn new(
         py: Python<'_>,
@@ -94,6 +94,7 @@ impl DatasetCore {
         max_open_episodes: usize,
         key: Option<&Bound<'_, PyAny>>,
         passphrase: Option<String>,
+        chunk_cache_bytes: usize,
     ) -> PyResult<Self> {
         let reference = if let Ok(name) = reference.extract::<String>() {
             Reference::Stream(name)
@@ -110,12 +111,18 @@ impl DatasetCore {
         opts.episodes = episodes;
         opts.max_open_episodes = max_open_episodes;
         opts.secret = crate::keys::secret(key, passphrase)?;
+        opts.chunk_cache_bytes = chunk_cache_bytes;
         let inner = py.detach(|| Dataset::open(&root, opts)).py_err()?;
         Ok(DatasetCore { inner })
     }
 
     fn __len__(&self) -> usize {
         self.inner.len() as usize
+    }
+
+    /// Decoded bytes the chunk cache holds now.
+    fn cache_bytes(&self) -> usize {
+        self.inner.cache_bytes()
     }
 
     /// Ids and files of the episodes used, in order.

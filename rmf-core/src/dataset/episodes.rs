@@ -7,6 +7,7 @@ use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use super::chunk_cache::ChunkCache;
 use super::index::{read_index, IndexedEpisode};
 use super::sample::{EpisodeSampler, EventLabels, Query, StreamValue};
 use super::stats::{merge, MergedStats, StreamStats};
@@ -37,6 +38,9 @@ pub struct DatasetOptions {
     /// The key or passphrase that opens encrypted streams (without it, sampling one is
     /// [`Error::Encrypted`]).
     pub secret: Option<crate::Secret>,
+    /// Bytes of decoded signal chunks kept between samples (0: none), shared by every episode
+    /// of the dataset in this process; see [`super::ChunkCache`].
+    pub chunk_cache_bytes: usize,
 }
 
 impl DatasetOptions {
@@ -48,6 +52,7 @@ impl DatasetOptions {
             episodes: None,
             max_open_episodes: 16,
             secret: None,
+            chunk_cache_bytes: super::DEFAULT_CHUNK_CACHE_BYTES,
         }
     }
 
@@ -79,6 +84,7 @@ pub struct Dataset {
     starts: Vec<u64>,
     opts: DatasetOptions,
     open: Mutex<VecDeque<(usize, Arc<EpisodeSampler>)>>,
+    cache: Arc<ChunkCache>,
 }
 
 impl Dataset {
@@ -136,6 +142,7 @@ impl Dataset {
             dir,
             episodes,
             starts,
+            cache: Arc::new(ChunkCache::new(opts.chunk_cache_bytes)),
             opts,
             open: Mutex::new(VecDeque::new()),
         })
@@ -227,6 +234,11 @@ impl Dataset {
         })
     }
 
+    /// Decoded bytes the chunk cache holds now (at most `chunk_cache_bytes`).
+    pub fn cache_bytes(&self) -> usize {
+        self.cache.bytes()
+    }
+
     /// The sampler of episode `e`, opening its file if it is not open.
     fn sampler(&self, e: usize) -> Result<Arc<EpisodeSampler>> {
         let mut open = match self.open.lock() {
@@ -246,7 +258,10 @@ impl Dataset {
             secret: self.opts.secret.clone(),
             ..ReadOptions::default()
         };
-        let s = Arc::new(EpisodeSampler::new(EpisodeReader::open_with(&path, read)?));
+        let s = Arc::new(
+            EpisodeSampler::new(EpisodeReader::open_with(&path, read)?)
+                .with_cache(self.cache.clone()),
+        );
         if open.len() >= self.opts.max_open_episodes.max(1) {
             open.pop_front();
         }

@@ -3,11 +3,13 @@
 //! Alignment happens at read time; nothing is resampled on disk.
 
 pub mod align;
+pub mod chunk_cache;
 pub mod index;
 pub mod sample;
 pub mod stats;
 
 pub use align::{Policy, Window};
+pub use chunk_cache::{ChunkCache, DEFAULT_CHUNK_CACHE_BYTES};
 pub use episodes::{merged_stats, Dataset, DatasetOptions, Reference, Sample};
 pub use index::{build_index, read_index, IndexReport, IndexedEpisode, IndexedStream, INDEX_FILE};
 pub use sample::{

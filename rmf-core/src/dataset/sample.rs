@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use super::align::{pick, secs_to_ns, Pick, Policy, Window};
+use super::chunk_cache::{ChunkCache, DecodedChunk};
 use crate::error::{Error, Result};
 use crate::read::EpisodeReader;
 use crate::schema::{DType, PixelFormat, StreamInfo, StreamKind};
@@ -129,6 +130,8 @@ pub fn default_tolerance_ns(info: &StreamInfo, times: &[i64]) -> i64 {
 /// kept (8 bytes a sample); values are decoded per call, from the chunks a sample needs.
 pub struct EpisodeSampler {
     reader: EpisodeReader,
+    /// Decoded signal chunks shared with the dataset's other episodes, if any.
+    cache: Option<Arc<ChunkCache>>,
     times: Mutex<HashMap<usize, Arc<[i64]>>>,
     /// Event streams, read whole on first use (events are sparse).
     events: Mutex<HashMap<usize, EventList>>,
@@ -139,9 +142,16 @@ impl EpisodeSampler {
     pub fn new(reader: EpisodeReader) -> Self {
         EpisodeSampler {
             reader,
+            cache: None,
             times: Mutex::new(HashMap::new()),
             events: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Keeps decoded signal chunks in `cache` (shared with other samplers) between samples.
+    pub fn with_cache(mut self, cache: Arc<ChunkCache>) -> Self {
+        self.cache = Some(cache);
+        self
     }
 
     /// The episode.
@@ -333,13 +343,17 @@ impl EpisodeSampler {
         let mut unique = rows.to_vec();
         unique.sort_unstable();
         unique.dedup();
-        let (t, bytes) = self
-            .reader
-            .gather_rows(s, &unique)?
-            .into_row_bytes()
-            .ok_or_else(|| {
-                Error::InvalidArgument("only signal and frame streams can be sampled".into())
-            })?;
+        let signal = matches!(self.reader.streams()[s].kind, StreamKind::Signal { .. });
+        let (t, bytes) = match &self.cache {
+            Some(cache) if signal && cache.budget() > 0 => self.cached_rows(cache, s, &unique)?,
+            _ => self
+                .reader
+                .gather_rows(s, &unique)?
+                .into_row_bytes()
+                .ok_or_else(|| {
+                    Error::InvalidArgument("only signal and frame streams can be sampled".into())
+                })?,
+        };
         if unique == rows {
             return Ok((t, bytes));
         }
@@ -350,6 +364,65 @@ impl EpisodeSampler {
             let k = unique.binary_search(r).unwrap_or(0);
             out_t.push(t[k]);
             out.extend_from_slice(&bytes[k * size..(k + 1) * size]);
+        }
+        Ok((out_t, out))
+    }
+}
+
+impl EpisodeSampler {
+    /// Rows of signal stream `s` (ascending, unique), through the chunk cache: each chunk
+    /// holding some is decoded whole unless cached.
+    fn cached_rows(
+        &self,
+        cache: &ChunkCache,
+        s: usize,
+        rows: &[usize],
+    ) -> Result<(Vec<i64>, Vec<u8>)> {
+        let chunks = self.reader.stream_chunks(s);
+        let mut out_t = Vec::with_capacity(rows.len());
+        let mut out = Vec::new();
+        let mut first = 0usize; // stream row of the current chunk's row 0
+        let mut next = 0usize;
+        for &i in chunks {
+            if next == rows.len() {
+                break;
+            }
+            let n = self.reader.chunks()[i].rows as usize;
+            if rows[next] >= first + n {
+                first += n;
+                continue;
+            }
+            let key = (self.reader.source_id(), s, i);
+            let chunk = match cache.get(key) {
+                Some(c) => c,
+                None => {
+                    let (t, bytes) =
+                        self.reader
+                            .decode_chunk(i)?
+                            .into_row_bytes()
+                            .ok_or_else(|| {
+                                Error::InvalidArgument("only signal streams are cached".into())
+                            })?;
+                    let c = Arc::new(DecodedChunk { t, bytes });
+                    cache.insert(key, c.clone());
+                    c
+                }
+            };
+            let size = chunk.bytes.len() / chunk.t.len().max(1);
+            while next < rows.len() && rows[next] < first + n {
+                let r = rows[next] - first;
+                out_t.push(chunk.t[r]);
+                out.extend_from_slice(&chunk.bytes[r * size..(r + 1) * size]);
+                next += 1;
+            }
+            first += n;
+        }
+        if next < rows.len() {
+            return Err(Error::InvalidArgument(format!(
+                "row {} of stream {:?} does not exist ({first} rows)",
+                rows[next],
+                self.reader.streams()[s].name
+            )));
         }
         Ok((out_t, out))
     }

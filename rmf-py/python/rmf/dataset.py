@@ -96,7 +96,9 @@ class Dataset:
     ``rmf.linear()``. ``episodes``: ids or files to use (default all). At most
     ``max_open_episodes`` episode files are open at once per process. ``key`` (32 bytes or a
     key-file path) or ``passphrase`` opens encrypted streams; it is pickled with the dataset
-    for DataLoader workers, so prefer a key-file path to raw bytes."""
+    for DataLoader workers, so prefer a key-file path to raw bytes. ``chunk_cache_bytes``
+    bounds the decoded signal chunks kept between samples (per process, so per DataLoader
+    worker; default 32 MiB; 0 keeps none)."""
 
     def __init__(
         self,
@@ -107,6 +109,7 @@ class Dataset:
         max_open_episodes: int = 16,
         key: bytes | str | os.PathLike[str] | None = None,
         passphrase: str | None = None,
+        chunk_cache_bytes: int = 32 << 20,
     ) -> None:
         self.root = os.fspath(root)
         self.reference = reference
@@ -115,6 +118,7 @@ class Dataset:
         self.max_open_episodes = int(max_open_episodes)
         self.key = key if key is None or isinstance(key, bytes) else os.fspath(key)
         self.passphrase = passphrase
+        self.chunk_cache_bytes = int(chunk_cache_bytes)
         self._core: DatasetCore | None = None
         self._core_pid = -1
         self._open()  # fail early on a bad configuration
@@ -130,6 +134,7 @@ class Dataset:
                 self.max_open_episodes,
                 self.key,
                 self.passphrase,
+                self.chunk_cache_bytes,
             )
             self._core_pid = os.getpid()
         return self._core
