@@ -493,6 +493,15 @@ fn derived_meta(source: &EpisodeMeta, edit: serde_json::Value) -> EpisodeMeta {
         .with_extra("derived_from", record)
 }
 
+fn check_range(edit: &str, from: i64, to: i64) -> Result<()> {
+    if from >= to {
+        return Err(Error::InvalidArgument(format!(
+            "{edit} needs from < to, got {from} ns and {to} ns"
+        )));
+    }
+    Ok(())
+}
+
 /// The reader of `input` with the key of `opts`, if any.
 fn open_for_edit(input: &Path, opts: &WriteOptions) -> Result<EpisodeReader> {
     EpisodeReader::open_with(
@@ -514,11 +523,7 @@ pub fn trim(
     to: i64,
     opts: WriteOptions,
 ) -> Result<RewriteReport> {
-    if from >= to {
-        return Err(Error::InvalidArgument(format!(
-            "trim needs from < to, got {from} ns and {to} ns"
-        )));
-    }
+    check_range("trim", from, to)?;
     let reader = open_for_edit(input, &opts)?;
     let edit = RowEdit::Keep { from, to };
     let plan: Vec<StreamPlan> = reader
@@ -625,11 +630,7 @@ pub fn redact(
     reason: &str,
     opts: WriteOptions,
 ) -> Result<RewriteReport> {
-    if from >= to {
-        return Err(Error::InvalidArgument(format!(
-            "redact needs from < to, got {from} ns and {to} ns"
-        )));
-    }
+    check_range("redact", from, to)?;
     let reader = open_for_edit(input, &opts)?;
     check_names(&reader, &[stream.to_string()])?;
     if stream == REDACTIONS_STREAM {

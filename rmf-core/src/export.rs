@@ -123,48 +123,47 @@ pub fn stream_table(r: &EpisodeReader, name: &str) -> Result<RecordBatch> {
             sample_rate,
             channels,
             ..
-        } => {
-            let batch = r.read_all(name)?;
-            let schema = Schema::new(vec![
-                Field::new("t_ns", DataType::Int64, false),
-                batch.schema().field(1).as_ref().clone(),
-            ])
-            .with_metadata(
-                [
-                    ("rmf.sample_rate".to_string(), sample_rate.to_string()),
-                    ("rmf.channels".to_string(), channels.to_string()),
-                ]
-                .into_iter()
-                .collect::<std::collections::HashMap<String, String>>(),
-            );
-            RecordBatch::try_new(Arc::new(schema), batch.columns().to_vec()).map_err(arrow)
-        }
+        } => renamed_with_metadata(
+            &r.read_all(name)?,
+            &[
+                ("rmf.sample_rate", sample_rate.to_string()),
+                ("rmf.channels", channels.to_string()),
+            ],
+        )
+        .map_err(arrow),
         StreamKind::Frames {
             width,
             height,
             pixel_format,
             ..
-        } => {
-            let batch = r.read_all(name)?;
-            let schema = Schema::new(vec![
-                Field::new("t_ns", DataType::Int64, false),
-                batch.schema().field(1).as_ref().clone(),
-            ])
-            .with_metadata(
-                [
-                    ("rmf.width".to_string(), width.to_string()),
-                    ("rmf.height".to_string(), height.to_string()),
-                    (
-                        "rmf.pixel_format".to_string(),
-                        pixel_format.name().to_string(),
-                    ),
-                ]
-                .into_iter()
-                .collect::<std::collections::HashMap<String, String>>(),
-            );
-            RecordBatch::try_new(Arc::new(schema), batch.columns().to_vec()).map_err(arrow)
-        }
+        } => renamed_with_metadata(
+            &r.read_all(name)?,
+            &[
+                ("rmf.width", width.to_string()),
+                ("rmf.height", height.to_string()),
+                ("rmf.pixel_format", pixel_format.name().to_string()),
+            ],
+        )
+        .map_err(arrow),
     }
+}
+
+/// A reader's batch (`t`, values) with its time column named `t_ns` and `metadata` on the schema.
+fn renamed_with_metadata(
+    batch: &RecordBatch,
+    metadata: &[(&str, String)],
+) -> std::result::Result<RecordBatch, arrow_schema::ArrowError> {
+    let schema = Schema::new(vec![
+        Field::new("t_ns", DataType::Int64, false),
+        batch.schema().field(1).as_ref().clone(),
+    ])
+    .with_metadata(
+        metadata
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect::<std::collections::HashMap<String, String>>(),
+    );
+    RecordBatch::try_new(Arc::new(schema), batch.columns().to_vec())
 }
 
 /// Writes stream `name` of `r` to `out` as a table (temporary file, sync, rename); refuses an
