@@ -10,7 +10,7 @@ use rmf_core::WriteOptions;
 use crate::{info, open, read_options, say, CliResult};
 
 /// Write options carrying this run's key, so that edits can decode encrypted streams.
-fn write_options() -> WriteOptions {
+pub(crate) fn write_options() -> WriteOptions {
     WriteOptions {
         secret: read_options().secret,
         ..WriteOptions::default()

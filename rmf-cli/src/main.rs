@@ -494,10 +494,10 @@ fn main() -> ExitCode {
         Command::Export { file, stream, out, format } => export(&file, &stream, &out, format.as_deref()),
         Command::ExportFrames { file, stream, outdir } => export_frames(&file, &stream, &outdir),
         Command::DropStream { input, output, streams } => {
-            rmf_core::edit::drop_streams(&input, &output, &streams).map(|r| edits::edited("wrote", &r))
+            rmf_core::edit::drop_streams(&input, &output, &streams, edits::write_options()).map(|r| edits::edited("wrote", &r))
         }
         Command::RenameStream { input, output, from, to } => {
-            rmf_core::edit::rename_stream(&input, &output, &from, &to).map(|r| edits::edited("wrote", &r))
+            rmf_core::edit::rename_stream(&input, &output, &from, &to, edits::write_options()).map(|r| edits::edited("wrote", &r))
         }
         Command::Relabel { input, output, sensitivity, tags, meta } => {
             relabel(&input, &output, &sensitivity, &tags, &meta)
@@ -725,10 +725,10 @@ fn python_import(format: &str, args: &[String]) -> CliResult {
         op: "run the Python importer (set RMF_PYTHON to an interpreter with the rmf package)",
         source: e,
     })?;
+    // The importer exits 1 on an error and 2 on a usage error: both are errors (2) here.
     Ok(match status.code() {
         Some(0) => ExitCode::SUCCESS,
-        Some(c) => ExitCode::from(c.clamp(1, 255) as u8),
-        None => ExitCode::from(2),
+        _ => ExitCode::from(2),
     })
 }
 
@@ -975,7 +975,8 @@ fn relabel(
         let value = serde_json::from_str(v).unwrap_or_else(|_| serde_json::Value::String(v.into()));
         changes.meta.push((k.to_string(), value));
     }
-    rmf_core::edit::relabel(input, output, &changes).map(|r| edits::edited("wrote", &r))
+    rmf_core::edit::relabel(input, output, &changes, edits::write_options())
+        .map(|r| edits::edited("wrote", &r))
 }
 
 fn transcode(

@@ -314,6 +314,13 @@ fn refuse_in_place(input: &Path, output: &Path) -> Result<()> {
 /// Runs `write` on a temporary file beside `output`, then renames it into place; on failure
 /// removes it, so that no half-written output remains.
 fn into_place<T>(output: &Path, write: impl FnOnce(&Path) -> Result<T>) -> Result<T> {
+    if output.exists() {
+        return Err(Error::io(
+            output,
+            "write (the output exists; remove it first: edits never replace a file)",
+            std::io::Error::from(std::io::ErrorKind::AlreadyExists),
+        ));
+    }
     let tmp = temporary_beside(output);
     let written = write(&tmp).and_then(|v| {
         std::fs::rename(&tmp, output)
@@ -352,16 +359,10 @@ fn copy_edit(
     output: &Path,
     meta: EpisodeMeta,
     plan: &[StreamPlan],
+    opts: WriteOptions,
 ) -> Result<RewriteReport> {
     drop(reader);
-    rewrite(
-        input,
-        output,
-        meta,
-        plan,
-        WriteOptions::default(),
-        |_, _| {},
-    )
+    rewrite(input, output, meta, plan, opts, |_, _| {})
 }
 
 /// Checks that every name is a stream of the episode.
@@ -372,8 +373,14 @@ fn check_names(reader: &EpisodeReader, names: &[String]) -> Result<()> {
     Ok(())
 }
 
-/// `output`: `input` without the streams `names`.
-pub fn drop_streams(input: &Path, output: &Path, names: &[String]) -> Result<RewriteReport> {
+/// `output`: `input` without the streams `names`. With a secret in `opts`, private streams
+/// stored in the clear are encrypted on the way (as by every edit).
+pub fn drop_streams(
+    input: &Path,
+    output: &Path,
+    names: &[String],
+    opts: WriteOptions,
+) -> Result<RewriteReport> {
     let reader = EpisodeReader::open(input)?;
     check_names(&reader, names)?;
     let plan: Vec<StreamPlan> = copy_all(&reader)
@@ -388,11 +395,17 @@ pub fn drop_streams(input: &Path, output: &Path, names: &[String]) -> Result<Rew
         })
         .collect();
     let meta = reader.meta().clone();
-    copy_edit(reader, input, output, meta, &plan)
+    copy_edit(reader, input, output, meta, &plan, opts)
 }
 
 /// `output`: `input` with stream `from` named `to`.
-pub fn rename_stream(input: &Path, output: &Path, from: &str, to: &str) -> Result<RewriteReport> {
+pub fn rename_stream(
+    input: &Path,
+    output: &Path,
+    from: &str,
+    to: &str,
+    opts: WriteOptions,
+) -> Result<RewriteReport> {
     let reader = EpisodeReader::open(input)?;
     check_names(&reader, &[from.to_string()])?;
     if reader.stream(to).is_ok() {
@@ -412,7 +425,7 @@ pub fn rename_stream(input: &Path, output: &Path, from: &str, to: &str) -> Resul
         })
         .collect::<Result<_>>()?;
     let meta = reader.meta().clone();
-    copy_edit(reader, input, output, meta, &plan)
+    copy_edit(reader, input, output, meta, &plan, opts)
 }
 
 /// Label and metadata changes for [`relabel`].
@@ -427,8 +440,15 @@ pub struct Relabel {
     pub meta: Vec<(String, serde_json::Value)>,
 }
 
-/// `output`: `input` with new sensitivity labels, tags and metadata; samples copied unchanged.
-pub fn relabel(input: &Path, output: &Path, changes: &Relabel) -> Result<RewriteReport> {
+/// `output`: `input` with new sensitivity labels, tags and metadata; samples copied unchanged,
+/// except that with a secret in `opts` a stream labelled private (now or before) that is stored
+/// in the clear is encrypted (sealed streams stay sealed whatever their new label).
+pub fn relabel(
+    input: &Path,
+    output: &Path,
+    changes: &Relabel,
+    opts: WriteOptions,
+) -> Result<RewriteReport> {
     let reader = EpisodeReader::open(input)?;
     let names: Vec<String> = changes
         .sensitivity
@@ -477,7 +497,7 @@ pub fn relabel(input: &Path, output: &Path, changes: &Relabel) -> Result<Rewrite
             }
         }
     }
-    copy_edit(reader, input, output, meta, &plan)
+    copy_edit(reader, input, output, meta, &plan, opts)
 }
 
 /// The metadata of a new episode made from `source` by `edit`: a new id, and the source's id
@@ -681,8 +701,8 @@ pub fn redact(
 /// Joins episodes with the same streams (names and kinds) into one at `output`, in order of
 /// their first sample: every chunk is copied byte for byte, so the episodes must not overlap
 /// in time on any stream. The result gets a new id, the first episode's metadata and
-/// `extra.merged_from` (the ids, in order). Episodes with encrypted streams cannot be merged
-/// (each has its own data key).
+/// `extra.merged_from` (the ids, in order). Encrypted episodes merge only when they share their
+/// data key (parts of one episode), since sealed chunks are copied, never decrypted.
 pub fn merge(inputs: &[PathBuf], output: &Path) -> Result<RewriteReport> {
     if inputs.len() < 2 {
         return Err(Error::InvalidArgument(
@@ -699,9 +719,12 @@ pub fn merge(inputs: &[PathBuf], output: &Path) -> Result<RewriteReport> {
     readers.sort_by_key(|r| r.time_range().map_or(i64::MAX, |(a, _)| a));
     let first = &readers[0];
     for r in &readers {
-        if r.key_record().is_some() {
+        // Sealed chunks copy as they are only under the same data key and stream salts: parts
+        // of one episode (split, trim) can be merged back, independent recordings cannot.
+        if r.key_record() != first.key_record() {
             return Err(Error::InvalidArgument(format!(
-                "{}: has encrypted streams; episodes with their own data keys cannot be merged",
+                "{} and {} are encrypted under different data keys: they cannot be merged",
+                first.file_name(),
                 r.file_name()
             )));
         }
@@ -709,7 +732,7 @@ pub fn merge(inputs: &[PathBuf], output: &Path) -> Result<RewriteReport> {
             && r.streams()
                 .iter()
                 .zip(first.streams())
-                .all(|(a, b)| a.name == b.name && a.kind == b.kind);
+                .all(|(a, b)| a.name == b.name && a.kind == b.kind && a.encryption == b.encryption);
         if !same {
             return Err(Error::InvalidArgument(format!(
                 "{} and {} do not have the same streams (names and kinds, in order)",
@@ -725,7 +748,8 @@ pub fn merge(inputs: &[PathBuf], output: &Path) -> Result<RewriteReport> {
         .with_id(uuid::Uuid::new_v4())
         .with_extra("merged_from", serde_json::json!(ids));
     let streams = into_place(output, |tmp| {
-        let mut w = EpisodeWriter::create(tmp, meta, WriteOptions::default())?;
+        let key = first.key_record().map(|k| (k.clone(), None));
+        let mut w = EpisodeWriter::create_with_key(tmp, meta, WriteOptions::default(), key)?;
         let mut outcomes = Vec::new();
         for (k, info) in first.streams().iter().enumerate() {
             let id = w.add_stream(info.clone())?;

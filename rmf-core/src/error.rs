@@ -191,7 +191,7 @@ pub enum Error {
     },
 
     /// A stream is encrypted and the reader was opened without a key.
-    #[error("{file}: stream {stream:?} is encrypted; open the file with its key (rmf: --key-file, or RMF_KEY / RMF_KEY_FILE / RMF_PASSPHRASE)")]
+    #[error("{file}: stream {stream:?} is encrypted; open the file with its key (Python: key= or passphrase=; rmf: --key-file, or RMF_KEY / RMF_KEY_FILE / RMF_PASSPHRASE)")]
     Encrypted {
         /// The file.
         file: String,

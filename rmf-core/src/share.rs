@@ -144,6 +144,10 @@ fn share_episode(
                 s.sensitivity.name(),
                 opts.max_label.name()
             ))
+        } else if s.encryption.is_some() {
+            // Whatever its label now (a relabel keeps a stream sealed), an encrypted stream was
+            // private when written; its key does not leave either.
+            Some("encrypted".to_string())
         } else if opts.drop_streams.contains(&s.name) {
             Some("dropped by name".to_string())
         } else {

@@ -18,7 +18,13 @@ fn drop_rename_and_relabel_keep_every_other_sample_exactly() {
         dir.path().join("l.rmf"),
     );
 
-    let r = drop_streams(&path, &dropped, &["mic".to_string()]).unwrap();
+    let r = drop_streams(
+        &path,
+        &dropped,
+        &["mic".to_string()],
+        WriteOptions::default(),
+    )
+    .unwrap();
     assert_eq!(
         r.streams
             .iter()
@@ -32,7 +38,7 @@ fn drop_rename_and_relabel_keep_every_other_sample_exactly() {
     want.mic.clear();
     assert_eq!(read_small(&d).unwrap(), want);
 
-    rename_stream(&path, &renamed, "cam", "cam/front").unwrap();
+    rename_stream(&path, &renamed, "cam", "cam/front", WriteOptions::default()).unwrap();
     let n = EpisodeReader::open(&renamed).unwrap();
     assert!(n.stream("cam").is_err());
     assert_eq!(
@@ -49,7 +55,7 @@ fn drop_rename_and_relabel_keep_every_other_sample_exactly() {
             ("batch".into(), serde_json::json!(7)),
         ],
     };
-    relabel(&path, &relabelled, &changes).unwrap();
+    relabel(&path, &relabelled, &changes, WriteOptions::default()).unwrap();
     let l = EpisodeReader::open(&relabelled).unwrap();
     assert_eq!(l.stream("mic").unwrap().sensitivity, Sensitivity::Private);
     assert_eq!(l.stream("ft").unwrap().tags["site"], "lab-2");
@@ -71,15 +77,15 @@ fn drop_rename_and_relabel_keep_every_other_sample_exactly() {
 fn refused_edits_leave_nothing_behind() {
     let (dir, path, _) = small_file();
     let out = dir.path().join("out.rmf");
-    let e = rename_stream(&path, &out, "cam", "ft").unwrap_err();
+    let e = rename_stream(&path, &out, "cam", "ft", WriteOptions::default()).unwrap_err();
     assert!(matches!(e, Error::DuplicateStream { .. }), "{e}");
-    assert!(drop_streams(&path, &out, &["nope".into()]).is_err());
-    assert!(rename_stream(&path, &path, "cam", "x").is_err());
+    assert!(drop_streams(&path, &out, &["nope".into()], WriteOptions::default()).is_err());
+    assert!(rename_stream(&path, &path, "cam", "x", WriteOptions::default()).is_err());
     let bad = Relabel {
         sensitivity: vec![("nope".into(), Sensitivity::Public)],
         ..Relabel::default()
     };
-    assert!(relabel(&path, &out, &bad).is_err());
+    assert!(relabel(&path, &out, &bad, WriteOptions::default()).is_err());
     let names: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name())
@@ -87,5 +93,5 @@ fn refused_edits_leave_nothing_behind() {
     assert_eq!(names.len(), 1, "{names:?}");
     // A rewrite into a directory that does not exist fails cleanly too.
     let missing = tempdir().path().join("gone/out.rmf");
-    assert!(drop_streams(&path, &missing, &[]).is_err());
+    assert!(drop_streams(&path, &missing, &[], WriteOptions::default()).is_err());
 }

@@ -344,7 +344,13 @@ fn crash_recovery_and_edits_keep_encrypted_streams() {
 
     // Dropping the public stream renumbers the others; sealed chunks copy without the key.
     let dropped = dir.path().join("dropped.rmf");
-    drop_streams(&path, &dropped, &["joints".to_string()]).unwrap();
+    drop_streams(
+        &path,
+        &dropped,
+        &["joints".to_string()],
+        WriteOptions::default(),
+    )
+    .unwrap();
     let r = open(&dropped, Some(key.clone().into())).unwrap();
     assert_eq!(r.streams().len(), 3);
     check_private(&r, &want);
@@ -359,7 +365,7 @@ fn crash_recovery_and_edits_keep_encrypted_streams() {
         sensitivity: vec![("ft/wrist".into(), Sensitivity::Internal)],
         ..Relabel::default()
     };
-    relabel(&path, &relabelled, &changes).unwrap();
+    relabel(&path, &relabelled, &changes, WriteOptions::default()).unwrap();
     let r = open(&relabelled, None).unwrap();
     assert!(!r.is_readable("ft/wrist").unwrap());
     check_private(&open(&relabelled, Some(key.into())).unwrap(), &want);
@@ -378,4 +384,57 @@ fn files_without_encryption_are_unchanged_version_1_0() {
     let r = open(&path, None).unwrap();
     assert!(r.key_record().is_none());
     assert!(r.streams().iter().all(|s| s.encryption.is_none()));
+}
+
+#[test]
+fn edits_with_a_key_encrypt_and_parts_merge_back() {
+    let dir = common::tempdir();
+    let plain = dir.path().join("plain.rmf");
+    let want = write(&plain, None);
+    let key = Key::generate().unwrap();
+
+    // A plain file relabelled with a key: the newly private stream is sealed on the way.
+    let relabelled = dir.path().join("relabelled.rmf");
+    let changes = Relabel {
+        sensitivity: vec![("joints".into(), Sensitivity::Private)],
+        ..Relabel::default()
+    };
+    relabel(
+        &plain,
+        &relabelled,
+        &changes,
+        WriteOptions::default().with_secret(key.clone()),
+    )
+    .unwrap();
+    let r = open(&relabelled, None).unwrap();
+    for name in ["joints", "ft/wrist", "cam/face", "notes"] {
+        assert!(!r.is_readable(name).unwrap(), "{name} should be sealed");
+    }
+    let r = open(&relabelled, Some(key.clone().into())).unwrap();
+    check_private(&r, &want);
+    assert_eq!(
+        r.signal_range::<f64>("joints", 0, i64::MAX).unwrap().1,
+        want.joints_v
+    );
+    // An edit never replaces a file.
+    assert!(relabel(&plain, &relabelled, &changes, WriteOptions::default()).is_err());
+
+    // Split parts share the data key, so they merge back without it.
+    let parts = rmf_core::edit::split(
+        &relabelled,
+        &dir.path().join("parts"),
+        &[100_000_000],
+        WriteOptions::default().with_secret(key.clone()),
+    )
+    .unwrap();
+    let merged = dir.path().join("merged.rmf");
+    let files: Vec<_> = parts.iter().map(|p| p.output.clone()).collect();
+    rmf_core::edit::merge(&files, &merged).unwrap();
+    check_private(&open(&merged, Some(key.into())).unwrap(), &want);
+    // Episodes under different keys do not merge.
+    let other = dir.path().join("other.rmf");
+    write(&other, Some(Key::generate().unwrap().into()));
+    let err =
+        rmf_core::edit::merge(&[merged.clone(), other], &dir.path().join("x.rmf")).unwrap_err();
+    assert!(err.to_string().contains("different data keys"), "{err}");
 }

@@ -162,3 +162,34 @@ fn provenance_detects_changed_chunks_and_another_source() {
         "{check}"
     );
 }
+
+#[test]
+fn sealed_streams_never_leave_whatever_their_label() {
+    let dir = common::tempdir();
+    let src = dir.path().join("src");
+    std::fs::create_dir_all(&src).unwrap();
+    let key = Key::generate().unwrap();
+    let original = dir.path().join("a.rmf");
+    write_episode(&original, Some(&["licence:CC-BY-4.0"]), &key);
+    let changes = rmf_core::edit::Relabel {
+        sensitivity: vec![("cam/face".into(), Sensitivity::Public)],
+        ..Default::default()
+    };
+    rmf_core::edit::relabel(
+        &original,
+        &src.join("a.rmf"),
+        &changes,
+        WriteOptions::default(),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let report = share(&src, &out, &options(Sensitivity::Public)).unwrap();
+    let p = &report.shared[0].2;
+    assert!(!p.streams.contains_key("cam/face"));
+    let d = p.dropped.iter().find(|d| d.stream == "cam/face").unwrap();
+    assert_eq!(d.reason, "encrypted");
+    assert!(EpisodeReader::open(out.join("a.rmf"))
+        .unwrap()
+        .key_record()
+        .is_none());
+}

@@ -1858,8 +1858,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             )  # fmt: skip
     except (OSError, ValueError, TypeError, ImportError) as e:
         print(f"rmf.convert: error: {e}", file=sys.stderr)
+        if args.json:
+            print(json.dumps({"error": str(e)}))
         return 1
-    print(report.to_json() if args.json else report.summary())
+    # --json: one line, as the rmf command prints.
+    print(report.to_json(indent=None) if isinstance(report, ConversionReport) and args.json
+          else report.to_json() if args.json else report.summary())  # fmt: skip
     return 0
 
 
