@@ -513,6 +513,16 @@ fn derived_meta(source: &EpisodeMeta, edit: serde_json::Value) -> EpisodeMeta {
         .with_extra("derived_from", record)
 }
 
+/// Every stream of `reader`, keeping the rows of `from <= t < to`.
+fn keep_range(reader: &EpisodeReader, from: i64, to: i64) -> Vec<StreamPlan> {
+    let edit = RowEdit::Keep { from, to };
+    reader
+        .streams()
+        .iter()
+        .map(|s| StreamPlan::Rows(s.clone(), edit))
+        .collect()
+}
+
 fn check_range(edit: &str, from: i64, to: i64) -> Result<()> {
     if from >= to {
         return Err(Error::InvalidArgument(format!(
@@ -545,12 +555,7 @@ pub fn trim(
 ) -> Result<RewriteReport> {
     check_range("trim", from, to)?;
     let reader = open_for_edit(input, &opts)?;
-    let edit = RowEdit::Keep { from, to };
-    let plan: Vec<StreamPlan> = reader
-        .streams()
-        .iter()
-        .map(|s| StreamPlan::Rows(s.clone(), edit))
-        .collect();
+    let plan = keep_range(&reader, from, to);
     let meta = derived_meta(
         reader.meta(),
         serde_json::json!({"edit": "trim", "from_ns": from, "to_ns": to}),
@@ -593,12 +598,7 @@ pub fn split(
         if to <= first || from > last || from == to {
             continue;
         }
-        let edit = RowEdit::Keep { from, to };
-        let plan: Vec<StreamPlan> = reader
-            .streams()
-            .iter()
-            .map(|s| StreamPlan::Rows(s.clone(), edit))
-            .collect();
+        let plan = keep_range(&reader, from, to);
         let meta = derived_meta(
             reader.meta(),
             serde_json::json!({"edit": "split", "part": part, "from_ns": from, "to_ns": to}),
