@@ -105,7 +105,9 @@ pub fn stream_table(r: &EpisodeReader, name: &str) -> Result<RecordBatch> {
                 Field::new("kind", DataType::Utf8, false),
                 Field::new("operator", DataType::Utf8, false),
                 Field::new("text", DataType::Utf8, false),
-                Field::new("payload", DataType::Utf8, false),
+                // SQL NULL for an event without payload (JSON null), so DuckDB and pandas see
+                // a missing value rather than the text "null".
+                Field::new("payload", DataType::Utf8, true),
             ]);
             RecordBatch::try_new(
                 Arc::new(schema),
@@ -114,7 +116,9 @@ pub fn stream_table(r: &EpisodeReader, name: &str) -> Result<RecordBatch> {
                     col(|e| e.kind.clone()),
                     col(|e| e.operator.clone()),
                     col(|e| e.text.clone()),
-                    col(|e| e.payload.to_string()),
+                    Arc::new(StringArray::from_iter(events.iter().map(|(_, e)| {
+                        (!e.payload.is_null()).then(|| e.payload.to_string())
+                    }))),
                 ],
             )
             .map_err(arrow)
@@ -196,31 +200,38 @@ pub fn export_stream(
         .unwrap_or_default();
     tmp_name.push(format!(".tmp-{}", std::process::id()));
     let tmp = out.with_file_name(tmp_name);
-    let written = (|| -> std::result::Result<(), String> {
-        let file = std::fs::File::create_new(&tmp).map_err(|e| e.to_string())?;
+    // Writing can only fail for I/O reasons (the batch is already built): report them as such,
+    // naming the output.
+    let io = |op: &'static str| move |e: std::io::Error| Error::io(out, op, e);
+    let parquet = |e: parquet::errors::ParquetError| {
+        Error::io(out, "write Parquet", std::io::Error::other(e))
+    };
+    let written = (|| -> Result<()> {
+        let file = std::fs::File::create_new(&tmp).map_err(io("create"))?;
         let file = match format {
             TableFormat::Parquet => {
                 let props = WriterProperties::builder()
                     .set_compression(Compression::ZSTD(ZstdLevel::default()))
                     .build();
-                let mut w = ArrowWriter::try_new(file, batch.schema(), Some(props))
-                    .map_err(|e| e.to_string())?;
-                w.write(&batch).map_err(|e| e.to_string())?;
-                w.into_inner().map_err(|e| e.to_string())?
+                let mut w =
+                    ArrowWriter::try_new(file, batch.schema(), Some(props)).map_err(parquet)?;
+                w.write(&batch).map_err(parquet)?;
+                w.into_inner().map_err(parquet)?
             }
             TableFormat::Csv => {
                 let mut w = std::io::BufWriter::new(file);
-                write_csv(&batch, &mut w).map_err(|e| e.to_string())?;
-                w.into_inner().map_err(|e| e.to_string())?
+                write_csv(&batch, &mut w).map_err(io("write CSV"))?;
+                w.into_inner()
+                    .map_err(|e| Error::io(out, "write CSV", e.into_error()))?
             }
         };
-        file.sync_all().map_err(|e| e.to_string())?;
-        std::fs::rename(&tmp, out).map_err(|e| e.to_string())
+        file.sync_all().map_err(io("sync"))?;
+        std::fs::rename(&tmp, out).map_err(io("rename into place"))
     })();
-    written.map_err(|e| {
+    if written.is_err() {
         let _ = std::fs::remove_file(&tmp);
-        Error::Encode(format!("{}: exporting stream {name:?}: {e}", out.display()))
-    })?;
+    }
+    written?;
     Ok(batch.num_rows())
 }
 
@@ -269,7 +280,13 @@ fn cell_writer<'a>(
     match c.data_type() {
         DataType::Utf8 => {
             let a = c.as_string::<i32>();
-            Box::new(move |i| quote(a.value(i)))
+            Box::new(move |i| {
+                if arrow_array::Array::is_null(a, i) {
+                    String::new()
+                } else {
+                    quote(a.value(i))
+                }
+            })
         }
         DataType::Int8 => prim!(Int8Type),
         DataType::Int16 => prim!(Int16Type),

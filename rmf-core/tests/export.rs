@@ -129,3 +129,40 @@ fn audio_and_frames_go_to_parquet_exactly() {
     assert_eq!(got, written.cam);
     assert!(export_stream(&r, "mic", &dir.path().join("mic.csv"), TableFormat::Csv).is_err());
 }
+
+#[test]
+fn events_without_payload_export_as_null() {
+    use arrow_array::Array;
+    let dir = common::tempdir();
+    let path = dir.path().join("e.rmf");
+    let mut w = EpisodeWriter::create(&path, EpisodeMeta::new(), WriteOptions::default()).unwrap();
+    let log = w.add_stream(StreamInfo::events("log")).unwrap();
+    w.write_event(log, 1, &Event::new("note").with_text("no payload"))
+        .unwrap();
+    w.write_event(
+        log,
+        2,
+        &Event::new("note").with_payload(serde_json::json!({"k": 1})),
+    )
+    .unwrap();
+    w.finish().unwrap();
+    let r = EpisodeReader::open(&path).unwrap();
+    let pq = dir.path().join("log.parquet");
+    export_stream(&r, "log", &pq, TableFormat::Parquet).unwrap();
+    let b = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+        std::fs::File::open(&pq).unwrap(),
+    )
+    .unwrap()
+    .build()
+    .unwrap()
+    .next()
+    .unwrap()
+    .unwrap();
+    let payload = b.column(4).as_string::<i32>();
+    assert!(payload.is_null(0));
+    assert_eq!(payload.value(1), r#"{"k":1}"#);
+    let csv = dir.path().join("log.csv");
+    export_stream(&r, "log", &csv, TableFormat::Csv).unwrap();
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert_eq!(text.lines().nth(1), Some("1,note,,no payload,"));
+}
