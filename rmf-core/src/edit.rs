@@ -121,15 +121,7 @@ pub fn rewrite_with(
     let streams = into_place(output, |tmp| {
         write_to(&reader, tmp, meta, plan, added, opts, total, &mut progress)
     })?;
-    let output_bytes = std::fs::metadata(output)
-        .map_err(|e| Error::io(output, "stat", e))?
-        .len();
-    Ok(RewriteReport {
-        output: output.to_path_buf(),
-        input_bytes: reader.file_len(),
-        output_bytes,
-        streams,
-    })
+    report_of(output, reader.file_len(), streams)
 }
 
 #[allow(clippy::too_many_arguments)] // the parts of one rewrite, passed on from rewrite_with
@@ -309,6 +301,23 @@ fn refuse_in_place(input: &Path, output: &Path) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+/// The report of an edit that wrote `output` from `input_bytes` of input.
+fn report_of(
+    output: &Path,
+    input_bytes: u64,
+    streams: Vec<StreamOutcome>,
+) -> Result<RewriteReport> {
+    let output_bytes = std::fs::metadata(output)
+        .map_err(|e| Error::io(output, "stat", e))?
+        .len();
+    Ok(RewriteReport {
+        output: output.to_path_buf(),
+        input_bytes,
+        output_bytes,
+        streams,
+    })
 }
 
 /// Runs `write` on a temporary file beside `output`, then renames it into place; on failure
@@ -784,13 +793,9 @@ pub fn merge(inputs: &[PathBuf], output: &Path) -> Result<RewriteReport> {
         w.finish()?;
         Ok(outcomes)
     })?;
-    let output_bytes = std::fs::metadata(output)
-        .map_err(|e| Error::io(output, "stat", e))?
-        .len();
-    Ok(RewriteReport {
-        output: output.to_path_buf(),
-        input_bytes: readers.iter().map(EpisodeReader::file_len).sum(),
-        output_bytes,
+    report_of(
+        output,
+        readers.iter().map(EpisodeReader::file_len).sum(),
         streams,
-    })
+    )
 }
