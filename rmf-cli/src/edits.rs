@@ -9,10 +9,12 @@ use rmf_core::WriteOptions;
 
 use crate::{info, open, read_options, say, CliResult};
 
-/// Write options carrying this run's key, so that edits can decode encrypted streams.
+/// Write options carrying this run's key (so that edits can decode encrypted streams) and its
+/// progress bar.
 pub(crate) fn write_options() -> WriteOptions {
     WriteOptions {
         secret: read_options().secret,
+        progress: Some(crate::progress()),
         ..WriteOptions::default()
     }
 }

@@ -64,6 +64,27 @@ fn start_spinner(what: &str) {
     }
 }
 
+/// A callback that turns this command's spinner into a bar of bytes done (for commands whose
+/// work rmf-core can measure: edits, transcode, share, import-mcap).
+pub(crate) fn progress() -> rmf_core::Progress {
+    let styled = std::sync::atomic::AtomicBool::new(false);
+    rmf_core::Progress::new(move |done, total| {
+        let Some(pb) = SPINNER.lock().ok().and_then(|s| s.clone()) else {
+            return;
+        };
+        if !styled.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            pb.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{msg} [{bar:30}] {bytes}/{total_bytes}, {bytes_per_sec}, {eta} left",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+        }
+        pb.set_length(total);
+        pb.set_position(done);
+    })
+}
+
 /// Clears the spinner before a command prints.
 pub(crate) fn spinner_done() {
     if let Some(pb) = SPINNER.lock().ok().and_then(|mut s| s.take()) {
@@ -440,6 +461,7 @@ fn main() -> ExitCode {
     }
     let long = match &cli.command {
         Command::Share { .. } => Some("sharing"),
+        Command::Transcode { .. } => Some("transcoding"),
         Command::Trim { .. } => Some("trimming"),
         Command::Split { .. } => Some("splitting"),
         Command::Merge { .. } => Some("merging"),
@@ -479,7 +501,7 @@ fn main() -> ExitCode {
         }
         Command::Split { input, outdir, at, at_event } => edits::split(&input, &outdir, &at, at_event.as_deref()),
         Command::Merge { inputs, output } => {
-            rmf_core::edit::merge(&inputs, &output).map(|r| edits::edited("merged", &r))
+            rmf_core::edit::merge(&inputs, &output, edits::write_options()).map(|r| edits::edited("merged", &r))
         }
         Command::Redact { input, output, stream, from_ns, to_ns, reason } => {
             edits::redact(&input, &output, &stream, from_ns, to_ns, &reason)
@@ -665,6 +687,7 @@ fn share_cmd(
         max_label: Sensitivity::parse(max_label)?,
         drop_streams,
         require_tags,
+        progress: Some(progress()),
     };
     let r = share(input, output, &opts)?;
     spinner_done();
@@ -991,22 +1014,12 @@ fn transcode(
         qp: settings.qp,
         gop: settings.gop,
         streams,
+        write: rmf_core::WriteOptions::default().with_progress(progress()),
         ..rmf_core::TranscodeOptions::new(rmf_core::FrameCodec::parse(codec)?)
     };
-    let bar = indicatif::ProgressBar::new(0).with_style(
-        indicatif::ProgressStyle::with_template(
-            "{msg} [{bar:30}] {pos}/{len} frames, {per_sec}, {eta} left",
-        )
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
-    bar.set_message("transcoding");
     let started = std::time::Instant::now();
-    let report = rmf_core::transcode(input, output, &opts, |done, total| {
-        bar.set_length(total);
-        bar.set_position(done);
-    });
-    bar.finish_and_clear();
-    let report = report?;
+    let report = rmf_core::transcode(input, output, &opts)?;
+    spinner_done();
     if json_mode() {
         println!(
             "{}",

@@ -32,6 +32,7 @@ pub fn import(a: Args<'_>) -> Result<ExitCode> {
         .with_codec_settings(a.settings.quality, a.settings.qp, a.settings.gop)
         .with_overwrite(a.force);
     opts.topics = a.topics;
+    opts.progress = Some(crate::progress());
     if let Some(codec) = a.codec {
         opts = opts.with_color_codec(FrameCodec::parse(codec)?);
     }

@@ -14,6 +14,7 @@ use crate::crypt::sealed_with_stream_id;
 use crate::error::{Error, Result};
 use crate::format::{read_record, Bytes, RecordKind};
 use crate::kind::Event;
+use crate::progress::report;
 use crate::read::{EpisodeReader, ReadOptions};
 pub use crate::row_edit::RowEdit;
 use crate::row_edit::{write_edited_chunk, ChunkEffect};
@@ -73,16 +74,15 @@ pub struct RewriteReport {
 }
 
 /// Writes `output` from `input`: episode metadata `meta`, and each input stream (in
-/// declaration order) as `plan` says. `progress` gets (frames re-encoded, frames to re-encode).
+/// declaration order) as `plan` says. `opts.progress` is told the bytes of input chunks done.
 pub fn rewrite(
     input: &Path,
     output: &Path,
     meta: EpisodeMeta,
     plan: &[StreamPlan],
     opts: WriteOptions,
-    progress: impl FnMut(u64, u64),
 ) -> Result<RewriteReport> {
-    rewrite_with(input, output, meta, plan, &[], opts, progress)
+    rewrite_with(input, output, meta, plan, &[], opts)
 }
 
 /// [`rewrite`], adding event streams `added` after the input's streams.
@@ -93,17 +93,20 @@ pub fn rewrite_with(
     plan: &[StreamPlan],
     added: &[AddedEvents],
     opts: WriteOptions,
-    mut progress: impl FnMut(u64, u64),
 ) -> Result<RewriteReport> {
     refuse_in_place(input, output)?;
     // The secret opens the input's encrypted streams (needed only to re-encode them; sealed
     // chunks copy as they are) or, for an input without any, encrypts the output's private
     // streams.
-    let read_opts = ReadOptions {
-        secret: opts.secret.clone(),
-        ..ReadOptions::default()
-    };
-    let reader = EpisodeReader::open_with(input, read_opts)?;
+    let reader = open_for_edit(input, &opts)?;
+    check_plan(&reader, plan)?;
+    let streams = into_place(output, |tmp| {
+        write_to(&reader, tmp, meta, plan, added, opts)
+    })?;
+    report_of(output, reader.file_len(), streams)
+}
+
+fn check_plan(reader: &EpisodeReader, plan: &[StreamPlan]) -> Result<()> {
     if plan.len() != reader.streams().len() {
         return Err(Error::InvalidArgument(format!(
             "a rewrite plan needs one entry per stream: {} for {} streams",
@@ -111,17 +114,28 @@ pub fn rewrite_with(
             reader.streams().len()
         )));
     }
-    let total: u64 = reader
-        .streams()
+    Ok(())
+}
+
+/// Bytes of the input chunks that a rewrite along `plan` reads: its progress total.
+fn planned_bytes(reader: &EpisodeReader, plan: &[StreamPlan]) -> u64 {
+    reader
+        .chunks()
         .iter()
-        .zip(plan)
-        .filter(|(_, p)| matches!(p, StreamPlan::Reencode(_)))
-        .map(|(s, _)| reader.summary(&s.name).map_or(0, |x| x.count))
-        .sum();
-    let streams = into_place(output, |tmp| {
-        write_to(&reader, tmp, meta, plan, added, opts, total, &mut progress)
-    })?;
-    report_of(output, reader.file_len(), streams)
+        .filter(|c| {
+            match reader
+                .stream_position(c.stream_id)
+                .and_then(|k| plan.get(k))
+            {
+                Some(StreamPlan::Copy(_) | StreamPlan::Reencode(_)) => true,
+                Some(StreamPlan::Rows(_, edit)) => {
+                    edit.effect(c.t_min, c.t_max) != ChunkEffect::Skip
+                }
+                Some(StreamPlan::Drop) | None => false,
+            }
+        })
+        .map(|c| c.length)
+        .sum()
 }
 
 #[allow(clippy::too_many_arguments)] // the parts of one rewrite, passed on from rewrite_with
@@ -132,9 +146,10 @@ fn write_to(
     plan: &[StreamPlan],
     added: &[AddedEvents],
     opts: WriteOptions,
-    total: u64,
-    progress: &mut impl FnMut(u64, u64),
 ) -> Result<Vec<StreamOutcome>> {
+    let total = planned_bytes(reader, plan);
+    let progress = opts.progress.clone();
+    let tell = |done: u64| report(progress.as_ref(), done, total);
     let opts = opts.with_overwrite(false);
     let keeps_sealed = plan
         .iter()
@@ -180,6 +195,8 @@ fn write_to(
             (StreamPlan::Copy(_), Some(id)) => {
                 for &i in &chunks {
                     bytes_after += copy_chunk(reader, &b, &mut w, id, i)?;
+                    done += reader.chunks()[i].length;
+                    tell(done);
                 }
             }
             (StreamPlan::Rows(info, edit), Some(id)) => {
@@ -196,17 +213,23 @@ fn write_to(
                             w.flush()?;
                         }
                     }
+                    if edit.effect(c.t_min, c.t_max) != ChunkEffect::Skip {
+                        done += c.length;
+                        tell(done);
+                    }
                 }
             }
             (StreamPlan::Reencode(info), Some(id)) => {
                 for &i in &chunks {
                     let (ts, pixels) = reader.chunk_frames(i)?;
                     let frame = info.frame_bytes();
+                    let length = reader.chunks()[i].length;
                     for (j, &t) in ts.iter().enumerate() {
                         w.write_frame(id, t, &pixels[j * frame..(j + 1) * frame])?;
-                        done += 1;
-                        progress(done, total);
+                        // Re-encoding is the slow part: report it frame by frame.
+                        tell(done + length * (j as u64 + 1) / ts.len() as u64);
                     }
+                    done += length;
                 }
             }
             _ => {}
@@ -323,6 +346,27 @@ fn report_of(
 /// Runs `write` on a temporary file beside `output`, then renames it into place; on failure
 /// removes it, so that no half-written output remains.
 fn into_place<T>(output: &Path, write: impl FnOnce(&Path) -> Result<T>) -> Result<T> {
+    refuse_existing(output)?;
+    let tmp = temporary_beside(output);
+    let written = write(&tmp).and_then(|v| {
+        std::fs::rename(&tmp, output)
+            .map_err(|e| Error::io(output, "rename the new file into place", e))?;
+        Ok(v)
+    });
+    match written {
+        Ok(_) => {
+            if let Some(dir) = output.parent() {
+                sync_dir(dir);
+            }
+        }
+        Err(_) => {
+            let _ = std::fs::remove_file(&tmp);
+        }
+    }
+    written
+}
+
+fn refuse_existing(output: &Path) -> Result<()> {
     if output.exists() {
         return Err(Error::io(
             output,
@@ -330,16 +374,20 @@ fn into_place<T>(output: &Path, write: impl FnOnce(&Path) -> Result<T>) -> Resul
             std::io::Error::from(std::io::ErrorKind::AlreadyExists),
         ));
     }
-    let tmp = temporary_beside(output);
-    let written = write(&tmp).and_then(|v| {
-        std::fs::rename(&tmp, output)
-            .map_err(|e| Error::io(output, "rename the new file into place", e))?;
-        Ok(v)
-    });
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+    Ok(())
+}
+
+/// Makes renames in `dir` durable. Best effort: the file itself is already synced, and some
+/// platforms cannot open a directory.
+fn sync_dir(dir: &Path) {
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
     }
-    written
 }
 
 fn temporary_beside(path: &Path) -> PathBuf {
@@ -371,7 +419,7 @@ fn copy_edit(
     opts: WriteOptions,
 ) -> Result<RewriteReport> {
     drop(reader);
-    rewrite(input, output, meta, plan, opts, |_, _| {})
+    rewrite(input, output, meta, plan, opts)
 }
 
 /// Checks that every name is a stream of the episode.
@@ -570,13 +618,14 @@ pub fn trim(
         serde_json::json!({"edit": "trim", "from_ns": from, "to_ns": to}),
     );
     drop(reader);
-    rewrite(input, output, meta, &plan, opts, |_, _| {})
+    rewrite(input, output, meta, &plan, opts)
 }
 
 /// Splits `input` at the times `at` into episodes written to `out_dir` as
 /// `<stem>-part000.rmf`, `<stem>-part001.rmf`, ...: part k holds the samples between the k-th
-/// and (k+1)-th split time. Parts holding no time of the episode are not written. Returns the
-/// files written with their reports.
+/// and (k+1)-th split time. Parts holding no time of the episode are not written. Every part
+/// is written under a temporary name and renamed only once all are complete, so a failed split
+/// leaves no parts. Returns the files written with their reports.
 pub fn split(
     input: &Path,
     out_dir: &Path,
@@ -600,8 +649,7 @@ pub fn split(
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "episode".into());
-    std::fs::create_dir_all(out_dir).map_err(|e| Error::io(out_dir, "create directory", e))?;
-    let mut reports = Vec::new();
+    let mut parts = Vec::new();
     for (part, w) in bounds.windows(2).enumerate() {
         let (from, to) = (w[0], w[1]);
         if to <= first || from > last || from == to {
@@ -613,16 +661,42 @@ pub fn split(
             serde_json::json!({"edit": "split", "part": part, "from_ns": from, "to_ns": to}),
         );
         let output = out_dir.join(format!("{stem}-part{part:03}.rmf"));
-        reports.push(rewrite(
-            input,
-            &output,
-            meta,
-            &plan,
-            opts.clone(),
-            |_, _| {},
-        )?);
+        refuse_existing(&output)?;
+        parts.push((output, meta, plan));
     }
-    Ok(reports)
+    std::fs::create_dir_all(out_dir).map_err(|e| Error::io(out_dir, "create directory", e))?;
+    let total: u64 = parts
+        .iter()
+        .map(|(_, _, p)| planned_bytes(&reader, p))
+        .sum();
+    let mut staged: Vec<(PathBuf, RewriteReport)> = Vec::new();
+    let mut done = 0;
+    let written = parts.into_iter().try_for_each(|(output, meta, plan)| {
+        let mut opts = opts.clone();
+        opts.progress = opts.progress.map(|p| p.part(done, total));
+        done += planned_bytes(&reader, &plan);
+        let stage = temporary_beside(&output);
+        let report = rewrite(input, &stage, meta, &plan, opts)?;
+        staged.push((output, report));
+        Ok(())
+    });
+    let renamed = written.and_then(|()| {
+        staged.iter_mut().try_for_each(|(output, report)| {
+            std::fs::rename(&report.output, &*output)
+                .map_err(|e| Error::io(output.as_path(), "rename the new part into place", e))?;
+            report.output = output.clone();
+            Ok(())
+        })
+    });
+    if let Err(e) = renamed {
+        for (output, report) in &staged {
+            let _ = std::fs::remove_file(&report.output);
+            let _ = std::fs::remove_file(output);
+        }
+        return Err(e);
+    }
+    sync_dir(out_dir);
+    Ok(staged.into_iter().map(|(_, r)| r).collect())
 }
 
 /// The times of every event of kind `kind` in the episode's event streams, in order (to split
@@ -703,7 +777,6 @@ pub fn redact(
             events: log,
         }],
         opts,
-        |_, _| {},
     )
 }
 
@@ -712,7 +785,7 @@ pub fn redact(
 /// in time on any stream. The result gets a new id, the first episode's metadata and
 /// `extra.merged_from` (the ids, in order). Encrypted episodes merge only when they share their
 /// data key (parts of one episode), since sealed chunks are copied, never decrypted.
-pub fn merge(inputs: &[PathBuf], output: &Path) -> Result<RewriteReport> {
+pub fn merge(inputs: &[PathBuf], output: &Path, opts: WriteOptions) -> Result<RewriteReport> {
     if inputs.len() < 2 {
         return Err(Error::InvalidArgument(
             "merge needs at least two episodes".into(),
@@ -756,9 +829,16 @@ pub fn merge(inputs: &[PathBuf], output: &Path) -> Result<RewriteReport> {
         .clone()
         .with_id(uuid::Uuid::new_v4())
         .with_extra("merged_from", serde_json::json!(ids));
+    let total: u64 = readers
+        .iter()
+        .flat_map(|r| r.chunks())
+        .map(|c| c.length)
+        .sum();
+    let mut done = 0;
+    let progress = opts.progress.clone();
     let streams = into_place(output, |tmp| {
         let key = first.key_record().map(|k| (k.clone(), None));
-        let mut w = EpisodeWriter::create_with_key(tmp, meta, WriteOptions::default(), key)?;
+        let mut w = EpisodeWriter::create_with_key(tmp, meta, opts.with_overwrite(false), key)?;
         let mut outcomes = Vec::new();
         for (k, info) in first.streams().iter().enumerate() {
             let id = w.add_stream(info.clone())?;
@@ -786,6 +866,8 @@ pub fn merge(inputs: &[PathBuf], output: &Path) -> Result<RewriteReport> {
                         )),
                         other => other,
                     })?;
+                    done += c.length;
+                    report(progress.as_ref(), done, total);
                 }
             }
             outcomes.push(outcome);

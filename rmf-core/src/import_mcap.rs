@@ -13,8 +13,12 @@
 //! | `geometry_msgs/msg/WrenchStamped` | signal `<topic>`: float64 `[6]` `fx fy fz tx ty tz` |
 //! | anything else | events `<topic>`, one `raw` event per message with payload `{"schema", "encoding", "data_base64"}`; or skipped ([`McapImportOptions::keep_unknown`]) |
 //!
-//! `audio_common_msgs` audio is skipped: its messages carry no sample rate, channel count or
-//! coding format (those are on a separate `AudioInfo` topic, when there is one).
+//! | `audio_common_msgs/msg/AudioData`, `AudioDataStamped` | audio `<topic>`: PCM `S16LE` as i16, `F32LE` as f32, at the sample rate and channel count of the first message of the `audio_common_msgs/msg/AudioInfo` topic in the same namespace (`/mic/audio` takes `/mic/audio_info`; the only AudioInfo topic of the file otherwise); each message is one block. Audio without such a format (no AudioInfo, `mp3`, other sample formats) is kept as raw events with the reason in the report |
+//!
+//! The AudioInfo topic itself is not stored as a stream when an audio topic takes its format
+//! (the stream's sample rate, channels and type are that format); `AudioData` has no header, so
+//! its blocks are stamped with their log time, which is when the block arrived rather than when
+//! its first sample was taken: prefer `AudioDataStamped`.
 //!
 //! Stream names are the topics without their leading `/`. Every sample is stamped with its
 //! message's `std_msgs/Header` stamp (`sec * 1e9 + nanosec`, [`TimeSource::HeaderStamp`], the
@@ -38,6 +42,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::kind::Event;
+use crate::progress::{report, Progress};
 use crate::schema::{DType, EpisodeMeta, FrameCodec, PixelFormat, StreamInfo};
 use crate::write::{EpisodeWriter, StreamId, WriteOptions};
 
@@ -91,6 +96,8 @@ pub struct McapImportOptions {
     pub gop: Option<u32>,
     /// Replace `output` if it exists.
     pub overwrite: bool,
+    /// Told the bytes of the MCAP file imported.
+    pub progress: Option<Progress>,
 }
 
 impl Default for McapImportOptions {
@@ -105,6 +112,7 @@ impl Default for McapImportOptions {
             qp: None,
             gop: None,
             overwrite: false,
+            progress: None,
         }
     }
 }
@@ -201,6 +209,9 @@ pub struct McapImportReport {
     pub chunks: usize,
     /// One entry per channel, in the order they first appear in the file.
     pub topics: Vec<TopicReport>,
+    /// Where and why reading stopped early (a truncated or damaged file): every message
+    /// before that point was imported.
+    pub damage: Option<String>,
 }
 
 impl McapImportReport {
@@ -233,6 +244,9 @@ impl fmt::Display for McapImportReport {
             self.chunks,
             self.time_source.name(),
         )?;
+        if let Some(d) = &self.damage {
+            writeln!(f, "  warning: {d}")?;
+        }
         for t in &self.topics {
             write!(f, "  {}  {}  {} messages", t.topic, t.schema, t.messages)?;
             match &t.skipped {
@@ -270,7 +284,7 @@ pub fn import_mcap(
     }
     let data = read_input(input)?;
     let file = input.display().to_string();
-    let (mut topics, by_channel) = scan(&data, &file, opts)?;
+    let mut scan = scan(&data, &file, opts)?;
     let tmp = output.with_file_name(format!(
         ".{}.tmp-{}",
         output
@@ -278,7 +292,7 @@ pub fn import_mcap(
             .map_or("import".into(), |n| n.to_string_lossy()),
         std::process::id()
     ));
-    match write_episode(&data, input, &file, &tmp, opts, &mut topics, &by_channel) {
+    match write_episode(&data, input, &file, &tmp, opts, &mut scan) {
         Ok((start_time_ns, bytes, chunks)) => {
             std::fs::rename(&tmp, output).map_err(|e| Error::io(output, "rename", e))?;
             Ok(McapImportReport {
@@ -288,7 +302,8 @@ pub fn import_mcap(
                 start_time_ns,
                 bytes,
                 chunks,
-                topics: topics.into_iter().map(|t| t.report).collect(),
+                topics: scan.topics.into_iter().map(|t| t.report).collect(),
+                damage: scan.damage,
             })
         }
         Err(e) => {
@@ -349,6 +364,12 @@ enum MsgKind {
     JointState,
     Imu,
     Wrench,
+    /// `audio_common_msgs` audio; `stamped` for `AudioDataStamped`.
+    Audio {
+        stamped: bool,
+    },
+    /// `audio_common_msgs/AudioInfo`: the format of the audio topics beside it.
+    AudioInfo,
     /// Unknown: kept as raw events; `true` when its definition starts with a std_msgs/Header.
     Raw {
         has_header: bool,
@@ -372,6 +393,75 @@ struct Topic {
     sink: Sink,
     /// Skipped messages by reason.
     skips: BTreeMap<String, u64>,
+    /// An AudioInfo topic: its first message, or why it could not be read.
+    audio_info: Option<std::result::Result<AudioInfo, String>>,
+    /// An audio topic: the format its samples are stored in.
+    audio: Option<AudioFormat>,
+}
+
+/// The fields of `audio_common_msgs/msg/AudioInfo`.
+#[derive(Debug, Clone, PartialEq)]
+struct AudioInfo {
+    channels: u8,
+    sample_rate: u32,
+    sample_format: String,
+    coding_format: String,
+}
+
+impl AudioInfo {
+    fn parse(data: &[u8]) -> std::result::Result<Self, CdrError> {
+        let mut c = Cdr::new(data)?;
+        let channels = c.u8("channels")?;
+        let sample_rate = c.u32("sample_rate")?;
+        let sample_format = c.string("sample_format")?;
+        c.u32("bitrate")?;
+        let coding_format = c.string("coding_format")?;
+        Ok(AudioInfo {
+            channels,
+            sample_rate,
+            sample_format,
+            coding_format,
+        })
+    }
+
+    /// The PCM format of the audio it describes, or why it is not one RMF stores.
+    fn format(&self) -> std::result::Result<AudioFormat, String> {
+        let coding = self.coding_format.to_ascii_lowercase();
+        if !matches!(coding.as_str(), "wave" | "wav" | "pcm" | "raw") {
+            return Err(format!(
+                "coding format {:?} is not PCM (wave)",
+                self.coding_format
+            ));
+        }
+        let dtype = match self.sample_format.to_ascii_uppercase().as_str() {
+            "S16LE" => DType::Int16,
+            "F32LE" => DType::Float32,
+            other => {
+                return Err(format!(
+                    "sample format {other:?} is not one RMF audio stores (S16LE, F32LE)"
+                ))
+            }
+        };
+        if self.channels == 0 || self.sample_rate == 0 {
+            return Err(format!(
+                "{} channels at {} Hz",
+                self.channels, self.sample_rate
+            ));
+        }
+        Ok(AudioFormat {
+            channels: self.channels.into(),
+            sample_rate: self.sample_rate,
+            dtype,
+        })
+    }
+}
+
+/// How an audio topic's bytes are read.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct AudioFormat {
+    channels: u16,
+    sample_rate: u32,
+    dtype: DType,
 }
 
 struct Held {
@@ -393,6 +483,7 @@ enum Sink {
         format: PixelFormat,
     },
     Signal(StreamId),
+    Audio(StreamId),
     Joints(Box<[JointSink; 3]>),
     Events(StreamId),
 }
@@ -451,24 +542,17 @@ fn classify(channel: &mcap::Channel<'_>, opts: &McapImportOptions) -> (MsgKind, 
         && schema.is_some_and(|s| s.encoding == "ros2msg" || s.encoding == "ros2idl");
     let name = schema.map_or(String::new(), |s| short_type(&s.name));
     if ros2 {
-        let kind =
-            match name.as_str() {
-                "sensor_msgs/Image" => Some(MsgKind::Image),
-                "sensor_msgs/CompressedImage" => Some(MsgKind::CompressedImage),
-                "sensor_msgs/JointState" => Some(MsgKind::JointState),
-                "sensor_msgs/Imu" => Some(MsgKind::Imu),
-                "geometry_msgs/WrenchStamped" => Some(MsgKind::Wrench),
-                "audio_common_msgs/AudioData" | "audio_common_msgs/AudioDataStamped" => return (
-                    MsgKind::Skip,
-                    Some(
-                        "audio_common_msgs audio is not imported: its messages carry no sample \
-                         rate, channel count or coding format (those are on a separate AudioInfo \
-                         topic)"
-                            .into(),
-                    ),
-                ),
-                _ => None,
-            };
+        let kind = match name.as_str() {
+            "sensor_msgs/Image" => Some(MsgKind::Image),
+            "sensor_msgs/CompressedImage" => Some(MsgKind::CompressedImage),
+            "sensor_msgs/JointState" => Some(MsgKind::JointState),
+            "sensor_msgs/Imu" => Some(MsgKind::Imu),
+            "geometry_msgs/WrenchStamped" => Some(MsgKind::Wrench),
+            "audio_common_msgs/AudioData" => Some(MsgKind::Audio { stamped: false }),
+            "audio_common_msgs/AudioDataStamped" => Some(MsgKind::Audio { stamped: true }),
+            "audio_common_msgs/AudioInfo" => Some(MsgKind::AudioInfo),
+            _ => None,
+        };
         if let Some(kind) = kind {
             return (kind, None);
         }
@@ -500,9 +584,13 @@ fn classify(channel: &mcap::Channel<'_>, opts: &McapImportOptions) -> (MsgKind, 
 impl Topic {
     fn clock(&self, opts: &McapImportOptions) -> TimeSource {
         match (opts.time_source, self.kind) {
-            (TimeSource::LogTime, _) | (_, MsgKind::Raw { has_header: false }) => {
-                TimeSource::LogTime
-            }
+            (TimeSource::LogTime, _)
+            | (
+                _,
+                MsgKind::Raw { has_header: false }
+                | MsgKind::Audio { stamped: false }
+                | MsgKind::AudioInfo,
+            ) => TimeSource::LogTime,
             _ => TimeSource::HeaderStamp,
         }
     }
@@ -565,16 +653,21 @@ fn payload_error(file: &str, topic: &str, m: MsgRef, e: CdrError) -> Error {
 }
 
 /// Pass 1: every channel, its message count and the order of its times.
-fn scan(
-    data: &[u8],
-    file: &str,
-    opts: &McapImportOptions,
-) -> Result<(Vec<Topic>, HashMap<u16, usize>)> {
+fn scan(data: &[u8], file: &str, opts: &McapImportOptions) -> Result<Scan> {
     let mut topics: Vec<Topic> = Vec::new();
     let mut by_channel: HashMap<u16, usize> = HashMap::new();
+    let mut messages = 0u64;
+    let mut damage = None;
     let stream = mcap::MessageStream::new(data).map_err(|e| container_error(file, e))?;
     for msg in stream {
-        let msg = msg.map_err(|e| container_error(file, e))?;
+        let msg = match msg {
+            Ok(m) => m,
+            Err(e) => {
+                damage = Some(damage_note(file, messages, &e));
+                break;
+            }
+        };
+        messages += 1;
         let i = match by_channel.get(&msg.channel.id) {
             Some(&i) => i,
             None => {
@@ -609,6 +702,8 @@ fn scan(
                     held: Vec::new(),
                     sink: Sink::None,
                     skips: BTreeMap::new(),
+                    audio_info: None,
+                    audio: None,
                 });
                 by_channel.insert(ch.id, topics.len() - 1);
                 topics.len() - 1
@@ -622,6 +717,12 @@ fn scan(
         topic.report.messages += 1;
         if topic.kind == MsgKind::Skip {
             continue;
+        }
+        if topic.kind == MsgKind::AudioInfo && topic.audio_info.is_none() {
+            topic.audio_info = Some(
+                AudioInfo::parse(&msg.data)
+                    .map_err(|e| payload_error(file, &topic.report.topic, m, e).to_string()),
+            );
         }
         let t = topic
             .time(opts, &msg.data, msg.log_time)
@@ -644,6 +745,16 @@ fn scan(
             )));
         }
     }
+    if messages == 0 {
+        if let Some(d) = damage {
+            return Err(Error::Io {
+                path: PathBuf::from(file),
+                op: "read MCAP",
+                source: std::io::Error::new(std::io::ErrorKind::InvalidData, d),
+            });
+        }
+    }
+    pair_audio(&mut topics, opts);
     for t in &mut topics {
         if t.kind == MsgKind::Skip {
             continue;
@@ -663,7 +774,111 @@ fn scan(
             ));
         }
     }
-    Ok((topics, by_channel))
+    Ok(Scan {
+        topics,
+        by_channel,
+        messages,
+        damage,
+    })
+}
+
+/// What pass 1 found.
+struct Scan {
+    topics: Vec<Topic>,
+    by_channel: HashMap<u16, usize>,
+    /// Messages readable before the end or the damage.
+    messages: u64,
+    /// Why reading stopped early.
+    damage: Option<String>,
+}
+
+/// The report of a file whose messages stop early: the mcap reader's error (it says what, not
+/// where) and how many messages came before it.
+fn damage_note(file: &str, messages: u64, e: &mcap::McapError) -> String {
+    format!(
+        "{file} is truncated or damaged after {messages} readable messages ({e}); \
+         every message before that point was imported"
+    )
+}
+
+/// The namespace of a topic: `/mic` for `/mic/audio`.
+fn namespace(topic: &str) -> &str {
+    topic.rsplit_once('/').map_or("", |(ns, _)| ns)
+}
+
+/// Gives each audio topic the format of its AudioInfo topic (same namespace, or the file's only
+/// one). Audio without a usable format is kept as raw events (or skipped); an AudioInfo topic
+/// that serves an audio topic is not stored, one that serves none is an unknown topic.
+fn pair_audio(topics: &mut [Topic], opts: &McapImportOptions) {
+    let infos: Vec<usize> = (0..topics.len())
+        .filter(|&i| topics[i].kind == MsgKind::AudioInfo)
+        .collect();
+    let mut used = HashSet::new();
+    for i in 0..topics.len() {
+        let MsgKind::Audio { stamped } = topics[i].kind else {
+            continue;
+        };
+        let ns = namespace(&topics[i].report.topic);
+        let beside: Vec<usize> = infos
+            .iter()
+            .copied()
+            .filter(|&k| namespace(&topics[k].report.topic) == ns)
+            .collect();
+        let info = match (beside.as_slice(), infos.as_slice()) {
+            ([k], _) | ([], [k]) => Some(*k),
+            _ => None,
+        };
+        let format = match info {
+            None if beside.len() > 1 => Err(format!(
+                "{} AudioInfo topics in its namespace {ns:?}: which one is its format is unclear",
+                beside.len()
+            )),
+            None => Err("no audio_common_msgs/AudioInfo topic gives its format".to_string()),
+            Some(k) => {
+                used.insert(k);
+                let from = &topics[k].report.topic;
+                match &topics[k].audio_info {
+                    Some(Ok(a)) => a.format().map_err(|e| format!("{from}: {e}")),
+                    Some(Err(e)) => Err(e.clone()),
+                    None => Err(format!("{from} has no messages")),
+                }
+            }
+        };
+        let t = &mut topics[i];
+        match format {
+            Ok(f) => {
+                t.audio = Some(f);
+                if let Some(k) = info {
+                    let from = topics[k].report.topic.clone();
+                    topics[i].report.notes.push(format!("format from {from}"));
+                }
+            }
+            Err(why) if opts.keep_unknown => {
+                t.kind = MsgKind::Raw {
+                    has_header: stamped,
+                };
+                t.report.notes.push(format!("kept as raw events: {why}"));
+            }
+            Err(why) => {
+                t.kind = MsgKind::Skip;
+                t.report.skipped = Some(format!("audio not imported: {why}"));
+            }
+        }
+    }
+    for k in infos {
+        let t = &mut topics[k];
+        if used.contains(&k) {
+            t.kind = MsgKind::Skip;
+            t.report.skipped =
+                Some("the format of the audio beside it, stored in its stream".into());
+        } else if opts.keep_unknown {
+            t.kind = MsgKind::Raw { has_header: false };
+        } else {
+            t.kind = MsgKind::Skip;
+            t.report.skipped =
+                Some("an AudioInfo topic without audio beside it; unknown topics are skipped (--skip-unknown)".into());
+        }
+    }
 }
 
 /// The episode writer and the stream names taken so far.
@@ -695,9 +910,15 @@ fn write_episode(
     file: &str,
     path: &Path,
     opts: &McapImportOptions,
-    topics: &mut [Topic],
-    by_channel: &HashMap<u16, usize>,
+    scan: &mut Scan,
 ) -> Result<(Option<i64>, u64, usize)> {
+    let Scan {
+        topics,
+        by_channel,
+        messages,
+        ..
+    } = scan;
+    let messages = *messages;
     let first = topics
         .iter()
         .filter(|t| t.kind != MsgKind::Skip)
@@ -726,8 +947,15 @@ fn write_episode(
         w: EpisodeWriter::create(path, meta, wopts)?,
         names: HashSet::new(),
     };
-    for msg in mcap::MessageStream::new(data).map_err(|e| container_error(file, e))? {
+    let stream = mcap::MessageStream::new(data).map_err(|e| container_error(file, e))?;
+    // Pass 1 counted the readable messages; a damaged file stops where pass 1 stopped.
+    for (n, msg) in stream.take(messages as usize).enumerate() {
         let msg = msg.map_err(|e| container_error(file, e))?;
+        if n % 64 == 0 {
+            // Progress in bytes of the file, as far as messages tell.
+            let total = data.len() as u64;
+            report(opts.progress.as_ref(), total * n as u64 / messages, total);
+        }
         let Some(&i) = by_channel.get(&msg.channel.id) else {
             continue;
         };
@@ -846,8 +1074,9 @@ fn write_message(
             let tq = c.f64s::<3>("wrench.torque")?;
             Ok([f, tq].concat())
         }),
+        MsgKind::Audio { stamped } => write_audio(out, topic, t, data, stamped),
         MsgKind::Raw { .. } => write_raw(out, topic, t, data),
-        MsgKind::Skip => Ok(false),
+        MsgKind::Skip | MsgKind::AudioInfo => Ok(false),
     };
     match result {
         Ok(true) => {
@@ -1001,6 +1230,70 @@ fn write_joints(out: &mut Out, topic: &mut Topic, t: i64, data: &[u8]) -> Result
         }
     }
     Ok(wrote)
+}
+
+/// One audio block: the message's PCM bytes in the topic's format.
+fn write_audio(
+    out: &mut Out,
+    topic: &mut Topic,
+    t: i64,
+    data: &[u8],
+    stamped: bool,
+) -> Result<bool, Skipped> {
+    let Some(f) = topic.audio else {
+        return Err(Skipped::Why("no audio format".into()));
+    };
+    let mut c = Cdr::new(data)?;
+    let frame_id = if stamped {
+        c.stamp()?;
+        c.string("header.frame_id")?
+    } else {
+        String::new()
+    };
+    let bytes = c.bytes_seq("audio.data")?;
+    if bytes.is_empty() {
+        return Ok(false);
+    }
+    let frame = f.dtype.size() * f.channels as usize;
+    if bytes.len() % frame != 0 {
+        return Err(Skipped::Why(format!(
+            "{} bytes of audio are not whole {}-channel {} samples",
+            bytes.len(),
+            f.channels,
+            f.dtype
+        )));
+    }
+    let id = match topic.sink {
+        Sink::Audio(id) => id,
+        _ => {
+            let info = StreamInfo::audio(
+                topic.stream_name.clone(),
+                f.sample_rate,
+                f.channels,
+                f.dtype,
+            );
+            let id = declare(out, topic, tagged(info, topic, &frame_id))?;
+            topic.sink = Sink::Audio(id);
+            id
+        }
+    };
+    match f.dtype {
+        DType::Float32 => {
+            let samples: Vec<f32> = bytes
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .collect();
+            out.w.write_audio(id, t, &samples)?;
+        }
+        _ => {
+            let samples: Vec<i16> = bytes
+                .chunks_exact(2)
+                .map(|b| i16::from_le_bytes([b[0], b[1]]))
+                .collect();
+            out.w.write_audio(id, t, &samples)?;
+        }
+    }
+    Ok(true)
 }
 
 fn write_raw(out: &mut Out, topic: &mut Topic, t: i64, data: &[u8]) -> Result<bool, Skipped> {

@@ -86,6 +86,7 @@ mod frame_worker;
 mod h264;
 pub mod import_mcap;
 mod kind;
+mod progress;
 mod read;
 mod recover;
 mod row_edit;
@@ -101,6 +102,7 @@ pub use error::{Error, Result};
 pub use footer::{ChunkEntry, SkippedStream};
 pub use frame_worker::{FrameQueueReport, QueueFull};
 pub use kind::{AudioBlock, Event};
+pub use progress::Progress;
 pub use read::{EpisodeReader, ReadOptions, SampleRef, StreamSummary, DEFAULT_MAX_CHUNK_BYTES};
 pub use recover::{recover, Damage, RecoveryReport};
 pub use schema::{

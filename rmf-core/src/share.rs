@@ -12,6 +12,7 @@ use crate::dataset::index::{find_episodes, relative};
 use crate::edit::{rewrite, StreamPlan};
 use crate::error::{Error, Result};
 use crate::format::{read_record, Bytes, RecordKind};
+use crate::progress::Progress;
 use crate::read::EpisodeReader;
 use crate::schema::{Sensitivity, WriterInfo};
 use crate::write::WriteOptions;
@@ -32,6 +33,8 @@ pub struct ShareOptions {
     /// Episodes lacking any of these tags (exact strings of the episode's `extra.tags`) are
     /// left out.
     pub require_tags: Vec<String>,
+    /// Told the bytes of input episodes done.
+    pub progress: Option<Progress>,
 }
 
 /// Where a shared episode came from, as stored in its metadata.
@@ -99,14 +102,26 @@ pub fn share(in_dir: &Path, out_dir: &Path, opts: &ShareOptions) -> Result<Share
     let mut files = Vec::new();
     find_episodes(in_dir, &mut files)?;
     files.sort();
+    let sizes: Vec<u64> = files
+        .iter()
+        .map(|f| std::fs::metadata(f).map_or(0, |m| m.len()))
+        .collect();
+    let total = sizes.iter().sum();
+    let mut done = 0;
     let mut report = ShareReport::default();
-    for file in files {
+    for (file, size) in files.into_iter().zip(sizes) {
         let rel = relative(in_dir, &file);
         let out = out_dir.join(&rel);
-        match share_episode(&file, &out, opts)? {
+        let write = WriteOptions {
+            progress: opts.progress.as_ref().map(|p| p.part(done, total)),
+            ..WriteOptions::default()
+        };
+        match share_episode(&file, &out, opts, write)? {
             Ok(p) => report.shared.push((file, out, p)),
             Err(reason) => report.left_out.push((rel, reason)),
         }
+        done += size;
+        crate::progress::report(opts.progress.as_ref(), done, total);
     }
     Ok(report)
 }
@@ -116,6 +131,7 @@ fn share_episode(
     input: &Path,
     output: &Path,
     opts: &ShareOptions,
+    write: WriteOptions,
 ) -> Result<std::result::Result<Provenance, String>> {
     let reader = match EpisodeReader::open(input) {
         Ok(r) => r,
@@ -186,14 +202,7 @@ fn share_episode(
     if let Some(dir) = output.parent() {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, "create directory", e))?;
     }
-    rewrite(
-        input,
-        output,
-        meta,
-        &plan,
-        WriteOptions::default(),
-        |_, _| {},
-    )?;
+    rewrite(input, output, meta, &plan, write)?;
     Ok(Ok(provenance))
 }
 

@@ -24,7 +24,7 @@ pub struct TranscodeOptions {
     pub gop: Option<u32>,
     /// Frame streams to re-encode by name; empty: every frame stream the codec can hold.
     pub streams: Vec<String>,
-    /// How the output is written (chunking, compression levels, encoder queues).
+    /// How the output is written (chunking, compression levels, encoder queues, progress).
     pub write: WriteOptions,
 }
 
@@ -73,13 +73,12 @@ pub struct TranscodeReport {
     pub streams: Vec<TranscodedStream>,
 }
 
-/// Writes `output`: `input` with frame streams re-encoded as `opts` says. `progress` is called
-/// with (frames re-encoded, frames to re-encode) as the work goes.
+/// Writes `output`: `input` with frame streams re-encoded as `opts` says; `opts.write.progress`
+/// is told the bytes of input done.
 pub fn transcode(
     input: impl AsRef<Path>,
     output: impl AsRef<Path>,
     opts: &TranscodeOptions,
-    progress: impl FnMut(u64, u64),
 ) -> Result<TranscodeReport> {
     let (input, output) = (input.as_ref(), output.as_ref());
     let reader = EpisodeReader::open(input)?;
@@ -99,7 +98,7 @@ pub fn transcode(
     let old: Vec<StreamInfo> = reader.streams().to_vec();
     drop(reader);
     let plan: Vec<StreamPlan> = plans.iter().map(|(p, _)| p.clone()).collect();
-    let r = rewrite(input, output, meta, &plan, opts.write.clone(), progress)?;
+    let r = rewrite(input, output, meta, &plan, opts.write.clone())?;
     let streams = r
         .streams
         .into_iter()

@@ -24,6 +24,7 @@ use crate::format::{
 };
 use crate::frame_worker::{FrameQueueReport, FrameWorker, QueueFull};
 use crate::kind::{Event, OpenChunk};
+use crate::progress::Progress;
 use crate::schema::{Element, EpisodeMeta, Sensitivity, StreamInfo, StreamKind, WriterInfo};
 
 /// Largest decoded size (samples in Arrow form) the writer puts in one chunk, whatever the
@@ -71,6 +72,9 @@ pub struct WriteOptions {
     /// Encrypts every private stream under this key or passphrase (spec/encryption.md).
     /// Without it, private streams are labelled but stored in the clear.
     pub secret: Option<Secret>,
+    /// Told the bytes of input done by operations that write a file from others (edits,
+    /// transcoding, sharing); a recording writer has no total and never calls it.
+    pub progress: Option<Progress>,
 }
 
 impl Default for WriteOptions {
@@ -85,6 +89,7 @@ impl Default for WriteOptions {
             frame_queue: DEFAULT_FRAME_QUEUE,
             queue_full: QueueFull::Block,
             secret: None,
+            progress: None,
         }
     }
 }
@@ -141,6 +146,12 @@ impl WriteOptions {
     /// Encrypts private streams under `secret`.
     pub fn with_secret(mut self, secret: impl Into<Secret>) -> Self {
         self.secret = Some(secret.into());
+        self
+    }
+
+    /// Reports progress of an edit to `progress`.
+    pub fn with_progress(mut self, progress: Progress) -> Self {
+        self.progress = Some(progress);
         self
     }
 

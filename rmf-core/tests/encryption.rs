@@ -429,12 +429,16 @@ fn edits_with_a_key_encrypt_and_parts_merge_back() {
     .unwrap();
     let merged = dir.path().join("merged.rmf");
     let files: Vec<_> = parts.iter().map(|p| p.output.clone()).collect();
-    rmf_core::edit::merge(&files, &merged).unwrap();
+    rmf_core::edit::merge(&files, &merged, WriteOptions::default()).unwrap();
     check_private(&open(&merged, Some(key.into())).unwrap(), &want);
     // Episodes under different keys do not merge.
     let other = dir.path().join("other.rmf");
     write(&other, Some(Key::generate().unwrap().into()));
-    let err =
-        rmf_core::edit::merge(&[merged.clone(), other], &dir.path().join("x.rmf")).unwrap_err();
+    let err = rmf_core::edit::merge(
+        &[merged.clone(), other],
+        &dir.path().join("x.rmf"),
+        WriteOptions::default(),
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("different data keys"), "{err}");
 }

@@ -50,6 +50,7 @@ fn options(max: Sensitivity) -> ShareOptions {
         max_label: max,
         drop_streams: Vec::new(),
         require_tags: vec!["licence:CC-BY-4.0".into()],
+        progress: None,
     }
 }
 

@@ -22,25 +22,40 @@ fn raw_cameras_become_h264_and_everything_else_is_copied_exactly() {
     record_demo(&input, &demo, WriteOptions::default()).unwrap();
     let before = std::fs::read(&input).unwrap();
 
+    let calls = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = calls.clone();
     let opts = TranscodeOptions {
         qp: Some(22),
         gop: Some(10),
+        write: WriteOptions::default().with_progress(rmf_core::Progress::new(
+            move |done, total| seen.lock().unwrap().push((done, total)),
+        )),
         ..TranscodeOptions::new(FrameCodec::H264)
     };
-    let mut calls = Vec::new();
-    let report = transcode(&input, &output, &opts, |done, total| {
-        calls.push((done, total))
-    })
-    .unwrap();
+    let report = transcode(&input, &output, &opts).unwrap();
     assert_eq!(
         std::fs::read(&input).unwrap(),
         before,
         "the input is not modified"
     );
     assert!(report.output_bytes * 5 < report.input_bytes);
-    let (done, total) = *calls.last().unwrap();
-    assert_eq!(done, total);
-    assert_eq!(total, 61, "two cameras of 30 and 31 frames"); // both cameras, 1 s at 30 fps
+    // Progress counts bytes of input chunks, frame by frame while re-encoding.
+    let calls = calls.lock().unwrap().clone();
+    let input_chunks: u64 = EpisodeReader::open(&input)
+        .unwrap()
+        .chunks()
+        .iter()
+        .map(|c| c.length)
+        .sum();
+    assert_eq!(*calls.last().unwrap(), (input_chunks, input_chunks));
+    assert!(
+        calls.windows(2).all(|w| w[0].0 <= w[1].0),
+        "never goes back"
+    );
+    assert!(
+        calls.len() >= 61,
+        "at least once per frame of both cameras (30 + 31)"
+    );
 
     let (a, b) = (
         EpisodeReader::open(&input).unwrap(),
@@ -123,7 +138,7 @@ fn depth_stays_lossless_unselected_streams_stay_and_bad_requests_fail_cleanly() 
         streams: vec!["rgb".into(), "depth".into()],
         ..TranscodeOptions::new(FrameCodec::Jpeg)
     };
-    let report = transcode(&input, &output, &opts, |_, _| {}).unwrap();
+    let report = transcode(&input, &output, &opts).unwrap();
     let by = |n: &str| report.streams.iter().find(|s| s.name == n).unwrap().clone();
     assert_eq!(by("rgb").from, Some(FrameCodec::Raw));
     assert_eq!(by("other").kept_because.as_deref(), Some("not selected"));
@@ -144,16 +159,9 @@ fn depth_stays_lossless_unselected_streams_stay_and_bad_requests_fail_cleanly() 
             streams: vec!["nope".into()],
             ..TranscodeOptions::new(FrameCodec::H264)
         },
-        |_, _| {},
     );
     assert!(matches!(e, Err(Error::UnknownStream { .. })));
-    assert!(transcode(
-        &input,
-        &input,
-        &TranscodeOptions::new(FrameCodec::Png),
-        |_, _| {}
-    )
-    .is_err());
+    assert!(transcode(&input, &input, &TranscodeOptions::new(FrameCodec::Png),).is_err());
     let left: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name())

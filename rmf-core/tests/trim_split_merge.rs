@@ -94,7 +94,7 @@ fn split_then_merge_gives_back_the_episode() {
     // Given out of order: merge orders by first sample.
     let mut files: Vec<_> = reports.iter().map(|r| r.output.clone()).collect();
     files.reverse();
-    merge(&files, &merged).unwrap();
+    merge(&files, &merged, WriteOptions::default()).unwrap();
     let m = EpisodeReader::open(&merged).unwrap();
     assert_eq!(read_small(&m).unwrap(), w);
     assert_eq!(m.meta().extra["merged_from"].as_array().unwrap().len(), 4);
@@ -102,7 +102,7 @@ fn split_then_merge_gives_back_the_episode() {
 
     // Overlapping episodes cannot be merged; nothing is left behind.
     let bad = dir.path().join("bad.rmf");
-    let err = merge(&[path.clone(), path.clone()], &bad).unwrap_err();
+    let err = merge(&[path.clone(), path.clone()], &bad, WriteOptions::default()).unwrap_err();
     assert!(err.to_string().contains("overlap"), "{err}");
     assert!(!bad.exists());
     assert_eq!(
@@ -240,4 +240,84 @@ fn redact_an_encrypted_stream_needs_its_key_and_stays_sealed() {
             assert_eq!(*x, i as f64);
         }
     }
+}
+
+/// The names in `dir`, sorted.
+fn names_in(dir: &std::path::Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn a_split_that_fails_leaves_no_parts() {
+    let (dir, path, _) = small_file();
+    let parts = dir.path().join("parts");
+    std::fs::create_dir(&parts).unwrap();
+    let cuts = [60_000_000, 120_000_000];
+    // Part 2 cannot be written (its temporary name is taken by a directory): parts 0 and 1,
+    // already complete, must not stay behind.
+    let blocker = format!("small-part002.rmf.tmp-{}", std::process::id());
+    std::fs::create_dir(parts.join(&blocker)).unwrap();
+    assert!(
+        path.file_name().unwrap() == "small.rmf",
+        "the blocker's name assumes it"
+    );
+    let before = std::fs::read(&path).unwrap();
+    assert!(split(&path, &parts, &cuts, opts()).is_err());
+    assert_eq!(names_in(&parts), vec![blocker.clone()]);
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        before,
+        "the input is untouched"
+    );
+
+    // An existing part is refused before anything is written.
+    std::fs::remove_dir(parts.join(&blocker)).unwrap();
+    std::fs::write(parts.join("small-part001.rmf"), b"mine").unwrap();
+    let err = split(&path, &parts, &cuts, opts()).unwrap_err();
+    assert!(err.to_string().contains("small-part001.rmf"), "{err}");
+    assert_eq!(names_in(&parts), vec!["small-part001.rmf".to_string()]);
+    assert_eq!(
+        std::fs::read(parts.join("small-part001.rmf")).unwrap(),
+        b"mine"
+    );
+}
+
+#[test]
+fn edits_report_progress_in_bytes_of_input_up_to_the_total() {
+    let (dir, path, _) = small_file();
+    let calls = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = calls.clone();
+    let with_progress = opts().with_progress(Progress::new(move |done, total| {
+        seen.lock().unwrap().push((done, total))
+    }));
+    let r = EpisodeReader::open(&path).unwrap();
+    let input: u64 = r.chunks().iter().map(|c| c.length).sum();
+
+    // A split reports one progress over all its parts.
+    let parts = dir.path().join("parts");
+    split(&path, &parts, &[100_000_000], with_progress.clone()).unwrap();
+    let split_calls = std::mem::take(&mut *calls.lock().unwrap());
+    let (done, total) = *split_calls.last().unwrap();
+    assert_eq!(done, total);
+    // Chunks across the cut are read by both parts.
+    assert!(total >= input && total < 2 * input, "{total} for {input}");
+    assert!(split_calls.iter().all(|&(_, t)| t == total));
+    assert!(split_calls.windows(2).all(|w| w[0].0 <= w[1].0));
+
+    let files: Vec<_> = names_in(&parts).iter().map(|n| parts.join(n)).collect();
+    merge(&files, &dir.path().join("m.rmf"), with_progress.clone()).unwrap();
+    let merge_calls = std::mem::take(&mut *calls.lock().unwrap());
+    let part_chunks: u64 = files
+        .iter()
+        .map(|f| {
+            let r = EpisodeReader::open(f).unwrap();
+            r.chunks().iter().map(|c| c.length).sum::<u64>()
+        })
+        .sum();
+    assert_eq!(*merge_calls.last().unwrap(), (part_chunks, part_chunks));
 }

@@ -86,7 +86,10 @@ pub fn merge<'py>(
     inputs: Vec<PathBuf>,
     output: PathBuf,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let r = interruptible(py, move || rmf_core::edit::merge(&inputs, &output))?.py_err()?;
+    let r = interruptible(py, move || {
+        rmf_core::edit::merge(&inputs, &output, rmf_core::WriteOptions::default())
+    })?
+    .py_err()?;
     report(py, &r)
 }
 

@@ -124,10 +124,8 @@ pub fn transcode<'py>(
         streams: streams.unwrap_or_default(),
         ..rmf_core::TranscodeOptions::new(rmf_core::FrameCodec::parse(codec).py_err()?)
     };
-    let report = interruptible(py, move || {
-        rmf_core::transcode(&input, &output, &opts, |_, _| {})
-    })?
-    .py_err()?;
+    let report =
+        interruptible(py, move || rmf_core::transcode(&input, &output, &opts))?.py_err()?;
     let d = PyDict::new(py);
     d.set_item("input_bytes", report.input_bytes)?;
     d.set_item("output_bytes", report.output_bytes)?;
@@ -183,6 +181,7 @@ pub fn share<'py>(
         max_label: rmf_core::Sensitivity::parse(max_label).py_err()?,
         drop_streams: drop_streams.unwrap_or_default(),
         require_tags: require_tags.unwrap_or_default(),
+        progress: None,
     };
     let r = interruptible(py, move || rmf_core::share::share(&input, &output, &opts))?.py_err()?;
     let json = serde_json::json!({

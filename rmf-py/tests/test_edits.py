@@ -1,5 +1,5 @@
-"""Edits never touch their input: a full disk or a kill in the middle of `rmf drop-stream` or
-`rmf transcode` leaves the input byte for byte as it was and no output file."""
+"""Edits never touch their input: a full disk or a kill in the middle of any edit leaves the
+inputs byte for byte as they were and no output file."""
 
 import hashlib
 import resource
@@ -33,26 +33,72 @@ def _digest(path):
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _limit_file_size():
-    # Writes past 2 MB fail with EFBIG, as on a full disk (the signal would kill instead).
-    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (2 << 20, 2 << 20))
+@pytest.fixture(scope="module")
+def parts(episode, tmp_path_factory):
+    """The episode split in two, for merge."""
+    return rmf.split(episode, tmp_path_factory.mktemp("parts"), at_ns=[300_000_000])
 
 
-def test_a_full_disk_fails_the_edit_cleanly(rmf_cli, episode, tmp_path):
-    before = _digest(episode)
-    out = tmp_path / "out.rmf"
+def _file_size_limit(on_exceed):
+    """A child setup that makes writes past 2 MB fail as on a full disk (`on_exceed` = SIG_IGN:
+    the write returns EFBIG) or kill the process there (SIG_DFL: SIGXFSZ ends it mid-write)."""
+
+    def setup():
+        signal.signal(signal.SIGXFSZ, on_exceed)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (2 << 20, 2 << 20))
+
+    return setup
+
+
+# Every command that writes episodes from others, with its arguments: (input, parts, out dir).
+EDITS = {
+    "drop-stream": lambda i, p, o: ["drop-stream", i, o / "out.rmf", "--stream", "s"],
+    "rename-stream": lambda i, p, o: ["rename-stream", i, o / "out.rmf", "s", "signal"],
+    "relabel": lambda i, p, o: ["relabel", i, o / "out.rmf", "--sensitivity", "cam=public"],
+    "trim": lambda i, p, o: ["trim", i, o / "out.rmf", "--from", "0", "--to", "400000000"],
+    "split": lambda i, p, o: ["split", i, o / "parts", "--at", "200000000", "--at", "400000000"],
+    "merge": lambda i, p, o: ["merge", "-o", o / "out.rmf", *p],
+    "redact": lambda i, p, o: [
+        "redact",
+        i,
+        o / "out.rmf",
+        "--stream",
+        "cam",
+        "--from",
+        "0",
+        "--to",
+        "100000000",
+    ],
+    "transcode": lambda i, p, o: ["transcode", i, o / "out.rmf", "--codec", "png"],
+    "share": lambda i, p, o: ["share", i.parent, o / "shared", "--max-label", "internal"],
+}
+
+
+@pytest.mark.parametrize("failure", ["full_disk", "killed"])
+@pytest.mark.parametrize("edit", sorted(EDITS))
+def test_a_failed_edit_leaves_its_inputs_and_no_output(
+    rmf_cli, episode, parts, tmp_path, edit, failure
+):
+    inputs = [episode, *parts]
+    before = [_digest(f) for f in inputs]
+    args = [str(a) for a in EDITS[edit](episode, parts, tmp_path)]
+    on_exceed = signal.SIG_IGN if failure == "full_disk" else signal.SIG_DFL
     p = subprocess.run(
-        [rmf_cli, "drop-stream", str(episode), str(out), "--stream", "s"],
-        capture_output=True,
-        text=True,
-        preexec_fn=_limit_file_size,
+        [rmf_cli, *args], capture_output=True, text=True, preexec_fn=_file_size_limit(on_exceed)
     )
-    assert p.returncode == 2, p.stderr
-    assert p.stderr.startswith("rmf: error:") and "panicked" not in p.stderr
-    assert len(p.stderr.strip().splitlines()) == 1, p.stderr
-    assert _digest(episode) == before
-    assert list(tmp_path.iterdir()) == [], "no output and no temporary file"
+    if failure == "full_disk":
+        assert p.returncode == 2, p.stderr
+        assert p.stderr.startswith("rmf: error:") and "panicked" not in p.stderr
+        assert len(p.stderr.strip().splitlines()) == 1, p.stderr
+    else:
+        assert p.returncode == -signal.SIGXFSZ, (p.returncode, p.stderr)
+    assert [_digest(f) for f in inputs] == before, "the inputs are untouched"
+    left = [f for f in tmp_path.rglob("*") if f.is_file()]
+    if failure == "full_disk":
+        assert left == [], "no output and no temporary file"
+    else:
+        # A kill leaves at most temporary files, never a file under an output's name.
+        assert all(".tmp-" in f.name for f in left), left
 
 
 def test_a_kill_in_the_middle_leaves_the_input_and_no_output(rmf_cli, episode, tmp_path):

@@ -130,17 +130,205 @@ def test_ros2_bag_from_the_python_writer_imports_exactly(rmf_cli, tmp_path):
     np.testing.assert_array_equal(v, wrench)
 
 
-def test_a_damaged_bag_is_an_error_naming_the_file(rmf_cli, tmp_path):
+def test_a_truncated_bag_imports_every_intact_message(rmf_cli, tmp_path):
     bag = tmp_path / "cut.mcap"
-    write_bag(bag, n=5)
-    bag.write_bytes(bag.read_bytes()[:-100])
+    joints_t, pos, *_ = write_bag(bag, n=400)
+    whole = bag.read_bytes()
+    # Small chunks, then a cut in the middle, as a recorder killed mid-write leaves it.
+    with open(bag, "wb") as f:
+        w = mcap_ros2_writer.Writer(f, chunk_size=4096)
+        js = w.register_msgdef("sensor_msgs/msg/JointState", JOINT_STATE)
+        for i, t in enumerate(joints_t):
+            msg = {
+                "header": header(int(t), "b"),
+                "name": JOINTS,
+                "position": pos[i].tolist(),
+                "velocity": [],
+                "effort": [],
+            }
+            w.write_message("/joint_states", js, msg, log_time=int(t))
+        w.finish()
+    assert bag.read_bytes() != whole
+    data = bag.read_bytes()
+    bag.write_bytes(data[: len(data) // 2])
+    report = run(rmf_cli, bag, tmp_path / "o.rmf")
+    assert "truncated or damaged after" in report["damage"]
+    t, v = rmf.open(tmp_path / "o.rmf")["joint_states/position"].read()
+    n = len(t)
+    assert 100 < n < 400, n  # every message of the intact chunks, none after the cut
+    np.testing.assert_array_equal(t, joints_t[:n])
+    np.testing.assert_array_equal(v, pos[:n])
+    # People see the warning on the summary.
+    p = subprocess.run(
+        [rmf_cli, "import-mcap", str(bag), str(tmp_path / "p.rmf")], capture_output=True, text=True
+    )
+    assert p.returncode == 0 and "warning:" in p.stdout and "cut.mcap" in p.stdout
+
+
+def test_garbage_is_an_error_naming_the_file(rmf_cli, tmp_path):
+    bag = tmp_path / "junk.mcap"
+    bag.write_bytes(b"\x89MCAP0\r\n" + bytes(range(256)) * 4)
     p = subprocess.run(
         [rmf_cli, "import-mcap", str(bag), str(tmp_path / "o.rmf")], capture_output=True, text=True
     )
     assert p.returncode == 2
     assert (
         p.stderr.startswith("rmf: error: ")
-        and "cut.mcap" in p.stderr
+        and "junk.mcap" in p.stderr
         and "panicked" not in p.stderr
     )
     assert not (tmp_path / "o.rmf").exists()
+
+
+AUDIO_INFO = (
+    "uint8 channels\nuint32 sample_rate\nstring sample_format\nuint32 bitrate\n"
+    "string coding_format\n"
+)
+AUDIO_DATA = "uint8[] data\n"
+AUDIO_DATA_STAMPED = (
+    "std_msgs/Header header\naudio_common_msgs/AudioData audio\n"
+    + HEADER
+    + SEP
+    + "MSG: audio_common_msgs/AudioData\n"
+    + AUDIO_DATA
+)
+IMU = (
+    "std_msgs/Header header\ngeometry_msgs/Quaternion orientation\n"
+    "float64[9] orientation_covariance\ngeometry_msgs/Vector3 angular_velocity\n"
+    "float64[9] angular_velocity_covariance\ngeometry_msgs/Vector3 linear_acceleration\n"
+    "float64[9] linear_acceleration_covariance\n"
+    + HEADER
+    + SEP
+    + "MSG: geometry_msgs/Quaternion\nfloat64 x\nfloat64 y\nfloat64 z\nfloat64 w\n"
+    + SEP
+    + "MSG: geometry_msgs/Vector3\nfloat64 x\nfloat64 y\nfloat64 z\n"
+)
+IMAGE = (
+    "std_msgs/Header header\nuint32 height\nuint32 width\nstring encoding\n"
+    "uint8 is_bigendian\nuint32 step\nuint8[] data\n" + HEADER
+)
+COMPRESSED_IMAGE = "std_msgs/Header header\nstring format\nuint8[] data\n" + HEADER
+
+
+def test_audio_imu_and_images_from_the_python_writer(rmf_cli, tmp_path):
+    rng = np.random.default_rng(11)
+    bag = tmp_path / "robot.mcap"
+    blocks = [rng.integers(-32768, 32767, size=(160, 2), dtype=np.int16) for _ in range(5)]
+    block_t = [T0 + k * 10_000_000 for k in range(5)]  # 160 frames at 16 kHz: 10 ms each
+    imu = rng.normal(size=(20, 10))
+    imu_t = [T0 + k * 5_000_000 + 11 for k in range(20)]
+    gray = [rng.integers(0, 256, size=(24, 32), dtype=np.uint8) for _ in range(3)]
+    img_t = [T0 + k * 33_333_333 for k in range(3)]
+    av = pytest.importorskip("av")  # FFmpeg's PNG encoder makes the CompressedImage payloads
+
+    def png(a):
+        ctx = av.CodecContext.create("png", "w")
+        ctx.width, ctx.height, ctx.pix_fmt = a.shape[1], a.shape[0], "gray"
+        packets = ctx.encode(av.VideoFrame.from_ndarray(a, format="gray"))
+        return b"".join(bytes(p) for p in packets)
+
+    with open(bag, "wb") as f:
+        w = mcap_ros2_writer.Writer(f)
+        info = w.register_msgdef("audio_common_msgs/msg/AudioInfo", AUDIO_INFO)
+        audio = w.register_msgdef("audio_common_msgs/msg/AudioDataStamped", AUDIO_DATA_STAMPED)
+        raw = w.register_msgdef("audio_common_msgs/msg/AudioData", AUDIO_DATA)
+        imu_s = w.register_msgdef("sensor_msgs/msg/Imu", IMU)
+        img = w.register_msgdef("sensor_msgs/msg/Image", IMAGE)
+        cimg = w.register_msgdef("sensor_msgs/msg/CompressedImage", COMPRESSED_IMAGE)
+        w.write_message(
+            "/mic/audio_info",
+            info,
+            {
+                "channels": 2,
+                "sample_rate": 16000,
+                "sample_format": "S16LE",
+                "bitrate": 0,
+                "coding_format": "wave",
+            },
+            log_time=T0,
+        )
+        for t, b in zip(block_t, blocks):
+            w.write_message(
+                "/mic/audio_stamped",
+                audio,
+                {"header": header(t, "mic"), "audio": {"data": b.tobytes()}},
+                log_time=t + 1,
+            )
+        # mp3 audio in another namespace: not PCM, kept as raw events.
+        w.write_message(
+            "/speaker/audio_info",
+            info,
+            {
+                "channels": 1,
+                "sample_rate": 22050,
+                "sample_format": "S16LE",
+                "bitrate": 64,
+                "coding_format": "mp3",
+            },
+            log_time=T0,
+        )
+        w.write_message("/speaker/audio", raw, {"data": b"\xff\xfb\x90"}, log_time=T0 + 5)
+        for t, v in zip(imu_t, imu):
+            q, ang, la = v[:4], v[4:7], v[7:]
+            w.write_message(
+                "/imu",
+                imu_s,
+                {
+                    "header": header(t, "imu_link"),
+                    "orientation": dict(zip("xyzw", q.tolist())),
+                    "orientation_covariance": [0.0] * 9,
+                    "angular_velocity": dict(zip("xyz", ang.tolist())),
+                    "angular_velocity_covariance": [0.0] * 9,
+                    "linear_acceleration": dict(zip("xyz", la.tolist())),
+                    "linear_acceleration_covariance": [0.0] * 9,
+                },
+                log_time=t,
+            )
+        for t, g in zip(img_t, gray):
+            w.write_message(
+                "/cam/image_raw",
+                img,
+                {
+                    "header": header(t, "cam"),
+                    "height": 24,
+                    "width": 32,
+                    "encoding": "mono8",
+                    "is_bigendian": 0,
+                    "step": 32,
+                    "data": g.tobytes(),
+                },
+                log_time=t,
+            )
+            w.write_message(
+                "/cam/compressed",
+                cimg,
+                {"header": header(t, "cam"), "format": "png", "data": png(g)},
+                log_time=t,
+            )
+        w.finish()
+
+    report = run(rmf_cli, bag, tmp_path / "robot.rmf", "--codec", "png")
+    topics = {t["topic"]: t for t in report["topics"]}
+    assert topics["/mic/audio_stamped"]["streams"] == ["mic/audio_stamped"]
+    assert "/mic/audio_info" in topics["/mic/audio_stamped"]["notes"][0]
+    assert topics["/mic/audio_info"]["skipped"].startswith("the format of the audio")
+    assert any("mp3" in n for n in topics["/speaker/audio"]["notes"])
+    assert report["damage"] is None
+
+    ep = rmf.open(tmp_path / "robot.rmf")
+    mic = ep["mic/audio_stamped"]
+    assert (mic.kind, mic.sample_rate, mic.dtype) == ("audio", 16000, "int16")
+    t, pcm = mic.read()
+    # Every sample exact, stamped from its block's header stamp at 16 kHz.
+    np.testing.assert_array_equal(pcm, np.concatenate(blocks))
+    assert t[0] == block_t[0] and t[160] == block_t[1] and t[161] == block_t[1] + 62_500
+    ev = ep.events("speaker/audio")
+    assert ev.column("kind").to_pylist() == ["raw"]
+
+    t, v = ep["imu"].read()
+    np.testing.assert_array_equal(t, imu_t)
+    np.testing.assert_array_equal(v, imu)
+    for name in ["cam/image_raw", "cam/compressed"]:
+        t, frames = ep[name].read()
+        np.testing.assert_array_equal(t, img_t)
+        np.testing.assert_array_equal(frames, np.stack(gray))  # png: lossless
