@@ -239,7 +239,9 @@ def check_lerobot_episode(ep, cols, frames, task):
 def test_from_lerobot_v3(lerobot_v3, tmp_path):
     src, eps = lerobot_v3
     dst = tmp_path / "rmf"
-    report = cv.from_lerobot(src, dst)
+    calls = []
+    report = cv.from_lerobot(src, dst, progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(1, 2), (2, 2)]
     assert [e.target for e in report.episodes] == ["episode_000000.rmf", "episode_000001.rmf"]
     assert report.index["episodes"] == 2 and (dst / "episodes.parquet").exists()
     for k, (cols, frames) in enumerate(eps):
@@ -479,7 +481,9 @@ def test_from_hdf5_aloha_directory(tmp_path):
         "episode_0": aloha_file(src / "episode_0.hdf5", 16, 0, compress=False),
         "episode_1": aloha_file(src / "episode_1.hdf5", 13, 1, compress=True),
     }
-    report = cv.from_hdf5(src, tmp_path / "out", rate_hz=50)
+    calls = []
+    report = cv.from_hdf5(src, tmp_path / "out", rate_hz=50, progress=lambda *a: calls.append(a))
+    assert calls == [(1, 2), (2, 2)]  # files
     assert report.format == "ALOHA" and len(report.episodes) == 2
     for name, (d, frames) in want.items():
         ep = rmf.open(tmp_path / "out" / f"{name}.rmf")

@@ -34,7 +34,8 @@ import math
 import os
 import re
 import sys
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -565,6 +566,7 @@ def from_lerobot(
     episodes: Iterable[int] | None = None,
     overwrite: bool = False,
     index: bool = True,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ConversionReport:
     """Imports the LeRobot dataset directory ``src`` (v2.0, v2.1 or v3.0) into ``dst``, one
     ``.rmf`` file per episode (``episode_000000.rmf``, ...), then builds ``dst``'s index.
@@ -586,7 +588,8 @@ def from_lerobot(
 
     A ``meta/rmf.json`` written by ``to_lerobot`` restores stream names, shapes, units,
     metadata and episode start times. ``episodes``: LeRobot episode indices to import (default
-    all). Existing files are an error unless ``overwrite``. Returns a ``ConversionReport``.
+    all). Existing files are an error unless ``overwrite``. ``progress(done, total)`` is called
+    after each episode. Returns a ``ConversionReport``.
     """
     src, dst = Path(src), Path(dst)
     source = _LeRobotSource(src)
@@ -612,7 +615,7 @@ def from_lerobot(
     rmf_episodes = {int(e["episode_index"]): e for e in source.rmf.get("episodes", [])}
     cache = _TableCache()
     dst.mkdir(parents=True, exist_ok=True)
-    for ep in todo:
+    for done, ep in enumerate(todo, 1):
         extra = rmf_episodes.get(ep.index, {})
         name = extra.get("file") or f"episode_{ep.index:06d}.rmf"
         if Path(name).is_absolute() or ".." in Path(name).parts or not name.endswith(".rmf"):
@@ -628,6 +631,8 @@ def from_lerobot(
                 raise
             raise type(e)(f"{src}: episode {ep.index}: {e}") from e
         report.episodes.append(er)
+        if progress:
+            progress(done, len(todo))
     if index:
         report.index = build_index(dst)
     return report
@@ -881,6 +886,7 @@ def from_hdf5(
     quality: int | None = None,
     overwrite: bool = False,
     index: bool = True,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ConversionReport:
     """Imports HDF5 demonstrations into ``dst``: ``src`` is a file or a directory of ``*.hdf5``
     / ``*.h5`` files, in one of two layouts (``layout="auto"`` tells them apart):
@@ -899,6 +905,7 @@ def from_hdf5(
     ns; the first is time 0), else step ``k`` at ``k / rate_hz``, else ``k`` over the rate the
     file states (robomimic's ``env_args`` control_freq, or an ``fps`` / ``rate`` /
     ``control_freq`` attribute); with none of these, a ValueError naming the file.
+    ``progress(done, total)`` is called after each file.
     """
     h5py = _h5py()
     src, dst = Path(src), Path(dst)
@@ -917,7 +924,7 @@ def from_hdf5(
     report = ConversionReport("hdf5", str(src), str(dst), layout)
     layouts = set()
     dst.mkdir(parents=True, exist_ok=True)
-    for path in files:
+    for done, path in enumerate(files, 1):
         try:
             h5 = h5py.File(path, "r")
         except OSError as e:
@@ -956,6 +963,8 @@ def from_hdf5(
                     h5, [h5.attrs], path, lay, out, er, rate_hz, codec, qp, gop, quality, overwrite
                 )
                 report.episodes.append(er)
+        if progress:
+            progress(done, len(files))
     report.format = " + ".join(
         sorted({"robomimic": "robomimic", "aloha": "ALOHA"}[x] for x in layouts)
     )
@@ -1302,6 +1311,7 @@ def to_lerobot(
     crf: int = 30,
     gop: int = 2,
     overwrite: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ConversionReport:
     """Exports the RMF dataset ``dataset_dir`` (refreshing its index first) to LeRobot v3.0's
     layout in ``out_dir``.
@@ -1318,7 +1328,8 @@ def to_lerobot(
     frames and other events are skipped. Stream ``/`` become ``.`` in feature names, frame
     streams go under ``observation.images.``; ``keys`` renames (``{"joints":
     "observation.state"}``). ``streams``: the streams to export (default all that every
-    episode has). The episode's ``task`` metadata is its LeRobot task.
+    episode has). The episode's ``task`` metadata is its LeRobot task. ``progress(done,
+    total)`` is called after each episode.
     """
     root, out = Path(dataset_dir), Path(out_dir)
     if not fps or not fps > 0:
@@ -1554,6 +1565,8 @@ def to_lerobot(
             er.duration_s = float(ts_rel[-1])
             report.episodes.append(er)
             total += n
+            if progress:
+                progress(e + 1, len(episode_ids))
     finally:
         for v in videos.values():
             v.close()
@@ -1808,6 +1821,31 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+class _TerminalProgress:
+    """``what [#####.....] 3/10 episodes, 12 s, about 18 s left`` on stderr, redrawn in place;
+    draws nothing when stderr is not a terminal (logs stay clean) or with ``--json``."""
+
+    def __init__(self, what: str, unit: str, enabled: bool):
+        self.what, self.unit, self.started = what, unit, time.monotonic()
+        self.enabled = enabled and sys.stderr.isatty()
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled or total <= 0:
+            return
+        elapsed = time.monotonic() - self.started
+        filled = 30 * done // total
+        left = f", about {elapsed / done * (total - done):.0f} s left" if 0 < done < total else ""
+        bar = "#" * filled + "." * (30 - filled)
+        line = f"{self.what} [{bar}] {done}/{total} {self.unit}, {elapsed:.0f} s{left}"
+        sys.stderr.write("\r" + line + "\x1b[K")
+        sys.stderr.flush()
+
+    def clear(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """The command line: prints a one-line summary (``--json``: the report); returns 0 when
     done, 1 on an error, 2 on a usage error."""
@@ -1816,6 +1854,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as e:  # argparse: usage errors exit 2, --help exits 0
         return int(e.code or 0)
+    bar = _TerminalProgress(
+        {"lerobot": "importing", "hdf5": "importing", "to-lerobot": "exporting"}.get(
+            args.command, "converting"
+        ),
+        "files" if args.command == "hdf5" else "episodes",
+        enabled=not args.json,
+    )
     try:
         if args.command == "lerobot":
             eps = None
@@ -1829,13 +1874,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             report = from_lerobot(
                 args.src, args.dst, codec=args.codec, qp=args.qp, gop=args.gop,
                 quality=args.quality, episodes=eps, overwrite=args.overwrite,
-                index=not args.no_index,
+                index=not args.no_index, progress=bar,
             )  # fmt: skip
         elif args.command == "hdf5":
             report = from_hdf5(
                 args.src, args.dst, rate_hz=args.rate, layout=args.layout, codec=args.codec,
                 qp=args.qp, gop=args.gop, quality=args.quality, overwrite=args.overwrite,
-                index=not args.no_index,
+                index=not args.no_index, progress=bar,
             )  # fmt: skip
         elif args.command == "mp4":
             report = to_mp4(
@@ -1854,13 +1899,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             report = to_lerobot(
                 args.src, args.dst, fps=args.fps, reference=args.reference, policy=args.policy,
                 keys=keys, streams=args.streams, video_codec=args.video_codec, crf=args.crf,
-                gop=args.gop, overwrite=args.overwrite,
+                gop=args.gop, overwrite=args.overwrite, progress=bar,
             )  # fmt: skip
     except (OSError, ValueError, TypeError, ImportError) as e:
+        bar.clear()
         print(f"rmf.convert: error: {e}", file=sys.stderr)
         if args.json:
             print(json.dumps({"error": str(e)}))
         return 1
+    bar.clear()
     # --json: one line, as the rmf command prints.
     print(report.to_json(indent=None) if isinstance(report, ConversionReport) and args.json
           else report.to_json() if args.json else report.summary())  # fmt: skip
