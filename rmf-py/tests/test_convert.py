@@ -547,7 +547,15 @@ def write_rmf_episode(path, seed, start_ns, seconds=0.7):
     meta = {"task": f"task {seed}", "robot": "arm-1", "operator": "op-7", "site": "lab"}
     with rmf.EpisodeWriter(path, metadata=meta) as w:
         w.add_signal("joints", dtype="float32", shape=(2, 3), rate_hz=100, units=["rad"] * 6)
-        w.add_signal("action", dtype="float64", shape=(4,), names=["a", "b", "c", "d"], rate_hz=30)
+        w.add_signal(
+            "action",
+            dtype="float64",
+            shape=(4,),
+            names=["a", "b", "c", "d"],
+            rate_hz=30,
+            sensitivity="public",
+        )
+        w.add_signal("gaze", dtype="float32", shape=(2,), rate_hz=10, sensitivity="private")
         w.add_signal("gripper", dtype="int32", rate_hz=10)
         w.add_frames("cam/front", width=W, height=H, codec="h264", qp=16, rate_hz=30)
         w.add_audio("mic", sample_rate=8000)
@@ -555,6 +563,7 @@ def write_rmf_episode(path, seed, start_ns, seconds=0.7):
         w.write_many("joints", j_t.astype(np.int64), joints)
         w.write_many("action", a_t.astype(np.int64), action)
         w.write_many("gripper", g_t.astype(np.int64), grip)
+        w.write_many("gaze", g_t.astype(np.int64), np.zeros((len(g_t), 2), np.float32))
         w.write_many("cam/front", c_t.astype(np.int64), frames)
         w.write_audio("mic", start_ns, np.zeros(800, np.int16))
         w.write_event("interventions", start_ns + 200_000_000, kind="takeover_start")
@@ -583,8 +592,10 @@ def test_round_trip_rmf_lerobot_rmf(tmp_path):
     out = tmp_path / "lerobot"
     report = cv.to_lerobot(src, out, fps=FPS)
     assert report.summary().startswith("RMF -> LeRobot v3.0: 2 episodes")
-    skipped = {s.source for s in report.episodes[0].skipped}
+    skipped = {s.source: s.reason for s in report.episodes[0].skipped}
     assert "mic" in skipped and "interventions (note)" in skipped
+    # LeRobot has no labels: private streams stay behind unless asked for.
+    assert skipped["gaze"] == "labelled private, above max_label='internal'"
 
     # The layout LeRobot reads.
     info = json.loads((out / "meta/info.json").read_text())
@@ -632,6 +643,8 @@ def test_round_trip_rmf_lerobot_rmf(tmp_path):
         _, v_a = ep["action"].read()
         np.testing.assert_allclose(v_a, interp(*streams["action"], ticks), atol=1e-9)
         assert ep["action"].names == ["a", "b", "c", "d"]
+        assert ep["action"].sensitivity == "public" and ep["joints"].sensitivity == "internal"
+        assert "gaze" not in ep
         # Integers: as of each tick (the first sample before it has started).
         g_t, g = streams["gripper"]
         rows = np.maximum(np.searchsorted(g_t, ticks, side="right") - 1, 0)
@@ -651,6 +664,20 @@ def test_round_trip_rmf_lerobot_rmf(tmp_path):
             abs(kinds["takeover_start"] - on) < 1_000 and abs(kinds["takeover_end"] - off) < 1_000
         )
         assert ("task" in kinds) and len(ev) == 3
+
+
+def test_to_lerobot_exports_private_streams_only_when_asked(tmp_path):
+    src = tmp_path / "rmf"
+    src.mkdir()
+    write_rmf_episode(src / "a.rmf", 0, 0)
+    with pytest.raises(ValueError, match="'gaze' is labelled private"):
+        cv.to_lerobot(src, tmp_path / "no", fps=FPS, streams=["gaze"])
+    out = tmp_path / "yes"
+    cv.to_lerobot(src, out, fps=FPS, streams=["gaze"], max_label="private")
+    assert "gaze" in json.loads((out / "meta/info.json").read_text())["features"]
+    cv.from_lerobot(out, tmp_path / "back")
+    ep = rmf.open(tmp_path / "back" / "a.rmf")
+    assert ep["gaze"].sensitivity == "private"
 
 
 def test_to_lerobot_bad_input(tmp_path):

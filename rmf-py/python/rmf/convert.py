@@ -69,6 +69,8 @@ LEROBOT_BOOKKEEPING = ("timestamp", "frame_index", "episode_index", "index", "ta
 EVENTS_STREAM = "events"
 #: The file an export writes beside LeRobot's metadata, read back by ``from_lerobot``.
 RMF_META = "meta/rmf.json"
+# Sensitivity labels, least to most sensitive.
+LABELS = ("public", "internal", "private")
 
 _TAKEOVER = re.compile(r"(is_)?(human_)?interventions?|intervened")
 _DONE = re.compile(r"(is_)?(done|dones|terminal|terminals)")
@@ -735,6 +737,8 @@ def _import_lerobot_episode(
                 er.warnings.append(f"{key}: {why}")
             spec = dict(width=w, height=h, pixel_format=pix, rate_hz=source.fps)
             spec.update(_codec_options(use, qp, gop, quality))
+            if mapping.get("sensitivity"):
+                spec["sensitivity"] = mapping["sensitivity"]
             frames.append((key, stream, spec, ("video", path, ts + start, fmt)))
             er.mapped.append(Mapped(key, stream, "frames", detail))
             continue
@@ -785,6 +789,8 @@ def _import_lerobot_episode(
             spec["names"] = names
         if mapping.get("units"):
             spec["units"] = list(mapping["units"])
+        if mapping.get("sensitivity"):
+            spec["sensitivity"] = mapping["sensitivity"]
         signals.append((stream, values.astype(dt).reshape((n, *shape)), spec))
         detail = _shape_text(dt.name, shape) + (" names " + ",".join(names) if names else "")
         er.mapped.append(Mapped(key, stream, "signal", detail + (f"; {why}" if why else "")))
@@ -1311,6 +1317,7 @@ def to_lerobot(
     crf: int = 30,
     gop: int = 2,
     overwrite: bool = False,
+    max_label: str = "internal",
     progress: Callable[[int, int], None] | None = None,
 ) -> ConversionReport:
     """Exports the RMF dataset ``dataset_dir`` (refreshing its index first) to LeRobot v3.0's
@@ -1330,8 +1337,15 @@ def to_lerobot(
     "observation.state"}``). ``streams``: the streams to export (default all that every
     episode has). The episode's ``task`` metadata is its LeRobot task. ``progress(done,
     total)`` is called after each episode.
+
+    LeRobot has no sensitivity labels, so streams labelled above ``max_label`` (default
+    ``internal``: private streams stay behind) are not exported, each listed in the report;
+    ``max_label="private"`` exports them too. ``meta/rmf.json`` keeps every exported stream's
+    label, so importing the copy again restores it.
     """
     root, out = Path(dataset_dir), Path(out_dir)
+    if max_label not in LABELS:
+        raise ValueError(f"max_label must be one of {', '.join(LABELS)}, got {max_label!r}")
     if not fps or not fps > 0:
         raise ValueError(f"fps must be positive, got {fps}")
     if policy not in ("linear", "asof", "nearest"):
@@ -1373,8 +1387,12 @@ def to_lerobot(
                         "shape": list(st.shape),
                         "names": list(st.names),
                         "units": list(st.units),
+                        "sensitivity": st.sensitivity,
                     },
                 )
+                # The strictest label any episode gives the stream.
+                if LABELS.index(st.sensitivity) > LABELS.index(infos[name]["sensitivity"]):
+                    infos[name]["sensitivity"] = st.sensitivity
                 seen_in[name] = seen_in.get(name, 0) + 1
                 if st.kind == "events":
                     kinds = ep.events(name).column("kind").to_pylist()
@@ -1389,6 +1407,14 @@ def to_lerobot(
     for name, seen in seen_in.items():
         if seen != len(file_of) and name not in skipped:
             skipped[name] = f"in {seen} of {len(file_of)} episodes"
+    for name, st in infos.items():
+        label = st["sensitivity"]
+        if LABELS.index(label) > LABELS.index(max_label) and name not in skipped:
+            if wanted is not None and name in wanted:
+                raise ValueError(
+                    f"{root}: stream {name!r} is labelled {label}, above max_label={max_label!r}"
+                )
+            skipped[name] = f"labelled {label}, above max_label={max_label!r}"
     keys = dict(keys or {})
     spec: dict[str, dict[str, Any]] = {}
     features: dict[str, tuple[str, str]] = {}  # rmf name -> (lerobot key, kind)
@@ -1588,7 +1614,12 @@ def to_lerobot(
             names = st["names"] if len(st["names"]) == flat.shape[1] else None
             feats[key] = {"dtype": str(values.dtype), "shape": [flat.shape[1]], "names": names}
             stats[key] = _numeric_stats(flat)
-            rmf_streams[key] = {"stream": name, "kind": "signal", "shape": st["shape"]}
+            rmf_streams[key] = {
+                "stream": name,
+                "kind": "signal",
+                "shape": st["shape"],
+                "sensitivity": st["sensitivity"],
+            }
             if st["units"]:
                 rmf_streams[key]["units"] = st["units"]
         else:
@@ -1613,6 +1644,7 @@ def to_lerobot(
                 "stream": name,
                 "kind": "frames",
                 "pixel_format": info.get("pixel_format"),
+                "sensitivity": st["sensitivity"],
             }
     for name, key in flag_keys.items():
         data[key] = pa.array(np.concatenate(columns[key]))
@@ -1816,6 +1848,12 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument("--video-codec", help="PyAV encoder (default libsvtav1, libx264, mpeg4)")
     q.add_argument("--crf", type=int, default=30)
     q.add_argument("--gop", type=int, default=2)
+    q.add_argument(
+        "--max-label",
+        default="internal",
+        choices=list(LABELS),
+        help="export streams labelled up to this (default internal: not private)",
+    )
     q.add_argument("--overwrite", action="store_true")
     q.add_argument("--json", action="store_true", help="print the report as JSON")
     return p
@@ -1899,7 +1937,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             report = to_lerobot(
                 args.src, args.dst, fps=args.fps, reference=args.reference, policy=args.policy,
                 keys=keys, streams=args.streams, video_codec=args.video_codec, crf=args.crf,
-                gop=args.gop, overwrite=args.overwrite, progress=bar,
+                gop=args.gop, overwrite=args.overwrite, max_label=args.max_label, progress=bar,
             )  # fmt: skip
     except (OSError, ValueError, TypeError, ImportError) as e:
         bar.clear()
