@@ -470,7 +470,10 @@ fn main() -> ExitCode {
         Command::Recover { .. } => Some("recovering"),
         Command::Index { .. } | Command::Stats { .. } => Some("indexing"),
         Command::ImportMcap { .. } => Some("importing"),
-        Command::Export { .. } | Command::ExportFrames { .. } => Some("exporting"),
+        Command::Export { .. } | Command::ExportFrames { .. } | Command::ExportWav { .. } => {
+            Some("exporting")
+        }
+        Command::ImportWav { .. } => Some("importing"),
         Command::DropStream { .. } | Command::RenameStream { .. } | Command::Relabel { .. } => {
             Some("copying")
         }

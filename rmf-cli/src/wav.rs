@@ -63,40 +63,43 @@ pub fn import(
     let meta = EpisodeMeta::new()
         .with_task(format!("audio imported from {}", wav.display()))
         .with_extra("source", wav.display().to_string());
-    let opts = WriteOptions::default().with_overwrite(overwrite);
-    let mut w = EpisodeWriter::create(out, meta, opts)?;
-    let info = StreamInfo::audio(stream, spec.sample_rate, spec.channels, dtype)
-        .with_tag("source", wav.display().to_string());
-    let id = w.add_stream(info)?;
-    let ch = spec.channels as usize;
-    let block_frames = ((spec.sample_rate as u64 * block_ms as u64) / 1000).max(1) as usize;
-    let mut frames = 0u64;
-    let mut blocks = 0u64;
-    macro_rules! pump {
-        ($t:ty) => {{
-            let mut samples = reader.samples::<$t>();
-            let mut block: Vec<$t> = Vec::with_capacity(block_frames * ch);
-            loop {
-                block.clear();
-                for s in samples.by_ref().take(block_frames * ch) {
-                    block.push(s.map_err(|e| wav_error(wav, e))?);
+    // Written beside `out` and moved into place when complete: a failure leaves no half file.
+    let (frames, blocks) = rmf_core::place::write_new_file(out, overwrite, |tmp| {
+        let mut w = EpisodeWriter::create(tmp, meta, WriteOptions::default())?;
+        let info = StreamInfo::audio(stream, spec.sample_rate, spec.channels, dtype)
+            .with_tag("source", wav.display().to_string());
+        let id = w.add_stream(info)?;
+        let ch = spec.channels as usize;
+        let block_frames = ((spec.sample_rate as u64 * block_ms as u64) / 1000).max(1) as usize;
+        let mut frames = 0u64;
+        let mut blocks = 0u64;
+        macro_rules! pump {
+            ($t:ty) => {{
+                let mut samples = reader.samples::<$t>();
+                let mut block: Vec<$t> = Vec::with_capacity(block_frames * ch);
+                loop {
+                    block.clear();
+                    for s in samples.by_ref().take(block_frames * ch) {
+                        block.push(s.map_err(|e| wav_error(wav, e))?);
+                    }
+                    let n = block.len() / ch;
+                    if n == 0 {
+                        break;
+                    }
+                    block.truncate(n * ch);
+                    w.write_audio(id, sample_time(start_ns, frames, spec.sample_rate), &block)?;
+                    frames += n as u64;
+                    blocks += 1;
                 }
-                let n = block.len() / ch;
-                if n == 0 {
-                    break;
-                }
-                block.truncate(n * ch);
-                w.write_audio(id, sample_time(start_ns, frames, spec.sample_rate), &block)?;
-                frames += n as u64;
-                blocks += 1;
-            }
-        }};
-    }
-    match dtype {
-        DType::Int16 => pump!(i16),
-        _ => pump!(f32),
-    }
-    w.finish()?;
+            }};
+        }
+        match dtype {
+            DType::Int16 => pump!(i16),
+            _ => pump!(f32),
+        }
+        w.finish()?;
+        Ok((frames, blocks))
+    })?;
     Ok(Imported {
         frames,
         channels: spec.channels,

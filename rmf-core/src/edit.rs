@@ -14,6 +14,7 @@ use crate::crypt::sealed_with_stream_id;
 use crate::error::{Error, Result};
 use crate::format::{read_record, Bytes, RecordKind};
 use crate::kind::Event;
+use crate::place::{publish, refuse_existing, temporary_beside, write_new_file};
 use crate::progress::report;
 use crate::read::{EpisodeReader, ReadOptions};
 pub use crate::row_edit::RowEdit;
@@ -343,60 +344,10 @@ fn report_of(
     })
 }
 
-/// Runs `write` on a temporary file beside `output`, then renames it into place; on failure
-/// removes it, so that no half-written output remains.
+/// Runs `write` on a temporary file beside `output`, then moves it into place (never over an
+/// existing file); on failure removes it, so that no half-written output remains.
 fn into_place<T>(output: &Path, write: impl FnOnce(&Path) -> Result<T>) -> Result<T> {
-    refuse_existing(output)?;
-    let tmp = temporary_beside(output);
-    let written = write(&tmp).and_then(|v| {
-        std::fs::rename(&tmp, output)
-            .map_err(|e| Error::io(output, "rename the new file into place", e))?;
-        Ok(v)
-    });
-    match written {
-        Ok(_) => {
-            if let Some(dir) = output.parent() {
-                sync_dir(dir);
-            }
-        }
-        Err(_) => {
-            let _ = std::fs::remove_file(&tmp);
-        }
-    }
-    written
-}
-
-fn refuse_existing(output: &Path) -> Result<()> {
-    if output.exists() {
-        return Err(Error::io(
-            output,
-            "write (the output exists; remove it first: edits never replace a file)",
-            std::io::Error::from(std::io::ErrorKind::AlreadyExists),
-        ));
-    }
-    Ok(())
-}
-
-/// Makes renames in `dir` durable. Best effort: the file itself is already synced, and some
-/// platforms cannot open a directory.
-fn sync_dir(dir: &Path) {
-    let dir = if dir.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        dir
-    };
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-}
-
-fn temporary_beside(path: &Path) -> PathBuf {
-    let mut name = path
-        .file_name()
-        .map(|n| n.to_os_string())
-        .unwrap_or_default();
-    name.push(format!(".tmp-{}", std::process::id()));
-    path.with_file_name(name)
+    write_new_file(output, false, write)
 }
 
 /// The input's streams, each copied as it is.
@@ -624,8 +575,9 @@ pub fn trim(
 /// Splits `input` at the times `at` into episodes written to `out_dir` as
 /// `<stem>-part000.rmf`, `<stem>-part001.rmf`, ...: part k holds the samples between the k-th
 /// and (k+1)-th split time. Parts holding no time of the episode are not written. Every part
-/// is written under a temporary name and renamed only once all are complete, so a failed split
-/// leaves no parts. Returns the files written with their reports.
+/// is written under a temporary name and moved into place only once all are complete, so a
+/// split that fails leaves no parts (a kill while they are moved can leave the first ones).
+/// Returns the files written with their reports.
 pub fn split(
     input: &Path,
     out_dir: &Path,
@@ -680,22 +632,26 @@ pub fn split(
         staged.push((output, report));
         Ok(())
     });
-    let renamed = written.and_then(|()| {
+    let mut published = 0;
+    let all = written.and_then(|()| {
         staged.iter_mut().try_for_each(|(output, report)| {
-            std::fs::rename(&report.output, &*output)
-                .map_err(|e| Error::io(output.as_path(), "rename the new part into place", e))?;
+            publish(&report.output, output, false)?;
             report.output = output.clone();
+            published += 1;
             Ok(())
         })
     });
-    if let Err(e) = renamed {
-        for (output, report) in &staged {
-            let _ = std::fs::remove_file(&report.output);
-            let _ = std::fs::remove_file(output);
+    if let Err(e) = all {
+        // Only what this split made: published parts and the staged rest.
+        for (k, (output, report)) in staged.iter().enumerate() {
+            let _ = std::fs::remove_file(if k < published {
+                output
+            } else {
+                &report.output
+            });
         }
         return Err(e);
     }
-    sync_dir(out_dir);
     Ok(staged.into_iter().map(|(_, r)| r).collect())
 }
 

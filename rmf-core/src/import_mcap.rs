@@ -11,12 +11,12 @@
 //! | `sensor_msgs/msg/JointState` | signals `<topic>/position`, `/velocity`, `/effort`: float64 `[n]` named by `name`; empty arrays write nothing; a message whose joint count or names differ from the stream's is skipped and counted |
 //! | `sensor_msgs/msg/Imu` | signal `<topic>`: float64 `[10]` `qx qy qz qw wx wy wz ax ay az` (covariances are not kept) |
 //! | `geometry_msgs/msg/WrenchStamped` | signal `<topic>`: float64 `[6]` `fx fy fz tx ty tz` |
+//! | `audio_common_msgs/msg/AudioData`, `AudioDataStamped` | audio `<topic>`: PCM `S16LE` as i16, `F32LE` as f32, at the sample rate and channel count of the first message that parses of the `audio_common_msgs/msg/AudioInfo` topic in the same namespace (`/mic/audio` takes `/mic/audio_info`; the only AudioInfo topic of the file otherwise); each message is one block. Audio without such a format (no AudioInfo, `mp3`, other sample formats) is kept as raw events (or skipped, like unknown topics) with the reason in the report |
 //! | anything else | events `<topic>`, one `raw` event per message with payload `{"schema", "encoding", "data_base64"}`; or skipped ([`McapImportOptions::keep_unknown`]) |
 //!
-//! | `audio_common_msgs/msg/AudioData`, `AudioDataStamped` | audio `<topic>`: PCM `S16LE` as i16, `F32LE` as f32, at the sample rate and channel count of the first message of the `audio_common_msgs/msg/AudioInfo` topic in the same namespace (`/mic/audio` takes `/mic/audio_info`; the only AudioInfo topic of the file otherwise); each message is one block. Audio without such a format (no AudioInfo, `mp3`, other sample formats) is kept as raw events with the reason in the report |
-//!
 //! The AudioInfo topic itself is not stored as a stream when an audio topic takes its format
-//! (the stream's sample rate, channels and type are that format); `AudioData` has no header, so
+//! (the stream's sample rate, channels and type are that format); an AudioInfo topic whose
+//! format changes within the bag gives none; `AudioData` has no header, so
 //! its blocks are stamped with their log time, which is when the block arrived rather than when
 //! its first sample was taken: prefer `AudioDataStamped`.
 //!
@@ -285,32 +285,20 @@ pub fn import_mcap(
     let data = read_input(input)?;
     let file = input.display().to_string();
     let mut scan = scan(&data, &file, opts)?;
-    let tmp = output.with_file_name(format!(
-        ".{}.tmp-{}",
-        output
-            .file_name()
-            .map_or("import".into(), |n| n.to_string_lossy()),
-        std::process::id()
-    ));
-    match write_episode(&data, input, &file, &tmp, opts, &mut scan) {
-        Ok((start_time_ns, bytes, chunks)) => {
-            std::fs::rename(&tmp, output).map_err(|e| Error::io(output, "rename", e))?;
-            Ok(McapImportReport {
-                input: input.to_path_buf(),
-                output: output.to_path_buf(),
-                time_source: opts.time_source,
-                start_time_ns,
-                bytes,
-                chunks,
-                topics: scan.topics.into_iter().map(|t| t.report).collect(),
-                damage: scan.damage,
-            })
-        }
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            Err(e)
-        }
-    }
+    let (start_time_ns, bytes, chunks) =
+        crate::place::write_new_file(output, opts.overwrite, |tmp| {
+            write_episode(&data, input, &file, tmp, opts, &mut scan)
+        })?;
+    Ok(McapImportReport {
+        input: input.to_path_buf(),
+        output: output.to_path_buf(),
+        time_source: opts.time_source,
+        start_time_ns,
+        bytes,
+        chunks,
+        topics: scan.topics.into_iter().map(|t| t.report).collect(),
+        damage: scan.damage,
+    })
 }
 
 /// The MCAP file's bytes, memory-mapped.
@@ -393,8 +381,12 @@ struct Topic {
     sink: Sink,
     /// Skipped messages by reason.
     skips: BTreeMap<String, u64>,
-    /// An AudioInfo topic: its first message, or why it could not be read.
+    /// An AudioInfo topic: its first message that parses, or why none did.
     audio_info: Option<std::result::Result<AudioInfo, String>>,
+    /// An AudioInfo topic whose later messages give another format.
+    audio_info_changed: bool,
+    /// Chosen by `--topic` (or no topics were named).
+    selected: bool,
     /// An audio topic: the format its samples are stored in.
     audio: Option<AudioFormat>,
 }
@@ -658,14 +650,16 @@ fn scan(data: &[u8], file: &str, opts: &McapImportOptions) -> Result<Scan> {
     let mut by_channel: HashMap<u16, usize> = HashMap::new();
     let mut messages = 0u64;
     let mut damage = None;
-    let stream = mcap::MessageStream::new(data).map_err(|e| container_error(file, e))?;
+    let stream = message_stream(data).map_err(|e| container_error(file, e))?;
     for msg in stream {
         let msg = match msg {
             Ok(m) => m,
-            Err(e) => {
+            // A file cut short (a recorder killed mid-write): keep what came before.
+            Err(e @ mcap::McapError::UnexpectedEof) => {
                 damage = Some(damage_note(file, messages, &e));
                 break;
             }
+            Err(e) => return Err(container_error(file, e)),
         };
         messages += 1;
         let i = match by_channel.get(&msg.channel.id) {
@@ -674,10 +668,11 @@ fn scan(data: &[u8], file: &str, opts: &McapImportOptions) -> Result<Scan> {
                 let ch = &msg.channel;
                 let selected =
                     opts.topics.is_empty() || opts.topics.iter().any(|t| same_topic(t, &ch.topic));
-                let (kind, skipped) = if selected {
-                    classify(ch, opts)
-                } else {
-                    (MsgKind::Skip, Some("not selected (--topic)".to_string()))
+                let (kind, skipped) = match classify(ch, opts) {
+                    c if selected => c,
+                    // Read for the format of a selected audio topic; not stored itself.
+                    (MsgKind::AudioInfo, _) => (MsgKind::AudioInfo, None),
+                    _ => (MsgKind::Skip, Some(NOT_SELECTED.to_string())),
                 };
                 topics.push(Topic {
                     report: TopicReport {
@@ -703,6 +698,8 @@ fn scan(data: &[u8], file: &str, opts: &McapImportOptions) -> Result<Scan> {
                     sink: Sink::None,
                     skips: BTreeMap::new(),
                     audio_info: None,
+                    audio_info_changed: false,
+                    selected,
                     audio: None,
                 });
                 by_channel.insert(ch.id, topics.len() - 1);
@@ -718,11 +715,15 @@ fn scan(data: &[u8], file: &str, opts: &McapImportOptions) -> Result<Scan> {
         if topic.kind == MsgKind::Skip {
             continue;
         }
-        if topic.kind == MsgKind::AudioInfo && topic.audio_info.is_none() {
-            topic.audio_info = Some(
-                AudioInfo::parse(&msg.data)
-                    .map_err(|e| payload_error(file, &topic.report.topic, m, e).to_string()),
-            );
+        if topic.kind == MsgKind::AudioInfo {
+            // The first message that parses gives the format; a later different one is noted.
+            let parsed = AudioInfo::parse(&msg.data)
+                .map_err(|e| payload_error(file, &topic.report.topic, m, e).to_string());
+            match (&topic.audio_info, parsed) {
+                (Some(Ok(first)), Ok(next)) => topic.audio_info_changed |= *first != next,
+                (Some(Ok(_)), Err(_)) => {}
+                (_, parsed) => topic.audio_info = Some(parsed),
+            }
         }
         let t = topic
             .time(opts, &msg.data, msg.log_time)
@@ -782,6 +783,12 @@ fn scan(data: &[u8], file: &str, opts: &McapImportOptions) -> Result<Scan> {
     })
 }
 
+/// The messages of an MCAP file in file order, checking each chunk's CRC (the mcap reader
+/// does not by default: a changed byte would otherwise decode to wrong values).
+fn message_stream(data: &[u8]) -> std::result::Result<mcap::MessageStream<'_>, mcap::McapError> {
+    mcap::MessageStream::new_with_options(data, mcap::read::Options::ValidateChunkCrcs.into())
+}
+
 /// What pass 1 found.
 struct Scan {
     topics: Vec<Topic>,
@@ -800,6 +807,8 @@ fn damage_note(file: &str, messages: u64, e: &mcap::McapError) -> String {
          every message before that point was imported"
     )
 }
+
+const NOT_SELECTED: &str = "not selected (--topic)";
 
 /// The namespace of a topic: `/mic` for `/mic/audio`.
 fn namespace(topic: &str) -> &str {
@@ -835,15 +844,20 @@ fn pair_audio(topics: &mut [Topic], opts: &McapImportOptions) {
             )),
             None => Err("no audio_common_msgs/AudioInfo topic gives its format".to_string()),
             Some(k) => {
-                used.insert(k);
                 let from = &topics[k].report.topic;
                 match &topics[k].audio_info {
+                    Some(Ok(_)) if topics[k].audio_info_changed => {
+                        Err(format!("{from}: the format changes within the bag"))
+                    }
                     Some(Ok(a)) => a.format().map_err(|e| format!("{from}: {e}")),
                     Some(Err(e)) => Err(e.clone()),
                     None => Err(format!("{from} has no messages")),
                 }
             }
         };
+        if let (Some(k), Ok(_)) = (info, &format) {
+            used.insert(k);
+        }
         let t = &mut topics[i];
         match format {
             Ok(f) => {
@@ -871,6 +885,9 @@ fn pair_audio(topics: &mut [Topic], opts: &McapImportOptions) {
             t.kind = MsgKind::Skip;
             t.report.skipped =
                 Some("the format of the audio beside it, stored in its stream".into());
+        } else if !t.selected {
+            t.kind = MsgKind::Skip;
+            t.report.skipped = Some(NOT_SELECTED.into());
         } else if opts.keep_unknown {
             t.kind = MsgKind::Raw { has_header: false };
         } else {
@@ -947,14 +964,14 @@ fn write_episode(
         w: EpisodeWriter::create(path, meta, wopts)?,
         names: HashSet::new(),
     };
-    let stream = mcap::MessageStream::new(data).map_err(|e| container_error(file, e))?;
+    let stream = message_stream(data).map_err(|e| container_error(file, e))?;
     // Pass 1 counted the readable messages; a damaged file stops where pass 1 stopped.
     for (n, msg) in stream.take(messages as usize).enumerate() {
         let msg = msg.map_err(|e| container_error(file, e))?;
         if n % 64 == 0 {
             // Progress in bytes of the file, as far as messages tell.
-            let total = data.len() as u64;
-            report(opts.progress.as_ref(), total * n as u64 / messages, total);
+            let done = data.len() as u128 * n as u128 / u128::from(messages.max(1));
+            report(opts.progress.as_ref(), done as u64, data.len() as u64);
         }
         let Some(&i) = by_channel.get(&msg.channel.id) else {
             continue;
@@ -1014,6 +1031,7 @@ fn write_episode(
         }
     }
     let summary = out.w.finish()?;
+    report(opts.progress.as_ref(), data.len() as u64, data.len() as u64);
     Ok((first, summary.bytes, summary.chunks))
 }
 

@@ -86,6 +86,7 @@ mod frame_worker;
 mod h264;
 pub mod import_mcap;
 mod kind;
+pub mod place;
 mod progress;
 mod read;
 mod recover;

@@ -17,7 +17,7 @@ impl Progress {
 
     /// Tells the callback that `done` of `total` bytes are done.
     pub fn report(&self, done: u64, total: u64) {
-        (self.0)(done.min(total), total)
+        (self.0)(done, total)
     }
 
     /// The same callback for one part of a longer operation: `done` of the part counts from

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::chunk::ChunkView;
 use crate::crypt::{sealed_header, KeyRecord};
@@ -588,21 +588,12 @@ pub fn recover(input: impl AsRef<Path>, output: impl AsRef<Path>) -> Result<Reco
 
 /// Writes `bytes` to a temporary file beside `path`, syncs it, and renames it over `path`.
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let mut tmp_name = path
-        .file_name()
-        .map(|n| n.to_os_string())
-        .unwrap_or_default();
-    tmp_name.push(format!(".tmp-{}", std::process::id()));
-    let tmp: PathBuf = path.with_file_name(tmp_name);
-    let result = (|| -> std::io::Result<()> {
-        let mut f: File = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)
-    })();
-    if let Err(e) = result {
-        let _ = fs::remove_file(&tmp);
-        return Err(Error::io(path, "write recovered file", e));
-    }
-    Ok(())
+    crate::place::write_new_file(path, true, |tmp| {
+        let written = (|| -> std::io::Result<()> {
+            let mut f: File = OpenOptions::new().write(true).create_new(true).open(tmp)?;
+            f.write_all(bytes)?;
+            f.sync_all()
+        })();
+        written.map_err(|e| Error::io(path, "write recovered file", e))
+    })
 }

@@ -6,6 +6,7 @@ import resource
 import signal
 import subprocess
 import time
+import wave
 
 import numpy as np
 import pytest
@@ -35,8 +36,16 @@ def _digest(path):
 
 @pytest.fixture(scope="module")
 def parts(episode, tmp_path_factory):
-    """The episode split in two, for merge."""
-    return rmf.split(episode, tmp_path_factory.mktemp("parts"), at_ns=[300_000_000])
+    """The episode split in two, for merge, and a 4.5 MB WAV file (noise), for import-wav."""
+    where = tmp_path_factory.mktemp("parts")
+    wav = where / "noise.wav"
+    with wave.open(str(wav), "wb") as f:
+        f.setnchannels(2)
+        f.setsampwidth(2)
+        f.setframerate(16000)
+        noise = np.random.default_rng(5).integers(-30000, 30000, (16000 * 70, 2), np.int16)
+        f.writeframes(noise.tobytes())
+    return [*rmf.split(episode, where, at_ns=[300_000_000]), wav]
 
 
 def _file_size_limit(on_exceed):
@@ -56,8 +65,9 @@ EDITS = {
     "rename-stream": lambda i, p, o: ["rename-stream", i, o / "out.rmf", "s", "signal"],
     "relabel": lambda i, p, o: ["relabel", i, o / "out.rmf", "--sensitivity", "cam=public"],
     "trim": lambda i, p, o: ["trim", i, o / "out.rmf", "--from", "0", "--to", "400000000"],
-    "split": lambda i, p, o: ["split", i, o / "parts", "--at", "200000000", "--at", "400000000"],
-    "merge": lambda i, p, o: ["merge", "-o", o / "out.rmf", *p],
+    # Part 0 (two frames, 1.8 MB) is complete before part 1 meets the limit: it must go too.
+    "split": lambda i, p, o: ["split", i, o / "parts", "--at", "50000000", "--at", "400000000"],
+    "merge": lambda i, p, o: ["merge", "-o", o / "out.rmf", *p[:2]],
     "redact": lambda i, p, o: [
         "redact",
         i,
@@ -71,6 +81,7 @@ EDITS = {
     ],
     "transcode": lambda i, p, o: ["transcode", i, o / "out.rmf", "--codec", "png"],
     "share": lambda i, p, o: ["share", i.parent, o / "shared", "--max-label", "internal"],
+    "import-wav": lambda i, p, o: ["import-wav", p[-1], o / "out.rmf"],
 }
 
 

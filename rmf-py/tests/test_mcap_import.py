@@ -219,6 +219,8 @@ def test_audio_imu_and_images_from_the_python_writer(rmf_cli, tmp_path):
     imu_t = [T0 + k * 5_000_000 + 11 for k in range(20)]
     gray = [rng.integers(0, 256, size=(24, 32), dtype=np.uint8) for _ in range(3)]
     img_t = [T0 + k * 33_333_333 for k in range(3)]
+    mono = [rng.normal(size=80).astype(np.float32) for _ in range(4)]
+    mono_t = [T0 + 3 + k * 10_000_000 for k in range(4)]
     av = pytest.importorskip("av")  # FFmpeg's PNG encoder makes the CompressedImage payloads
 
     def png(a):
@@ -268,6 +270,16 @@ def test_audio_imu_and_images_from_the_python_writer(rmf_cli, tmp_path):
             log_time=T0,
         )
         w.write_message("/speaker/audio", raw, {"data": b"\xff\xfb\x90"}, log_time=T0 + 5)
+        # Unstamped float PCM: blocks at their log time.
+        w.write_message(
+            "/mic2/info",
+            info,
+            {"channels": 1, "sample_rate": 8000, "sample_format": "F32LE", "bitrate": 0,
+             "coding_format": "wave"},
+            log_time=T0,
+        )  # fmt: skip
+        for k, block in enumerate(mono):
+            w.write_message("/mic2/audio", raw, {"data": block.tobytes()}, log_time=mono_t[k])
         for t, v in zip(imu_t, imu):
             q, ang, la = v[:4], v[4:7], v[7:]
             w.write_message(
@@ -313,6 +325,8 @@ def test_audio_imu_and_images_from_the_python_writer(rmf_cli, tmp_path):
     assert "/mic/audio_info" in topics["/mic/audio_stamped"]["notes"][0]
     assert topics["/mic/audio_info"]["skipped"].startswith("the format of the audio")
     assert any("mp3" in n for n in topics["/speaker/audio"]["notes"])
+    # The mp3 topic took no format from its AudioInfo, which is kept like any unknown topic.
+    assert topics["/speaker/audio_info"]["streams"] == ["speaker/audio_info"]
     assert report["damage"] is None
 
     ep = rmf.open(tmp_path / "robot.rmf")
@@ -332,3 +346,29 @@ def test_audio_imu_and_images_from_the_python_writer(rmf_cli, tmp_path):
         t, frames = ep[name].read()
         np.testing.assert_array_equal(t, img_t)
         np.testing.assert_array_equal(frames, np.stack(gray))  # png: lossless
+    mic2 = ep["mic2/audio"]
+    assert (mic2.sample_rate, mic2.dtype) == (8000, "float32")
+    t, pcm = mic2.read()
+    np.testing.assert_array_equal(pcm.reshape(-1), np.concatenate(mono))
+    assert t[0] == mono_t[0] and t[80] == mono_t[1] and t[1] == mono_t[0] + 125_000
+
+    # One audio topic chosen: its AudioInfo still gives the format, and is not stored.
+    report = run(rmf_cli, bag, tmp_path / "mic.rmf", "--topic", "/mic/audio_stamped")
+    assert [t["streams"] for t in report["topics"] if t["streams"]] == [["mic/audio_stamped"]]
+    np.testing.assert_array_equal(
+        rmf.open(tmp_path / "mic.rmf")["mic/audio_stamped"].read()[1], np.concatenate(blocks)
+    )
+
+
+def test_a_chunk_that_fails_its_checksum_is_an_error_not_a_short_import(rmf_cli, tmp_path):
+    bag = tmp_path / "bad.mcap"
+    write_bag(bag, n=50)
+    data = bytearray(bag.read_bytes())
+    data[len(data) // 3] ^= 0xFF  # inside the chunk (zstd): its CRC no longer matches
+    bag.write_bytes(bytes(data))
+    p = subprocess.run(
+        [rmf_cli, "import-mcap", str(bag), str(tmp_path / "o.rmf")], capture_output=True, text=True
+    )
+    assert p.returncode == 2, p.stdout
+    assert p.stderr.startswith("rmf: error: ") and "bad.mcap" in p.stderr
+    assert not any(tmp_path.glob("o.rmf*"))

@@ -281,6 +281,22 @@ def _tmp_path(final: Path) -> Path:
     return final.with_name(f".{final.name}.partial")
 
 
+def _publish(tmp: Path, final: Path) -> None:
+    """Moves the complete file ``tmp`` (synced) to ``final`` and syncs the directory, so that the
+    rename survives a power cut."""
+    with open(tmp, "rb+") as f:
+        os.fsync(f.fileno())
+    os.replace(tmp, final)
+    try:
+        fd = os.open(Path(final).parent, os.O_RDONLY)
+    except OSError:  # platforms that cannot open a directory
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 class _EpisodeOut:
     """One .rmf file written beside its name and renamed into place when complete."""
 
@@ -303,7 +319,7 @@ class _EpisodeOut:
                 self.tmp.unlink(missing_ok=True)
                 raise
         if kind is None:
-            os.replace(self.tmp, self.final)
+            _publish(self.tmp, self.final)
         else:
             self.tmp.unlink(missing_ok=True)
         return False
@@ -1793,7 +1809,7 @@ def to_mp4(
             container.mux(out_stream.encode())
             mode = f"encoded with {codec}"
         container.close()
-        os.replace(tmp, out)
+        _publish(tmp, out)
     finally:
         if tmp.exists():
             tmp.unlink()
