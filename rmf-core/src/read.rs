@@ -63,9 +63,9 @@ impl ReadOptions {
 /// training process sampling frames across many large files would otherwise grow by every page
 /// it ever read (they stay in the page cache; only this process's mapping of them goes). The
 /// kernel maps more than the bytes counted (whole pages, and pages around each fault): sampling
-/// JPEG demo episodes held 94-141 MiB of file pages with 4 MiB here, 55-71 MiB with 1 MiB, at
-/// the same speed.
-const RELEASE_PAGES_AFTER: u64 = 1 << 20;
+/// JPEG demo episodes held 94-141 MiB of file pages with 4 MiB here, 55-71 MiB with 1 MiB and
+/// about 38 MiB with 256 KiB, at the same speed (README, training samples).
+const RELEASE_PAGES_AFTER: u64 = 1 << 18;
 
 /// Decrypted chunk bodies a reader keeps, so that reading a sealed chunk row by row (a video
 /// GOP frame by frame) decrypts it once: at most this many, which bounds the memory to this
