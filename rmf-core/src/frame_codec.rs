@@ -1,6 +1,7 @@
 //! Frame codecs: one frame's raw pixels to a self-contained payload and back (spec/streams.md).
 //! `raw` is one zstd frame of the pixels; `png` and `jpeg` are ordinary image files that any
-//! image library opens, written and read with the `image` crate. Video (`h264`) is in `h264`.
+//! image library opens, read with the `image` crate and written with it (PNG) or with
+//! `jpeg-encoder` (JPEG, 4:2:0 chroma). Video (`h264`) is in `h264`.
 
 use std::io::Cursor;
 
@@ -69,15 +70,33 @@ pub fn encode(
                 .map_err(err)?;
             Ok(out)
         }
-        FrameCodec::Jpeg => {
-            let mut out = Vec::new();
-            let enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, s.quality);
-            enc.write_image(pixels, s.width, s.height, color(s.pixel_format))
-                .map_err(err)?;
-            Ok(out)
-        }
+        FrameCodec::Jpeg => encode_jpeg(&s, pixels),
         FrameCodec::H264 => Err(video_error()),
     }
+}
+
+/// A baseline JPEG with chroma at half resolution both ways (4:2:0), as camera pipelines and
+/// video store colour: on the demo camera at quality 90 it decodes 19 % faster, encodes 3.6x
+/// faster and is 10 % smaller than 4:4:4, at 1.7 dB lower PSNR (41.4 dB; README).
+fn encode_jpeg(s: &FrameSpec, pixels: &[u8]) -> Result<Vec<u8>, CodecError> {
+    let size = |v: u32| {
+        u16::try_from(v)
+            .map_err(|_| CodecError(format!("jpeg holds at most 65535 pixels a side, got {v}")))
+    };
+    let (width, height) = (size(s.width)?, size(s.height)?);
+    let color = match s.pixel_format {
+        PixelFormat::Rgb8 => jpeg_encoder::ColorType::Rgb,
+        PixelFormat::Gray8 => jpeg_encoder::ColorType::Luma,
+        PixelFormat::Gray16 => return Err(CodecError("jpeg does not hold gray16 frames".into())),
+    };
+    let mut out = Vec::new();
+    let mut enc = jpeg_encoder::Encoder::new(&mut out, s.quality);
+    if s.pixel_format == PixelFormat::Rgb8 {
+        enc.set_sampling_factor(jpeg_encoder::SamplingFactor::F_2_2);
+    }
+    enc.encode(pixels, width, height, color)
+        .map_err(|e| CodecError(format!("jpeg encoding failed: {e}")))?;
+    Ok(out)
 }
 
 /// Video frames depend on the frames before them: `kind::frames` keeps their encoder state.
