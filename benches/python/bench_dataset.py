@@ -889,6 +889,10 @@ def main() -> None:
         help="SVT-AV1 presets of the LeRobot copies (12: lerobot's; 8: SVT-AV1's default)",
     )
     parser.add_argument("--quick", action="store_true", help="2 episodes of 4 s, 64 samples")
+    parser.add_argument(
+        "--lerobot-python",
+        help="an interpreter with the lerobot package: also time lerobot itself (1 process)",
+    )
     parser.add_argument("--workdir", type=pathlib.Path, help="keep (and reuse) the data here")
     parser.add_argument("--target", default=ROOT / "target" / "release", type=pathlib.Path)
     parser.add_argument("--rss-child", help=argparse.SUPPRESS)
@@ -984,6 +988,9 @@ def main() -> None:
             f"peak RSS ({mem_split(base)})"
         )
         print_table(rows, args)
+        if args.lerobot_python:
+            print("  measuring the lerobot package", file=sys.stderr, flush=True)
+            print_lerobot_package(args, rows, lerobot["dirs"][LEROBOT_PRESET], picks, warm)
         print(
             "\nMB = 10^6 bytes. bytes/episode: RMF: the .rmf files (every stream: also 16 kHz "
             "audio, events, 1 kHz force) plus episodes.parquet, per episode; LeRobot: every file "
@@ -995,6 +1002,31 @@ def main() -> None:
         )
         print_goals(rows)
     print(f"\nTotal run time {time.perf_counter() - started:.0f} s.")
+
+
+def print_lerobot_package(args, rows: list[Row], root: pathlib.Path, picks, warm) -> None:
+    """The lerobot package itself on the same copy and samples (``lerobot_package.py``, run by
+    ``--lerobot-python``), against each RMF reader's 1-process rate of this run."""
+    cmd = [args.lerobot_python, str(pathlib.Path(__file__).with_name("lerobot_package.py"))]
+    cmd += [str(root), "--picks", ",".join(str(int(i)) for i in picks)]
+    cmd += ["--warm", ",".join(str(int(i)) for i in warm)]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode != 0:
+        print(f"\n- the lerobot package did not run: {done.stderr.strip()[-300:]}")
+        return
+    got = json.loads(done.stdout.strip().splitlines()[-1])
+    print(f"\n## The lerobot package itself (lerobot {got['version']}, 1 process, same samples)\n")
+    print("| lerobot video backend | samples/s | errors | " + " | ".join(
+        f"{r.reader} / lerobot" for r in rows if r.kind == "rmf") + " |")  # fmt: skip
+    print("|---|---:|---:|" + "---:|" * sum(r.kind == "rmf" for r in rows))
+    for backend, b in got["backends"].items():
+        if "error" in b:
+            print(f"| {backend} | did not load: {b['error']} | | |")
+            continue
+        ratios = " | ".join(
+            f"{r.one_process / b['samples_per_s']:.1f}x" for r in rows if r.kind == "rmf"
+        )
+        print(f"| {backend} | {b['samples_per_s']:.1f} | {b['errors']} | {ratios} |")
 
 
 def av1_decoder_name(dirs: dict) -> str:

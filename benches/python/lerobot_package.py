@@ -1,0 +1,60 @@
+"""The ``lerobot`` package itself reading ``bench_dataset.py``'s LeRobot v3 copy: run by
+``bench_dataset.py --lerobot-python PY`` with an interpreter that has lerobot (and so torch)
+installed, which the project's own environment does not (torch's wheels pull CUDA).
+
+Prints one JSON line: the lerobot version and, per video backend that loads (torchcodec, lerobot's
+default, and pyav), samples/s in this process over the given sample indices, each sample
+``LeRobotDataset[i]`` with the same ``delta_timestamps`` as the reproduction (the next 16
+actions, the last 100 force rows), and how many samples raised.
+"""
+
+import argparse
+import json
+import os
+import time
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a local copy: never reach for the hub
+
+FPS = 30
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("root")
+    p.add_argument("--picks", required=True, help="comma-separated sample indices")
+    p.add_argument("--warm", default="", help="untimed warm-up indices")
+    args = p.parse_args()
+    import lerobot
+    from lerobot.datasets.lerobot_dataset import LeRobotDataset
+
+    picks = [int(x) for x in args.picks.split(",")]
+    warm = [int(x) for x in args.warm.split(",") if x]
+    delta = {
+        "action": [k / FPS for k in range(16)],
+        "observation.force": [k / FPS for k in range(-99, 1)],
+    }
+    out = {"version": getattr(lerobot, "__version__", "?"), "backends": {}}
+    for backend in ("torchcodec", "pyav"):
+        try:
+            ds = LeRobotDataset(
+                "local/bench", root=args.root, delta_timestamps=delta, video_backend=backend
+            )
+            for i in warm:
+                ds[i]
+        except Exception as e:  # a backend that does not load here (no FFmpeg libraries)
+            out["backends"][backend] = {"error": f"{type(e).__name__}: {e}"[:300]}
+            continue
+        errors = 0
+        start = time.perf_counter()
+        for i in picks:
+            try:
+                ds[i]
+            except Exception:
+                errors += 1
+        took = time.perf_counter() - start
+        out["backends"][backend] = {"samples_per_s": len(picks) / took, "errors": errors}
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
