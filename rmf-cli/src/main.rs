@@ -918,6 +918,8 @@ fn export_frames(file: &std::path::Path, stream: &str, outdir: &std::path::Path)
     };
     std::fs::create_dir_all(outdir).map_err(io("create the output directory"))?;
     let frames = r.stored_frames(stream)?;
+    let total: u64 = frames.iter().map(|(_, f)| f.len() as u64).sum();
+    let (progress, mut written) = (progress(), 0u64);
     let mut csv = String::from("frame,file,t_ns\n");
     if codec == rmf_core::FrameCodec::H264 {
         let path = outdir.join("frames.h264");
@@ -925,6 +927,8 @@ fn export_frames(file: &std::path::Path, stream: &str, outdir: &std::path::Path)
         for (i, (t, unit)) in frames.iter().enumerate() {
             f.write_all(unit).map_err(io("write frames.h264"))?;
             csv.push_str(&format!("{i},frames.h264,{t}\n"));
+            written += unit.len() as u64;
+            progress.report(written, total);
         }
         f.sync_all().map_err(io("sync frames.h264"))?;
     } else {
@@ -948,6 +952,8 @@ fn export_frames(file: &std::path::Path, stream: &str, outdir: &std::path::Path)
                 .and_then(|mut f| f.write_all(&bytes))
                 .map_err(io("write a frame file"))?;
             csv.push_str(&format!("{i},{name},{t}\n"));
+            written += stored.len() as u64;
+            progress.report(written, total);
         }
     }
     std::fs::write(outdir.join("timestamps.csv"), csv).map_err(io("write timestamps.csv"))?;

@@ -212,6 +212,9 @@ fn write_wav(
     macro_rules! pump {
         ($t:ty) => {{
             let blocks = r.audio_range::<$t>(&name, t0, t1)?;
+            let size = std::mem::size_of::<$t>() as u64;
+            let total: u64 = blocks.iter().map(|b| b.samples.len() as u64 * size).sum();
+            let (progress, mut written) = (crate::progress(), 0u64);
             for b in blocks {
                 let first = *done.first_ns.get_or_insert(b.t);
                 let expected = sample_time(first, done.frames, sample_rate);
@@ -240,6 +243,8 @@ fn write_wav(
                     out.write_sample(s).map_err(|e| wav_error(wav, e))?;
                 }
                 done.frames += (b.samples.len() / ch) as u64;
+                written += b.samples.len() as u64 * size;
+                progress.report(written, total);
             }
         }};
     }
