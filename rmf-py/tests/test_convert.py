@@ -680,6 +680,29 @@ def test_to_lerobot_exports_private_streams_only_when_asked(tmp_path):
     assert ep["gaze"].sensitivity == "private"
 
 
+def test_to_lerobot_exports_encrypted_streams_with_their_key(tmp_path):
+    src = tmp_path / "rmf"
+    src.mkdir()
+    key = rmf.generate_key()
+    t = np.arange(20, dtype=np.int64) * 100_000_000
+    gaze = np.stack([np.arange(20), -np.arange(20)], 1).astype(np.float32)
+    with rmf.EpisodeWriter(src / "a.rmf", key=key) as w:
+        w.add_signal("joints", dtype="float32", shape=(2,), rate_hz=10)
+        w.add_signal("gaze", dtype="float32", shape=(2,), rate_hz=10, sensitivity="private")
+        w.write_many("joints", t, gaze * 2)
+        w.write_many("gaze", t, gaze)
+    assert rmf.open(src / "a.rmf")["gaze"].info.get("encryption")  # sealed on disk
+    # Without the key the private stream cannot be read: refused by label first.
+    report = cv.to_lerobot(src, tmp_path / "no", fps=10, reference="joints")
+    assert "gaze" in {s.source for s in report.episodes[0].skipped}
+    out = tmp_path / "yes"
+    cv.to_lerobot(src, out, fps=10, reference="joints", max_label="private", key=key)
+    data = pq.read_table(out / "data/chunk-000/file-000.parquet")
+    np.testing.assert_array_equal(
+        np.stack(data.column("gaze").to_numpy(zero_copy_only=False)), gaze
+    )
+
+
 def test_to_lerobot_bad_input(tmp_path):
     with pytest.raises(FileNotFoundError):
         cv.to_lerobot(tmp_path / "nope", tmp_path / "out", fps=10)

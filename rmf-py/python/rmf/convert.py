@@ -1334,6 +1334,8 @@ def to_lerobot(
     gop: int = 2,
     overwrite: bool = False,
     max_label: str = "internal",
+    key: bytes | str | os.PathLike[str] | None = None,
+    passphrase: str | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> ConversionReport:
     """Exports the RMF dataset ``dataset_dir`` (refreshing its index first) to LeRobot v3.0's
@@ -1356,8 +1358,9 @@ def to_lerobot(
 
     LeRobot has no sensitivity labels, so streams labelled above ``max_label`` (default
     ``internal``: private streams stay behind) are not exported, each listed in the report;
-    ``max_label="private"`` exports them too. ``meta/rmf.json`` keeps every exported stream's
-    label, so importing the copy again restores it.
+    ``max_label="private"`` exports them too; encrypted streams (private) need ``key`` (32
+    bytes or a key file) or ``passphrase`` as well. ``meta/rmf.json`` keeps every exported
+    stream's label, so importing the copy again restores it.
     """
     root, out = Path(dataset_dir), Path(out_dir)
     if max_label not in LABELS:
@@ -1386,7 +1389,7 @@ def to_lerobot(
     skipped: dict[str, str] = {}
     event_kinds: dict[str, set[str]] = {}
     for f in file_of.values():
-        with _rmf.open(root / f) as ep:
+        with _rmf.open(root / f, key=key, passphrase=passphrase) as ep:
             for name, st in ep.streams.items():
                 info = dict(st.info)
                 keys_ = ("kind", "dtype", "shape", "width", "height", "pixel_format")
@@ -1483,7 +1486,7 @@ def to_lerobot(
         raise ValueError(f"{root}: no signal or frame stream to export")
 
     ref = float(fps) if reference is None else reference
-    ds = Dataset(root, reference=ref, streams=spec)
+    ds = Dataset(root, reference=ref, streams=spec, key=key, passphrase=passphrase)
     episode_ids = ds.episode_ids
     rate = Fraction(fps).limit_denominator(1001)
     fixed = reference is None
@@ -1516,7 +1519,8 @@ def to_lerobot(
     try:
         for e, ep_id in enumerate(episode_ids):
             file = file_of[ep_id]
-            ep = _rmf.open(root / file)  # one episode open at a time (for nearest())
+            # One episode open at a time (for nearest()).
+            ep = _rmf.open(root / file, key=key, passphrase=passphrase)
             er = EpisodeReport(file, f"episode {e}")
             meta = ep.metadata
             task = meta.get("task") or ""
@@ -1864,6 +1868,7 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument("--video-codec", help="PyAV encoder (default libsvtav1, libx264, mpeg4)")
     q.add_argument("--crf", type=int, default=30)
     q.add_argument("--gop", type=int, default=2)
+    q.add_argument("--key-file", help="key that opens encrypted (private) streams")
     q.add_argument(
         "--max-label",
         default="internal",
@@ -1953,7 +1958,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             report = to_lerobot(
                 args.src, args.dst, fps=args.fps, reference=args.reference, policy=args.policy,
                 keys=keys, streams=args.streams, video_codec=args.video_codec, crf=args.crf,
-                gop=args.gop, overwrite=args.overwrite, max_label=args.max_label, progress=bar,
+                gop=args.gop, overwrite=args.overwrite, max_label=args.max_label,
+                key=args.key_file, progress=bar,
             )  # fmt: skip
     except (OSError, ValueError, TypeError, ImportError) as e:
         bar.clear()
