@@ -346,6 +346,12 @@ enum Command {
         /// JSON if it parses, else a string; `null` removes a free key).
         #[arg(long = "meta")]
         meta: Vec<String>,
+        /// An episode tag to add to extra.tags, e.g. licence:CC-BY-4.0 (repeat for more).
+        #[arg(long = "add-tag")]
+        add_tags: Vec<String>,
+        /// An episode tag to remove from extra.tags (repeat for more).
+        #[arg(long = "remove-tag")]
+        remove_tags: Vec<String>,
     },
     /// Write a frame stream's frames to OUTDIR as other tools read them: for h264 one H.264
     /// elementary stream (frames.h264; e.g. `ffmpeg -r 30 -i frames.h264 -c copy out.mp4`), for
@@ -524,8 +530,8 @@ fn main() -> ExitCode {
         Command::RenameStream { input, output, from, to } => {
             rmf_core::edit::rename_stream(&input, &output, &from, &to, edits::write_options()).map(|r| edits::edited("wrote", &r))
         }
-        Command::Relabel { input, output, sensitivity, tags, meta } => {
-            relabel(&input, &output, &sensitivity, &tags, &meta)
+        Command::Relabel { input, output, sensitivity, tags, meta, add_tags, remove_tags } => {
+            relabel(&input, &output, &sensitivity, &tags, &meta, (&add_tags, &remove_tags))
         }
         Command::Stats { dir } => stats(&dir, json_mode()),
         Command::Transcode { input, output, codec, settings, streams } => {
@@ -977,6 +983,7 @@ fn relabel(
     sensitivity: &[String],
     tags: &[String],
     meta: &[String],
+    episode_tags: (&[String], &[String]),
 ) -> CliResult {
     let bad = |what: &str, v: &str| {
         rmf_core::Error::InvalidArgument(format!(
@@ -988,7 +995,11 @@ fn relabel(
             }
         ))
     };
-    let mut changes = rmf_core::edit::Relabel::default();
+    let mut changes = rmf_core::edit::Relabel {
+        add_tags: episode_tags.0.to_vec(),
+        remove_tags: episode_tags.1.to_vec(),
+        ..Default::default()
+    };
     for s in sensitivity {
         let (stream, label) = s.rsplit_once('=').ok_or_else(|| bad("--sensitivity", s))?;
         changes

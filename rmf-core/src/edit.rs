@@ -446,6 +446,10 @@ pub struct Relabel {
     /// Episode metadata to set: `robot`, `task`, `operator` set those fields; any other key
     /// goes to the free key/values (`extra`), where JSON `null` removes it.
     pub meta: Vec<(String, serde_json::Value)>,
+    /// Episode tags to add to `extra.tags` (after `meta`; kept once, in order).
+    pub add_tags: Vec<String>,
+    /// Episode tags to remove from `extra.tags`.
+    pub remove_tags: Vec<String>,
 }
 
 /// `output`: `input` with new sensitivity labels, tags and metadata; samples copied unchanged,
@@ -504,6 +508,17 @@ pub fn relabel(
                 meta.extra.insert(k.clone(), v.clone());
             }
         }
+    }
+    if !changes.add_tags.is_empty() || !changes.remove_tags.is_empty() {
+        let mut tags = crate::share::tags_of(&meta);
+        for t in &changes.add_tags {
+            if !tags.contains(t) {
+                tags.push(t.clone());
+            }
+        }
+        tags.retain(|t| !changes.remove_tags.contains(t));
+        meta.extra
+            .insert(crate::share::TAGS_KEY.into(), serde_json::json!(tags));
     }
     copy_edit(reader, input, output, meta, &plan, opts)
 }

@@ -208,9 +208,12 @@ fn share_episode(
 
 /// The episode's tags: the strings of `extra.tags`.
 pub fn episode_tags(reader: &EpisodeReader) -> Vec<String> {
-    reader
-        .meta()
-        .extra
+    tags_of(reader.meta())
+}
+
+/// The tags of episode metadata `meta`: the strings of `extra.tags`.
+pub fn tags_of(meta: &crate::EpisodeMeta) -> Vec<String> {
+    meta.extra
         .get(TAGS_KEY)
         .and_then(|v| v.as_array())
         .map(|a| {

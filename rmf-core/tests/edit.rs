@@ -53,7 +53,10 @@ fn drop_rename_and_relabel_keep_every_other_sample_exactly() {
             ("task".into(), serde_json::json!("stack")),
             ("k".into(), serde_json::Value::Null),
             ("batch".into(), serde_json::json!(7)),
+            ("tags".into(), serde_json::json!(["a", "old"])),
         ],
+        add_tags: vec!["licence:CC-BY-4.0".into(), "a".into()],
+        remove_tags: vec!["old".into()],
     };
     relabel(&path, &relabelled, &changes, WriteOptions::default()).unwrap();
     let l = EpisodeReader::open(&relabelled).unwrap();
@@ -62,6 +65,11 @@ fn drop_rename_and_relabel_keep_every_other_sample_exactly() {
     assert_eq!(l.meta().task, "stack");
     assert!(!l.meta().extra.contains_key("k"));
     assert_eq!(l.meta().extra["batch"], 7);
+    // Tags: set by `meta`, then added once each and removed.
+    assert_eq!(
+        rmf_core::share::episode_tags(&l),
+        ["a", "licence:CC-BY-4.0"]
+    );
     assert_eq!(read_small(&l).unwrap(), written);
     for p in [&dropped, &renamed, &relabelled] {
         assert!(validate(p).unwrap().is_ok());

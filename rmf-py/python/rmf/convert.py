@@ -1363,6 +1363,8 @@ def to_lerobot(
     stream's label, so importing the copy again restores it.
     """
     root, out = Path(dataset_dir), Path(out_dir)
+    # What opens encrypted streams (`key` is reused below for feature keys).
+    secret = {"key": key, "passphrase": passphrase}
     if max_label not in LABELS:
         raise ValueError(f"max_label must be one of {', '.join(LABELS)}, got {max_label!r}")
     if not fps or not fps > 0:
@@ -1389,7 +1391,7 @@ def to_lerobot(
     skipped: dict[str, str] = {}
     event_kinds: dict[str, set[str]] = {}
     for f in file_of.values():
-        with _rmf.open(root / f, key=key, passphrase=passphrase) as ep:
+        with _rmf.open(root / f, **secret) as ep:
             for name, st in ep.streams.items():
                 info = dict(st.info)
                 keys_ = ("kind", "dtype", "shape", "width", "height", "pixel_format")
@@ -1486,7 +1488,7 @@ def to_lerobot(
         raise ValueError(f"{root}: no signal or frame stream to export")
 
     ref = float(fps) if reference is None else reference
-    ds = Dataset(root, reference=ref, streams=spec, key=key, passphrase=passphrase)
+    ds = Dataset(root, reference=ref, streams=spec, **secret)
     episode_ids = ds.episode_ids
     rate = Fraction(fps).limit_denominator(1001)
     fixed = reference is None
@@ -1520,7 +1522,7 @@ def to_lerobot(
         for e, ep_id in enumerate(episode_ids):
             file = file_of[ep_id]
             # One episode open at a time (for nearest()).
-            ep = _rmf.open(root / file, key=key, passphrase=passphrase)
+            ep = _rmf.open(root / file, **secret)
             er = EpisodeReport(file, f"episode {e}")
             meta = ep.metadata
             task = meta.get("task") or ""
