@@ -1019,9 +1019,11 @@ def print_lerobot_package(args, rows: list[Row], root: pathlib.Path, picks, warm
     print("| lerobot video backend | samples/s | errors | " + " | ".join(
         f"{r.reader} / lerobot" for r in rows if r.kind == "rmf") + " |")  # fmt: skip
     print("|---|---:|---:|" + "---:|" * sum(r.kind == "rmf" for r in rows))
+    blanks = " |" * sum(r.kind == "rmf" for r in rows)
     for backend, b in got["backends"].items():
-        if "error" in b:
-            print(f"| {backend} | did not load: {b['error']} | | |")
+        if "error" in b or b["samples_per_s"] is None:
+            why = b.get("error") or f"{b['errors']} samples raised"
+            print(f"| {backend} | did not run: {why.replace('|', '/')} | |{blanks}")
             continue
         ratios = " | ".join(
             f"{r.one_process / b['samples_per_s']:.1f}x" for r in rows if r.kind == "rmf"

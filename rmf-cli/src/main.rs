@@ -531,7 +531,7 @@ fn main() -> ExitCode {
             rmf_core::edit::rename_stream(&input, &output, &from, &to, edits::write_options()).map(|r| edits::edited("wrote", &r))
         }
         Command::Relabel { input, output, sensitivity, tags, meta, add_tags, remove_tags } => {
-            relabel(&input, &output, &sensitivity, &tags, &meta, (&add_tags, &remove_tags))
+            relabel(&input, &output, &sensitivity, &tags, &meta, &add_tags, &remove_tags)
         }
         Command::Stats { dir } => stats(&dir, json_mode()),
         Command::Transcode { input, output, codec, settings, streams } => {
@@ -983,7 +983,8 @@ fn relabel(
     sensitivity: &[String],
     tags: &[String],
     meta: &[String],
-    episode_tags: (&[String], &[String]),
+    add_tags: &[String],
+    remove_tags: &[String],
 ) -> CliResult {
     let bad = |what: &str, v: &str| {
         rmf_core::Error::InvalidArgument(format!(
@@ -996,8 +997,8 @@ fn relabel(
         ))
     };
     let mut changes = rmf_core::edit::Relabel {
-        add_tags: episode_tags.0.to_vec(),
-        remove_tags: episode_tags.1.to_vec(),
+        add_tags: add_tags.to_vec(),
+        remove_tags: remove_tags.to_vec(),
         ..Default::default()
     };
     for s in sensitivity {

@@ -510,17 +510,39 @@ pub fn relabel(
         }
     }
     if !changes.add_tags.is_empty() || !changes.remove_tags.is_empty() {
-        let mut tags = crate::share::tags_of(&meta);
-        for t in &changes.add_tags {
-            if !tags.contains(t) {
-                tags.push(t.clone());
-            }
-        }
-        tags.retain(|t| !changes.remove_tags.contains(t));
-        meta.extra
-            .insert(crate::share::TAGS_KEY.into(), serde_json::json!(tags));
+        edit_tags(&mut meta, &changes.add_tags, &changes.remove_tags)?;
     }
     copy_edit(reader, input, output, meta, &plan, opts)
+}
+
+/// Adds and removes episode tags (`extra.tags`, a list of strings). A malformed list or an empty
+/// tag is an error rather than something to overwrite; an unchanged list is left as it is.
+fn edit_tags(meta: &mut EpisodeMeta, add: &[String], remove: &[String]) -> Result<()> {
+    if let Some(t) = add.iter().chain(remove).find(|t| t.trim().is_empty()) {
+        return Err(Error::InvalidArgument(format!(
+            "episode tag {t:?} is empty"
+        )));
+    }
+    let key = crate::share::TAGS_KEY;
+    let old: Vec<String> = match meta.extra.get(key) {
+        None => Vec::new(),
+        Some(v) => serde_json::from_value(v.clone()).map_err(|_| {
+            Error::InvalidArgument(format!(
+                "extra.{key} is {v}, not a list of strings: fix it with --meta {key}=[...]"
+            ))
+        })?,
+    };
+    let mut tags = old.clone();
+    for t in add {
+        if !tags.contains(t) {
+            tags.push(t.clone());
+        }
+    }
+    tags.retain(|t| !remove.contains(t));
+    if tags != old {
+        meta.extra.insert(key.into(), serde_json::json!(tags));
+    }
+    Ok(())
 }
 
 /// The metadata of a new episode made from `source` by `edit`: a new id, and the source's id

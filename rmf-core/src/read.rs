@@ -62,9 +62,9 @@ impl ReadOptions {
 /// has mapped: file-backed pages count in the process's resident memory until unmapped, so a
 /// training process sampling frames across many large files would otherwise grow by every page
 /// it ever read (they stay in the page cache; only this process's mapping of them goes). The
-/// kernel maps more than the bytes counted (whole pages, and pages around each fault): sampling
-/// JPEG demo episodes held 94-141 MiB of file pages with 4 MiB here, 55-71 MiB with 1 MiB and
-/// about 38 MiB with 256 KiB, at the same speed (README, training samples).
+/// kernel maps more than the bytes counted (whole pages, and pages around each fault): the JPEG
+/// sampling benchmark peaked 138 MiB above its baseline without releasing, 97 MiB with 1 MiB here
+/// and 56 MiB with 256 KiB, at the same speed (README, training samples).
 const RELEASE_PAGES_AFTER: u64 = 1 << 18;
 
 /// Decrypted chunk bodies a reader keeps, so that reading a sealed chunk row by row (a video

@@ -208,12 +208,9 @@ fn share_episode(
 
 /// The episode's tags: the strings of `extra.tags`.
 pub fn episode_tags(reader: &EpisodeReader) -> Vec<String> {
-    tags_of(reader.meta())
-}
-
-/// The tags of episode metadata `meta`: the strings of `extra.tags`.
-pub fn tags_of(meta: &crate::EpisodeMeta) -> Vec<String> {
-    meta.extra
+    reader
+        .meta()
+        .extra
         .get(TAGS_KEY)
         .and_then(|v| v.as_array())
         .map(|a| {

@@ -94,6 +94,11 @@ fn refused_edits_leave_nothing_behind() {
         ..Relabel::default()
     };
     assert!(relabel(&path, &out, &bad, WriteOptions::default()).is_err());
+    let empty_tag = Relabel {
+        add_tags: vec![" ".into()],
+        ..Relabel::default()
+    };
+    assert!(relabel(&path, &out, &empty_tag, WriteOptions::default()).is_err());
     let names: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name())

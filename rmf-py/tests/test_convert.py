@@ -691,10 +691,13 @@ def test_to_lerobot_exports_encrypted_streams_with_their_key(tmp_path):
         w.add_signal("gaze", dtype="float32", shape=(2,), rate_hz=10, sensitivity="private")
         w.write_many("joints", t, gaze * 2)
         w.write_many("gaze", t, gaze)
-    assert rmf.open(src / "a.rmf")["gaze"].info.get("encryption")  # sealed on disk
-    # Without the key the private stream cannot be read: refused by label first.
+    with rmf.open(src / "a.rmf") as ep:
+        assert ep["gaze"].info.get("encryption")  # sealed on disk
+    # By default the private stream stays behind; asked for without its key, it cannot be read.
     report = cv.to_lerobot(src, tmp_path / "no", fps=10, reference="joints")
     assert "gaze" in {s.source for s in report.episodes[0].skipped}
+    with pytest.raises(Exception, match="(?i)encrypt|key"):
+        cv.to_lerobot(src, tmp_path / "nokey", fps=10, reference="joints", max_label="private")
     out = tmp_path / "yes"
     cv.to_lerobot(src, out, fps=10, reference="joints", max_label="private", key=key)
     data = pq.read_table(out / "data/chunk-000/file-000.parquet")

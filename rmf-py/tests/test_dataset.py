@@ -138,6 +138,42 @@ def test_worker_processes_return_the_same_samples(data_dir, method):
     assert merged == direct
 
 
+def _read_in_child(path):
+    ep = rmf.open(path)
+    return sum(ep[name].read()[1].size for name in ep)
+
+
+def test_forks_while_rmf_threads_allocate_do_not_hang(data_dir, tmp_path):
+    # The extension's allocator (mimalloc) has no fork handlers: a fork while one of rmf's own
+    # threads (frame encoders, calls that can be interrupted) holds one of its locks would hang
+    # the child. Fork repeatedly while a writer's encoder threads and reads are busy.
+    import threading
+
+    stop = threading.Event()
+
+    def busy():
+        k = 0
+        while not stop.is_set():
+            with rmf.EpisodeWriter(tmp_path / f"w{k % 2}.rmf", overwrite=True) as w:
+                w.add_frames("cam", width=64, height=48, codec="png")
+                frames = np.random.default_rng(k).integers(0, 256, (30, 48, 64, 3), np.uint8)
+                w.write_many("cam", np.arange(30, dtype=np.int64) * 33_333_333, frames)
+            rmf.open(data_dir / "a.rmf")["cam"].read()
+            k += 1
+
+    thread = threading.Thread(target=busy)
+    thread.start()
+    try:
+        ctx = mp.get_context("fork")
+        for _ in range(50):
+            with ctx.Pool(1) as pool:
+                got = pool.apply_async(_read_in_child, (data_dir / "b.rmf",))
+                assert got.get(timeout=30) > 0  # a hung child fails here, not forever
+    finally:
+        stop.set()
+        thread.join()
+
+
 def test_stats_merge_to_those_of_the_concatenated_data(data_dir):
     ds = rmf.Dataset(data_dir, reference="cam", streams={})
     st = ds.stats["ft"]
