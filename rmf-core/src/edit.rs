@@ -207,17 +207,15 @@ fn write_to(
                         ChunkEffect::Copy => {
                             copy_chunk(reader, &b, &mut w, id, i)?;
                         }
-                        ChunkEffect::Skip => {}
+                        ChunkEffect::Skip => continue,
                         ChunkEffect::Rewrite => {
                             write_edited_chunk(reader, &mut w, id, i, info, *edit)?;
                             // The next copied chunk must not meet an open one.
                             w.flush()?;
                         }
                     }
-                    if edit.effect(c.t_min, c.t_max) != ChunkEffect::Skip {
-                        done += c.length;
-                        tell(done);
-                    }
+                    done += c.length;
+                    tell(done);
                 }
             }
             (StreamPlan::Reencode(info), Some(id)) => {
