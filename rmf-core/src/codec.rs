@@ -376,6 +376,44 @@ pub fn zstd_decompress(stored: &[u8], len: usize) -> Result<Vec<u8>, CodecError>
     })
 }
 
+/// Decompresses one zstd frame of at most `len` bytes onto the end of `out`, without an
+/// intermediate buffer; returns the bytes appended. `out` is unchanged on error.
+pub fn zstd_decompress_append(
+    stored: &[u8],
+    len: usize,
+    out: &mut Vec<u8>,
+) -> Result<usize, CodecError> {
+    let err = |e: std::io::Error| CodecError(format!("zstd data is corrupt: {e}"));
+    let start = out.len();
+    // zstd writes no further than the capacity: the room reserved here (or more, already there).
+    out.reserve(len);
+    let mut dest = std::io::Cursor::new(&mut *out);
+    dest.set_position(start as u64);
+    let result = DECOMPRESSOR.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            *slot = Some(zstd::bulk::Decompressor::new().map_err(err)?);
+        }
+        match slot.as_mut() {
+            Some(d) => d.decompress_to_buffer(stored, &mut dest).map_err(err),
+            None => Err(CodecError("no zstd decompressor".into())),
+        }
+    });
+    match result {
+        Ok(n) if n <= len => Ok(n),
+        Ok(n) => {
+            out.truncate(start);
+            Err(CodecError(format!(
+                "zstd data holds {n} bytes, at most {len} expected"
+            )))
+        }
+        Err(e) => {
+            out.truncate(start);
+            Err(e)
+        }
+    }
+}
+
 /// One zstd frame of `bytes` at `level`.
 pub fn zstd_compress(bytes: &[u8], level: i32) -> Result<Vec<u8>, CodecError> {
     let err = |e: std::io::Error| CodecError(format!("zstd compression failed: {e}"));

@@ -209,6 +209,12 @@ impl DatasetCore {
 }
 
 fn array_of<'py>(py: Python<'py>, v: StreamValue) -> PyResult<Bound<'py, PyAny>> {
+    // Frames are bytes: numpy takes the Vec as it is (other types are copied to be aligned).
+    if v.dtype == rmf_core::DType::Uint8 {
+        return Ok(PyArray1::from_vec(py, v.data)
+            .reshape(IxDyn(&v.shape))?
+            .into_any());
+    }
     with_dtype!(v.dtype, T => {
         let values: Vec<T> = bytemuck::pod_collect_to_vec(&v.data);
         Ok(PyArray1::from_vec(py, values).reshape(IxDyn(&v.shape))?.into_any())

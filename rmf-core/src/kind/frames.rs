@@ -144,15 +144,8 @@ pub(crate) fn append(
     out.reserve(rows.len() * frame_bytes);
     let Some((width, height, pixel_format, ..)) = video_params(info) else {
         for r in rows {
-            let frame = frame_codec::decode(info, payloads.get(r)?)
+            frame_codec::decode_append(info, payloads.get(r)?, out)
                 .map_err(|e| view.malformed(format!("frame {r}: {}", e.0)))?;
-            if frame.len() != frame_bytes {
-                return Err(view.malformed(format!(
-                    "frame {r} decodes to {} bytes, expected {frame_bytes}",
-                    frame.len()
-                )));
-            }
-            out.extend_from_slice(&frame);
         }
         return Ok(());
     };
