@@ -808,6 +808,28 @@ impl EpisodeReader {
     }
 
     fn read_sample(&self, s: usize, r: SampleRef) -> Result<RecordBatch> {
+        self.sample_rows(s, r, |b| b.finish())
+    }
+
+    /// The pixels of the frame a `find_*` call found in frame stream `name`, decoded straight
+    /// into the returned vector (no Arrow batch, no copy).
+    pub fn read_frame_ref(&self, name: &str, r: SampleRef) -> Result<Vec<u8>> {
+        let s = self.stream_index(name)?;
+        self.sample_rows(s, r, |b| match b.into_frames() {
+            Some((_, pixels)) => Ok(pixels),
+            None => Err(Error::InvalidArgument(format!(
+                "stream {name:?} is not a frame stream"
+            ))),
+        })
+    }
+
+    /// Decodes the one row `r` of stream `s` and hands it to `finish`.
+    fn sample_rows<R>(
+        &self,
+        s: usize,
+        r: SampleRef,
+        finish: impl FnOnce(BatchBuilder<'_>) -> Result<R>,
+    ) -> Result<R> {
         self.with_chunk(r.chunk, |view| {
             let times = decode_times(view)?;
             if r.row >= times.len() {
@@ -815,7 +837,7 @@ impl EpisodeReader {
             }
             let mut b = BatchBuilder::new(&self.streams[s]);
             b.append(view, &times, r.row..r.row + 1)?;
-            b.finish()
+            finish(b)
         })
     }
 

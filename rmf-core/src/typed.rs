@@ -1,9 +1,7 @@
 //! Typed reads for Rust callers who do not want Arrow: the same queries as the Arrow ones,
 //! returned as plain vectors.
 
-use arrow_array::{
-    Array, FixedSizeBinaryArray, Int64Array, ListArray, PrimitiveArray, RecordBatch, StringArray,
-};
+use arrow_array::{Array, Int64Array, ListArray, PrimitiveArray, RecordBatch, StringArray};
 
 use crate::error::{Error, Result};
 use crate::kind::{AudioBlock, Event};
@@ -86,11 +84,10 @@ impl EpisodeReader {
     /// The last frame at or before `t`: its time and raw pixels.
     pub fn frame_at(&self, name: &str, t: i64) -> Result<Option<(i64, Vec<u8>)>> {
         self.check_kind(name, "frames", None)?;
-        let Some(batch) = self.at(name, t)? else {
+        let Some(r) = self.find_at(name, t)? else {
             return Ok(None);
         };
-        let frames = column::<FixedSizeBinaryArray>(&batch, 1, name)?;
-        Ok(Some((times(&batch, name)?[0], frames.value(0).to_vec())))
+        Ok(Some((r.t, self.read_frame_ref(name, r)?)))
     }
 
     /// Every frame of a frame stream as stored, undecoded, in time order with its time: for

@@ -535,6 +535,13 @@ impl Stream {
     ) -> PyResult<Option<Bound<'py, PyAny>>> {
         let name = self.info.name.as_str();
         let reader = &self.reader;
+        if matches!(self.info.kind, StreamKind::Frames { .. }) {
+            // Decoded straight into the array numpy takes over.
+            let pixels = py
+                .detach(|| reader.read_frame_ref(name, r))
+                .py_err_in(name)?;
+            return self.frames_array(py, 1, pixels)?.get_item(0).map(Some);
+        }
         let batch = py
             .detach(|| reader.read_sample_ref(name, r))
             .py_err_in(name)?;
