@@ -224,6 +224,10 @@ enum Command {
         /// Re-encode only this frame stream (repeat for more; default: every frame stream).
         #[arg(long = "stream")]
         streams: Vec<String>,
+        /// zstd level of what is written anew, raw frames above all: -7..=22 (default 3);
+        /// negative levels store raw frames almost as they are and read them fastest.
+        #[arg(long, allow_hyphen_values = true)]
+        zstd_level: Option<i32>,
     },
     /// Build or refresh DIR/episodes.parquet, the dataset index: one row per .rmf episode under
     /// DIR (sub-folders included), read from the files' footers. Files whose size and time did
@@ -534,8 +538,8 @@ fn main() -> ExitCode {
             relabel(&input, &output, &sensitivity, &tags, &meta, &add_tags, &remove_tags)
         }
         Command::Stats { dir } => stats(&dir, json_mode()),
-        Command::Transcode { input, output, codec, settings, streams } => {
-            transcode(&input, &output, &codec, &settings, streams)
+        Command::Transcode { input, output, codec, settings, streams, zstd_level } => {
+            transcode(&input, &output, &codec, &settings, streams, zstd_level)
         }
         Command::ImportWav { wav, out, stream, start_ns, block_ms, force } => {
             wav::import(&wav, &out, &stream, start_ns, block_ms, force).map(|i| {
@@ -1023,19 +1027,33 @@ fn relabel(
         .map(|r| edits::edited("wrote", &r))
 }
 
+/// "3.2x smaller" or "1.5x larger".
+fn size_change(before: u64, after: u64) -> String {
+    if after > before {
+        format!("{:.1}x larger", after as f64 / before.max(1) as f64)
+    } else {
+        format!("{:.1}x smaller", before as f64 / after.max(1) as f64)
+    }
+}
+
 fn transcode(
     input: &std::path::Path,
     output: &std::path::Path,
     codec: &str,
     settings: &CodecSettings,
     streams: Vec<String>,
+    zstd_level: Option<i32>,
 ) -> CliResult {
+    let mut write = rmf_core::WriteOptions::default().with_progress(progress());
+    if let Some(level) = zstd_level {
+        write = write.with_zstd_level(level);
+    }
     let opts = rmf_core::TranscodeOptions {
         quality: settings.quality,
         qp: settings.qp,
         gop: settings.gop,
         streams,
-        write: rmf_core::WriteOptions::default().with_progress(progress()),
+        write,
         ..rmf_core::TranscodeOptions::new(rmf_core::FrameCodec::parse(codec)?)
     };
     let started = std::time::Instant::now();
@@ -1059,14 +1077,14 @@ fn transcode(
     for s in &report.streams {
         match (&s.from, &s.kept_because) {
             (Some(from), _) => println!(
-                "  {:<16} {} -> {}: {} frames, {} -> {} ({:.1}x smaller)",
+                "  {:<16} {} -> {}: {} frames, {} -> {} ({})",
                 s.name,
                 from.name(),
                 opts.codec.name(),
                 s.samples,
                 info::bytes(s.bytes_before),
                 info::bytes(s.bytes_after),
-                s.bytes_before as f64 / s.bytes_after.max(1) as f64
+                size_change(s.bytes_before, s.bytes_after)
             ),
             (None, Some(why)) => println!("  {:<16} copied ({why})", s.name),
             (None, None) => println!("  {:<16} copied", s.name),

@@ -101,11 +101,12 @@ pub fn recover(py: Python<'_>, input: PathBuf, output: PathBuf) -> PyResult<Reco
 /// Writes `output`: `input` with its frame streams re-encoded with `codec` ("h264", "jpeg",
 /// "png" or "raw"; `quality` for jpeg, `qp` and `gop` for h264), all of them or those named in
 /// `streams`; every other stream is copied chunk for chunk, and gray16 (depth) stays lossless.
+/// `zstd_level` (-7..=22, default 3) compresses what is written anew, raw frames above all.
 /// `input` is not modified; `output` is renamed into place when complete. Returns a dict:
 /// input_bytes, output_bytes, and per stream (name, from codec or None if copied, why it was
 /// copied, samples, bytes before, bytes after).
 #[pyfunction]
-#[pyo3(signature = (input, output, codec, quality=None, qp=None, gop=None, streams=None))]
+#[pyo3(signature = (input, output, codec, quality=None, qp=None, gop=None, streams=None, zstd_level=None))]
 #[allow(clippy::too_many_arguments)] // mirrors the Python keyword arguments
 pub fn transcode<'py>(
     py: Python<'py>,
@@ -116,12 +117,18 @@ pub fn transcode<'py>(
     qp: Option<u8>,
     gop: Option<u32>,
     streams: Option<Vec<String>>,
+    zstd_level: Option<i32>,
 ) -> PyResult<Bound<'py, PyDict>> {
+    let mut write = rmf_core::WriteOptions::default();
+    if let Some(level) = zstd_level {
+        write = write.with_zstd_level(level);
+    }
     let opts = rmf_core::TranscodeOptions {
         quality,
         qp,
         gop,
         streams: streams.unwrap_or_default(),
+        write,
         ..rmf_core::TranscodeOptions::new(rmf_core::FrameCodec::parse(codec).py_err()?)
     };
     let report =

@@ -336,3 +336,28 @@ def test_transcode_reencodes_frames_and_copies_the_rest(tmp_path):
     assert 10 * np.log10(255**2 / ((got - frames) ** 2).mean()) > 35
     with pytest.raises(ValueError, match="unknown frame codec"):
         rmf.transcode(src, tmp_path / "x.rmf", "av2")
+
+
+def test_transcode_zstd_level_trades_bytes_for_speed_losslessly(tmp_path):
+    src = tmp_path / "src.rmf"
+    rng = np.random.default_rng(3)
+    # Smooth pixels plus noise: zstd finds less to squeeze at its fast levels.
+    frames = np.linspace(0, 200, 32 * 24 * 3).reshape(24, 32, 3) + rng.integers(
+        0, 8, (6, 24, 32, 3)
+    )
+    frames = frames.astype(np.uint8)
+    t = np.arange(6, dtype=np.int64) * 33_333_333
+    with rmf.EpisodeWriter(src) as w:
+        w.add_frames("cam", width=32, height=24, codec="jpeg")
+        w.write_many("cam", t, frames)
+    decoded = rmf.open(src)["cam"].read()[1]
+    sizes = {}
+    for level in (19, -7):
+        dst = tmp_path / f"raw{level}.rmf"
+        r = rmf.transcode(src, dst, "raw", zstd_level=level)
+        sizes[level] = dict((s[0], s[5]) for s in r["streams"])["cam"]
+        np.testing.assert_array_equal(rmf.open(dst)["cam"].read()[1], decoded)
+    assert sizes[-7] > sizes[19]
+    with pytest.raises(ValueError, match="outside"):
+        rmf.transcode(src, tmp_path / "x.rmf", "raw", zstd_level=40)
+    assert not (tmp_path / "x.rmf").exists()

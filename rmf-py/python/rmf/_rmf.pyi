@@ -192,6 +192,7 @@ def transcode(
     qp: int | None = None,
     gop: int | None = None,
     streams: list[str] | None = None,
+    zstd_level: int | None = None,
 ) -> dict[str, Any]: ...
 
 class DatasetCore:
