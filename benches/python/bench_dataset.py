@@ -304,6 +304,26 @@ RMF_COPIES = [
 ]
 
 
+def check_workdir(args, work: pathlib.Path, presets: list[int]) -> None:
+    """Writes the data settings into ``work`` and refuses a workdir made with others: its files
+    would be reused as if they were these."""
+    stamp = work / "settings.json"
+    want = {
+        "episodes": args.episodes,
+        "seconds": args.seconds,
+        "source": "rmf demo --codec raw",
+        "rmf_copies": [extra for _, _, extra in RMF_COPIES],
+        "av1_presets": presets,
+    }
+    if stamp.exists():
+        have = json.loads(stamp.read_text())
+        if have != want:
+            raise SystemExit(f"{work} holds data made with other settings ({have}); use another")
+    elif any(work.iterdir()):
+        raise SystemExit(f"{work} holds files this bench did not stamp; use an empty directory")
+    stamp.write_text(json.dumps(want, indent=1))
+
+
 def make_rmf_copies(args, work: pathlib.Path) -> tuple[pathlib.Path, dict[str, pathlib.Path]]:
     """The raw source episodes (not indexed) and the indexed RMF copies."""
     import rmf
@@ -911,7 +931,12 @@ def main() -> None:
         "--lerobot-python",
         help="an interpreter with the lerobot package: also time lerobot itself (1 process)",
     )
-    parser.add_argument("--workdir", type=pathlib.Path, help="keep (and reuse) the data here")
+    parser.add_argument(
+        "--workdir",
+        type=pathlib.Path,
+        help="keep (and reuse) the data here; a workdir made with other data settings is refused "
+        "(copies made by an older build of rmf are reused as they are)",
+    )
     parser.add_argument("--target", default=ROOT / "target" / "release", type=pathlib.Path)
     parser.add_argument("--rss-child", help=argparse.SUPPRESS)
     parser.add_argument("--rss-root", help=argparse.SUPPRESS)
@@ -933,6 +958,7 @@ def main() -> None:
         else:
             work = args.workdir
             work.mkdir(parents=True, exist_ok=True)
+        check_workdir(args, work, presets)
         t0 = time.perf_counter()
         raw, dirs = make_rmf_copies(args, work)
         t_rmf = time.perf_counter() - t0
@@ -992,7 +1018,15 @@ def main() -> None:
         args.rss_total = truth.total
         base = child_rss(args, "baseline", None)
         print("  measuring samples/s", file=sys.stderr, flush=True)
+        package_root = lerobot["dirs"][LEROBOT_PRESET]
+        package_runs = []
+        if args.lerobot_python:
+            print("  measuring the lerobot package (before)", file=sys.stderr, flush=True)
+            package_runs.append(run_lerobot_package(args, package_root, picks, warm))
         measure(rows, truth, picks, warm, args)
+        if args.lerobot_python:
+            print("  measuring the lerobot package (after)", file=sys.stderr, flush=True)
+            package_runs.append(run_lerobot_package(args, package_root, picks, warm))
         for r in rows:
             print(f"  measuring the peak RSS of {r.reader}", file=sys.stderr, flush=True)
             r.memory = child_rss(args, r.kind, r.root)
@@ -1003,8 +1037,7 @@ def main() -> None:
         )
         print_table(rows, args)
         if args.lerobot_python:
-            print("  measuring the lerobot package", file=sys.stderr, flush=True)
-            print_lerobot_package(args, rows, lerobot["dirs"][LEROBOT_PRESET], picks, warm)
+            print_lerobot_package(args, rows, package_root, package_runs)
         print(
             "\nMB = 10^6 bytes. bytes/episode: RMF: the .rmf files (every stream: also 16 kHz "
             "audio, events, 1 kHz force) plus episodes.parquet, per episode; LeRobot: every file "
@@ -1050,36 +1083,53 @@ def print_package_goals(rows: list[Row], lerobot_bytes: float, rate: float) -> N
         )
 
 
-def print_lerobot_package(args, rows: list[Row], root: pathlib.Path, picks, warm) -> None:
-    """The lerobot package itself on the same copy and samples (``lerobot_package.py``, run by
-    ``--lerobot-python``), against each RMF reader's 1-process rate of this run."""
+def run_lerobot_package(args, root: pathlib.Path, picks, warm) -> dict | str:
+    """One run of ``lerobot_package.py`` on the same copy and samples: its JSON, or why it did
+    not run."""
     cmd = [args.lerobot_python, str(pathlib.Path(__file__).with_name("lerobot_package.py"))]
     cmd += [str(root), "--picks", ",".join(str(int(i)) for i in picks)]
     cmd += ["--warm", ",".join(str(int(i)) for i in warm)]
     done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode != 0:
-        print(f"\n- the lerobot package did not run: {done.stderr.strip()[-300:]}")
+        return done.stderr.strip()[-300:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def print_lerobot_package(args, rows: list[Row], root: pathlib.Path, runs: list) -> None:
+    """The lerobot package itself (``--lerobot-python``), run once before and once after the
+    RMF readers' rounds; its rate is the mean of the two, against each RMF reader's 1-process
+    rate of this run."""
+    failed = [r for r in runs if isinstance(r, str)]
+    if failed:
+        print(f"\n- the lerobot package did not run: {failed[0]}")
         return
-    got = json.loads(done.stdout.strip().splitlines()[-1])
-    print(f"\n## The lerobot package itself (lerobot {got['version']}, 1 process, same samples)\n")
-    print("| lerobot video backend | samples/s | errors | " + " | ".join(
+    print(
+        f"\n## The lerobot package itself (lerobot {runs[0]['version']}, 1 process, same "
+        "samples, torch on one thread; run before and after the rounds above)\n"
+    )
+    print("| lerobot video backend | samples/s (before / after) | errors | " + " | ".join(
         f"{r.reader} / lerobot" for r in rows if r.kind == "rmf") + " |")  # fmt: skip
     print("|---|---:|---:|" + "---:|" * sum(r.kind == "rmf" for r in rows))
     blanks = " |" * sum(r.kind == "rmf" for r in rows)
-    for backend, b in got["backends"].items():
-        if "error" in b or b["samples_per_s"] is None:
-            why = b.get("error") or f"{b['errors']} samples raised"
+    means = {}
+    for backend in runs[0]["backends"]:
+        got = [run["backends"].get(backend, {}) for run in runs]
+        if any("error" in b or b.get("samples_per_s") is None for b in got):
+            why = next((b.get("error") or f"{b['errors']} samples raised") for b in got)
             print(f"| {backend} | did not run: {why.replace('|', '/')} | |{blanks}")
             continue
+        rates = [b["samples_per_s"] for b in got]
+        means[backend] = sum(rates) / len(rates)
         ratios = " | ".join(
-            f"{r.one_process / b['samples_per_s']:.1f}x" for r in rows if r.kind == "rmf"
+            f"{r.one_process / means[backend]:.1f}x" for r in rows if r.kind == "rmf"
         )
-        print(f"| {backend} | {b['samples_per_s']:.1f} | {b['errors']} | {ratios} |")
-    default = got["backends"].get("torchcodec", {})
-    if default.get("samples_per_s"):
+        spread = " / ".join(f"{x:.1f}" for x in rates)
+        errors = sum(b["errors"] for b in got)
+        print(f"| {backend} | {means[backend]:.1f} ({spread}) | {errors} | {ratios} |")
+    if "torchcodec" in means:
         lerobot_bytes = next(r.bytes_per_episode for r in rows if r.root == root)
         print("\nGoals of issue 4 against the package (torchcodec, its default backend):\n")
-        print_package_goals(rows, lerobot_bytes, default["samples_per_s"])
+        print_package_goals(rows, lerobot_bytes, means["torchcodec"])
 
 
 def av1_decoder_name(dirs: dict) -> str:

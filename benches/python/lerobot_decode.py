@@ -6,15 +6,20 @@ Each call is ``lerobot.datasets.video_utils.decode_video_frames(path, [t], toler
 backend)``, as ``LeRobotDataset.__getitem__`` makes it for one camera: the frame at ``t`` as a
 float32 CHW tensor in [0, 1]. Backends: torchcodec (lerobot's default; it keeps one decoder per
 file in ``VideoDecoderCache``) and pyav (torchvision's ``VideoReader``, opened on every call).
-One untimed call first. Prints one JSON line: the lerobot version and, per backend that loads,
-the milliseconds of each call, or the error that stopped it; and the largest difference from
-the frames given in ``--check`` (uint8 RGB, an ``.npy`` of the frames at ``--picks``), in
-levels of 255.
+One untimed call first; torch runs one thread (the bench pins this process to one CPU). Prints
+one JSON line: the lerobot version and, per backend that loads, the milliseconds of each call,
+or the error that stopped it; and the largest difference from the frames given in ``--check``
+(uint8 RGB, an ``.npy`` of the frames at ``--picks``), in levels of 255. The package decodes
+with the FFmpeg its interpreter has (torchcodec loads the system's libraries), which may be
+another build than the one PyAV bundles for the lean reader.
 """
 
 import argparse
 import json
+import os
 import time
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np
 
@@ -27,7 +32,11 @@ def main() -> None:
     p.add_argument("--check", help=".npy of the expected uint8 HxWx3 frames at the picks")
     args = p.parse_args()
     import lerobot
+    import torch
     from lerobot.datasets.video_utils import decode_video_frames
+
+    # One intra-op thread, as torch's DataLoader workers run (and RMF's readers: one core).
+    torch.set_num_threads(1)
 
     picks = [int(x) for x in args.picks.split(",")]
     expected = np.load(args.check) if args.check else None

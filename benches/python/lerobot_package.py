@@ -5,7 +5,8 @@ installed, which the project's own environment does not (torch's wheels pull CUD
 Prints one JSON line: the lerobot version and, per video backend that loads (torchcodec, lerobot's
 default, and pyav), samples/s in this process over the given sample indices, each sample
 ``LeRobotDataset[i]`` with the same ``delta_timestamps`` as the reproduction (the next 16
-actions, the last 100 force rows), and how many samples raised.
+actions, the last 100 force rows), and how many samples raised. torch runs one thread, as in a
+DataLoader worker.
 """
 
 import argparse
@@ -14,6 +15,7 @@ import os
 import time
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a local copy: never reach for the hub
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 FPS = 30
 
@@ -25,7 +27,11 @@ def main() -> None:
     p.add_argument("--warm", default="", help="untimed warm-up indices")
     args = p.parse_args()
     import lerobot
+    import torch
     from lerobot.datasets.lerobot_dataset import LeRobotDataset
+
+    # One intra-op thread, as torch's DataLoader workers run (and RMF's readers: one core).
+    torch.set_num_threads(1)
 
     picks = [int(x) for x in args.picks.split(",")]
     warm = [int(x) for x in args.warm.split(",") if x]

@@ -384,9 +384,25 @@ pub fn zstd_decompress_append(
     out: &mut Vec<u8>,
 ) -> Result<usize, CodecError> {
     let err = |e: std::io::Error| CodecError(format!("zstd data is corrupt: {e}"));
+    // zstd may fill all the room after `start`, which can be more than `len`: check the size the
+    // frame declares first (this library's writer always declares it).
+    match zstd::zstd_safe::get_frame_content_size(stored) {
+        Ok(Some(n)) if n > len as u64 => {
+            return Err(CodecError(format!(
+                "zstd data holds {n} bytes, at most {len} expected"
+            )))
+        }
+        Ok(Some(_)) => {}
+        Ok(None) | Err(_) => {
+            // No declared size (or a corrupt header, which decompression reports): a buffer of
+            // exactly `len` bounds the work.
+            let v = zstd_decompress(stored, len)?;
+            out.extend_from_slice(&v);
+            return Ok(v.len());
+        }
+    }
     let start = out.len();
-    // zstd writes no further than the capacity: the room reserved here (or more, already there).
-    out.reserve(len);
+    out.reserve_exact(len);
     let mut dest = std::io::Cursor::new(&mut *out);
     dest.set_position(start as u64);
     let result = DECOMPRESSOR.with(|cell| {

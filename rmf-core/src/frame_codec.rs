@@ -205,6 +205,8 @@ fn decode_jpeg_append(
         )));
     }
     let start = out.len();
+    // Exact: a frame's Vec goes to numpy as it is, spare capacity included.
+    out.reserve_exact(want);
     out.resize(start + want, 0);
     match decoder.decode_into(&mut out[start..]) {
         Ok(()) => Ok(want),
@@ -331,14 +333,20 @@ mod tests {
     #[test]
     fn a_raw_payload_of_the_wrong_length_is_refused() {
         let info = stream(4, 4, PixelFormat::Gray8, FrameCodec::Raw);
-        for n in [15usize, 17, 1000] {
-            let payload = codec::zstd_compress(&vec![3u8; n], 3).unwrap();
-            let mut out = Vec::new();
-            assert!(
-                decode_append(&info, &payload, &mut out).is_err(),
-                "{n} bytes"
-            );
-            assert!(out.is_empty());
+        for n in [15usize, 16, 17, 1000] {
+            // With the size in the frame header (as this library writes) and without it.
+            let declared = codec::zstd_compress(&vec![3u8; n], 3).unwrap();
+            let streamed = zstd::stream::encode_all(&vec![3u8; n][..], 3).unwrap();
+            for payload in [declared, streamed] {
+                let mut out = Vec::with_capacity(4096);
+                let got = decode_append(&info, &payload, &mut out);
+                if n == 16 {
+                    assert!(got.is_ok() && out == [3u8; 16]);
+                } else {
+                    assert!(got.is_err(), "{n} bytes");
+                    assert!(out.is_empty());
+                }
+            }
         }
     }
 }

@@ -141,7 +141,8 @@ pub(crate) fn append(
     let frame_bytes = info.frame_bytes();
     let payloads = Payloads::open(view, n)?;
     view.check_output((rows.len() as u64).saturating_mul(frame_bytes as u64))?;
-    out.reserve(rows.len() * frame_bytes);
+    // Exact: the pixels go to numpy as they are, spare capacity included.
+    out.reserve_exact(rows.len() * frame_bytes);
     let Some((width, height, pixel_format, ..)) = video_params(info) else {
         for r in rows {
             frame_codec::decode_append(info, payloads.get(r)?, out)
