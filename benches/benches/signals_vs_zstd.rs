@@ -1,7 +1,10 @@
 //! Signal size and writer time against the format a user would otherwise write: the same
 //! samples as row-major records (int64 time + float32 values), cut into chunks of the same time
-//! span as RMF's (DEFAULT_CHUNK_DURATION_NS), each compressed with plain zstd at the same level. Both are measured in one run (ratios, not absolute times,
-//! are what to compare on a shared machine).
+//! span as RMF's (DEFAULT_CHUNK_DURATION_NS), each compressed with plain zstd at the same level.
+//! The zstd side is timed twice: compression alone, and compression plus writing the frames to
+//! a new file and syncing it at the end, as RMF's writer does (a recorder keeps what it wrote).
+//! Both are measured in one run (ratios, not absolute times, are what to compare on a shared
+//! machine).
 //!
 //! ```text
 //! cargo bench -p rmf-benches --bench signals_vs_zstd
@@ -25,8 +28,11 @@ fn best<F: FnMut() -> usize>(mut f: F) -> (f64, usize) {
     (best, out)
 }
 
-/// Plain zstd of row-major records, one frame per chunk span.
-fn zstd_baseline(d: &SignalData, level: i32) -> usize {
+/// Plain zstd of row-major records, one frame per chunk span; with `file`, each frame is written
+/// to that new file as it is made and the file is synced at the end.
+fn zstd_baseline(d: &SignalData, level: i32, file: Option<&std::path::Path>) -> usize {
+    use std::io::Write;
+    let mut out = file.map(|p| std::fs::File::create(p).expect("create"));
     let mut total = 0;
     let mut start = 0;
     while start < d.t.len() {
@@ -46,10 +52,15 @@ fn zstd_baseline(d: &SignalData, level: i32) -> usize {
                 raw.extend_from_slice(&v.to_le_bytes());
             }
         }
-        total += zstd::bulk::compress(&raw, level)
-            .map(|c| c.len())
-            .unwrap_or(usize::MAX);
+        let frame = zstd::bulk::compress(&raw, level).expect("compress");
+        if let Some(f) = out.as_mut() {
+            f.write_all(&frame).expect("write");
+        }
+        total += frame.len();
         start = end;
+    }
+    if let Some(f) = out {
+        f.sync_all().expect("sync");
     }
     total
 }
@@ -123,11 +134,25 @@ fn main() {
     );
     println!("signals (timestamps + values) vs row-major records + zstd-3 per chunk of the same span; best of {REPEATS} runs");
     println!(
-        "{:<26} {:>8} {:>10} {:>10} {:>10} {:>7} {:>9} {:>9} {:>7}",
-        "data", "samples", "raw B", "zstd B", "rmf B", "size", "zstd ms", "rmf ms", "time"
+        "zstd ms: compression alone; +file ms: compression, writing a new file and syncing it"
+    );
+    println!(
+        "{:<26} {:>8} {:>10} {:>10} {:>10} {:>7} {:>9} {:>9} {:>9} {:>7} {:>8}",
+        "data",
+        "samples",
+        "raw B",
+        "zstd B",
+        "rmf B",
+        "size",
+        "zstd ms",
+        "+file ms",
+        "rmf ms",
+        "time",
+        "vs file"
     );
     for d in &sets {
-        let (zt, zb) = best(|| zstd_baseline(d, 3));
+        let (zt, zb) = best(|| zstd_baseline(d, 3, None));
+        let (zft, _) = best(|| zstd_baseline(d, 3, Some(&fresh_path().with_extension("zst"))));
         // Only the writer is timed; the size is read from the file afterwards.
         let mut path = fresh_path();
         let (rt, _) = best(|| {
@@ -137,7 +162,7 @@ fn main() {
         });
         let rb = chunk_bytes(&path);
         println!(
-            "{:<26} {:>8} {:>10} {:>10} {:>10} {:>6.2}x {:>9.2} {:>9.2} {:>6.2}x",
+            "{:<26} {:>8} {:>10} {:>10} {:>10} {:>6.2}x {:>9.2} {:>9.2} {:>9.2} {:>6.2}x {:>7.2}x",
             d.name,
             d.t.len(),
             d.raw_bytes(),
@@ -145,8 +170,10 @@ fn main() {
             rb,
             rb as f64 / zb as f64,
             zt * 1e3,
+            zft * 1e3,
             rt * 1e3,
-            rt / zt
+            rt / zt,
+            rt / zft
         );
     }
 }
