@@ -331,6 +331,28 @@ mod tests {
     }
 
     #[test]
+    fn flipped_bytes_in_a_jpeg_never_panic() {
+        // Chunk CRCs catch damage on disk; this is a crafted file whose CRCs were recomputed.
+        for pf in [PixelFormat::Rgb8, PixelFormat::Gray8] {
+            let channels = if pf == PixelFormat::Rgb8 { 3 } else { 1 };
+            let info = stream(32, 16, pf, FrameCodec::Jpeg);
+            let payload =
+                encode(&info, &gradient(32, 16, channels), &CodecOptions::default()).unwrap();
+            for i in 0..payload.len() {
+                for x in [0x01u8, 0x80, 0xff] {
+                    let mut bad = payload.clone();
+                    bad[i] ^= x;
+                    let mut out = vec![5u8];
+                    match decode_append(&info, &bad, &mut out) {
+                        Ok(()) => assert_eq!(out.len(), 1 + info.frame_bytes()),
+                        Err(_) => assert_eq!(out, [5]),
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn a_raw_payload_of_the_wrong_length_is_refused() {
         let info = stream(4, 4, PixelFormat::Gray8, FrameCodec::Raw);
         for n in [15usize, 16, 17, 1000] {
