@@ -96,7 +96,9 @@ pub struct McapImportOptions {
     pub gop: Option<u32>,
     /// Replace `output` if it exists.
     pub overwrite: bool,
-    /// Told the bytes of the MCAP file imported.
+    /// Told the bytes of the MCAP file imported: the first half while it is scanned for its
+    /// topics (as far as the summary's message count tells; a bag cut short has none), the
+    /// second half while messages are converted and written.
     pub progress: Option<Progress>,
 }
 
@@ -650,8 +652,20 @@ fn scan(data: &[u8], file: &str, opts: &McapImportOptions) -> Result<Scan> {
     let mut by_channel: HashMap<u16, usize> = HashMap::new();
     let mut messages = 0u64;
     let mut damage = None;
+    // Progress is in bytes of the file: the first half for this pass, as far as the summary's
+    // message count tells (a bag cut short has no summary: no progress until pass 2).
+    let expected = mcap::Summary::read(data)
+        .ok()
+        .flatten()
+        .and_then(|s| s.stats)
+        .map(|st| st.message_count)
+        .filter(|&n| n > 0);
     let stream = message_stream(data).map_err(|e| container_error(file, e))?;
     for msg in stream {
+        if let Some(n) = expected.filter(|_| messages % 256 == 0) {
+            let done = scaled(data.len() as u64 / 2, messages.min(n), n);
+            report(opts.progress.as_ref(), done, data.len() as u64);
+        }
         let msg = match msg {
             Ok(m) => m,
             // A file cut short (a recorder killed mid-write): keep what came before.
@@ -787,6 +801,11 @@ fn scan(data: &[u8], file: &str, opts: &McapImportOptions) -> Result<Scan> {
 /// does not by default: a changed byte would otherwise decode to wrong values).
 fn message_stream(data: &[u8]) -> std::result::Result<mcap::MessageStream<'_>, mcap::McapError> {
     mcap::MessageStream::new_with_options(data, mcap::read::Options::ValidateChunkCrcs.into())
+}
+
+/// `span * part / whole` without overflow (0 for an empty whole).
+fn scaled(span: u64, part: u64, whole: u64) -> u64 {
+    (u128::from(span) * u128::from(part) / u128::from(whole.max(1))) as u64
 }
 
 /// What pass 1 found.
@@ -969,9 +988,10 @@ fn write_episode(
     for (n, msg) in stream.take(messages as usize).enumerate() {
         let msg = msg.map_err(|e| container_error(file, e))?;
         if n % 64 == 0 {
-            // Progress in bytes of the file, as far as messages tell.
-            let done = data.len() as u128 * n as u128 / u128::from(messages.max(1));
-            report(opts.progress.as_ref(), done as u64, data.len() as u64);
+            // The second half of the progress, as far as messages tell.
+            let half = data.len() as u64 / 2;
+            let done = half + scaled(data.len() as u64 - half, n as u64, messages);
+            report(opts.progress.as_ref(), done, data.len() as u64);
         }
         let Some(&i) = by_channel.get(&msg.channel.id) else {
             continue;

@@ -822,6 +822,45 @@ fn damaged_payloads_are_errors_naming_topic_and_message() {
 }
 
 #[test]
+fn progress_covers_both_passes_in_order() {
+    use std::sync::{Arc, Mutex};
+    let dir = common::tempdir();
+    let bag = dir.path().join("long.mcap");
+    let msgs: Vec<Msg> = (0..1000i64)
+        .map(|k| {
+            let t = T0 + k * 1_000_000;
+            msg(
+                "/ft",
+                "geometry_msgs/msg/WrenchStamped",
+                wrench_msg(t, &[k as f64; 6]),
+                t as u64,
+            )
+        })
+        .collect();
+    write_bag(&bag, &msgs);
+    let len = std::fs::metadata(&bag).unwrap().len();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    let opts = McapImportOptions {
+        progress: Some(Progress::new(move |done, total| {
+            sink.lock().unwrap().push((done, total))
+        })),
+        ..McapImportOptions::default()
+    };
+    import_mcap(&bag, &dir.path().join("long.rmf"), &opts).unwrap();
+    let seen = seen.lock().unwrap();
+    assert!(seen.iter().all(|&(_, total)| total == len));
+    assert!(seen.windows(2).all(|w| w[0].0 <= w[1].0), "{seen:?}");
+    // The scan (pass 1) reports within the first half, the writing pass the rest.
+    assert!(seen.iter().any(|&(d, _)| d > 0 && d < len / 2), "{seen:?}");
+    assert!(
+        seen.iter().any(|&(d, _)| d > len / 2 && d < len),
+        "{seen:?}"
+    );
+    assert_eq!(seen.last().map(|&(d, _)| d), Some(len));
+}
+
+#[test]
 fn not_an_mcap_file_is_an_error() {
     let dir = common::tempdir();
     let bag = dir.path().join("x.mcap");
