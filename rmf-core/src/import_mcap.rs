@@ -662,7 +662,7 @@ fn scan(data: &[u8], file: &str, opts: &McapImportOptions) -> Result<Scan> {
         .filter(|&n| n > 0);
     let stream = message_stream(data).map_err(|e| container_error(file, e))?;
     for msg in stream {
-        if let Some(n) = expected.filter(|_| messages % 256 == 0) {
+        if let Some(n) = expected.filter(|_| messages.is_multiple_of(256)) {
             let done = scaled(data.len() as u64 / 2, messages.min(n), n);
             report(opts.progress.as_ref(), done, data.len() as u64);
         }
