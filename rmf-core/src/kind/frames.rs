@@ -141,8 +141,15 @@ pub(crate) fn append(
     let frame_bytes = info.frame_bytes();
     let payloads = Payloads::open(view, n)?;
     view.check_output((rows.len() as u64).saturating_mul(frame_bytes as u64))?;
-    // Exact: the pixels go to numpy as they are, spare capacity included.
-    out.reserve_exact(rows.len() * frame_bytes);
+    // The pixels go to numpy as they are, spare capacity included: exact for the first rows
+    // (one frame, or one chunk's), amortized when more chunks follow (exact growth would copy
+    // everything decoded so far once per chunk; untouched capacity costs no resident memory).
+    let need = rows.len() * frame_bytes;
+    if out.is_empty() {
+        out.reserve_exact(need);
+    } else {
+        out.reserve(need);
+    }
     let Some((width, height, pixel_format, ..)) = video_params(info) else {
         for r in rows {
             frame_codec::decode_append(info, payloads.get(r)?, out)
