@@ -361,19 +361,27 @@ thread_local! {
         const { std::cell::RefCell::new(None) };
 }
 
-/// One zstd frame, decompressed into at most `len` bytes.
-pub fn zstd_decompress(stored: &[u8], len: usize) -> Result<Vec<u8>, CodecError> {
-    let err = |e: std::io::Error| CodecError(format!("zstd data is corrupt: {e}"));
+fn corrupt(e: std::io::Error) -> CodecError {
+    CodecError(format!("zstd data is corrupt: {e}"))
+}
+
+/// Runs `f` with this thread's decompression context.
+fn with_decompressor<R>(
+    f: impl FnOnce(&mut zstd::bulk::Decompressor<'static>) -> std::io::Result<R>,
+) -> Result<R, CodecError> {
     DECOMPRESSOR.with(|cell| {
         let mut slot = cell.borrow_mut();
-        if slot.is_none() {
-            *slot = Some(zstd::bulk::Decompressor::new().map_err(err)?);
-        }
-        match slot.as_mut() {
-            Some(d) => d.decompress(stored, len).map_err(err),
-            None => zstd::bulk::decompress(stored, len).map_err(err),
-        }
+        let d = match slot.as_mut() {
+            Some(d) => d,
+            None => slot.insert(zstd::bulk::Decompressor::new().map_err(corrupt)?),
+        };
+        f(d).map_err(corrupt)
     })
+}
+
+/// One zstd frame, decompressed into at most `len` bytes.
+pub fn zstd_decompress(stored: &[u8], len: usize) -> Result<Vec<u8>, CodecError> {
+    with_decompressor(|d| d.decompress(stored, len))
 }
 
 /// Decompresses one zstd frame of at most `len` bytes onto the end of `out`, without an
@@ -383,7 +391,6 @@ pub fn zstd_decompress_append(
     len: usize,
     out: &mut Vec<u8>,
 ) -> Result<usize, CodecError> {
-    let err = |e: std::io::Error| CodecError(format!("zstd data is corrupt: {e}"));
     // zstd may fill all the room after `start`, which can be more than `len`: check the size the
     // frame declares first (this library's writer always declares it).
     match zstd::zstd_safe::get_frame_content_size(stored) {
@@ -405,17 +412,7 @@ pub fn zstd_decompress_append(
     out.reserve_exact(len);
     let mut dest = std::io::Cursor::new(&mut *out);
     dest.set_position(start as u64);
-    let result = DECOMPRESSOR.with(|cell| {
-        let mut slot = cell.borrow_mut();
-        if slot.is_none() {
-            *slot = Some(zstd::bulk::Decompressor::new().map_err(err)?);
-        }
-        match slot.as_mut() {
-            Some(d) => d.decompress_to_buffer(stored, &mut dest).map_err(err),
-            None => Err(CodecError("no zstd decompressor".into())),
-        }
-    });
-    match result {
+    match with_decompressor(|d| d.decompress_to_buffer(stored, &mut dest)) {
         Ok(n) if n <= len => Ok(n),
         Ok(n) => {
             out.truncate(start);

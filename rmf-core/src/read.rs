@@ -815,16 +815,14 @@ impl EpisodeReader {
     /// into the returned vector (no Arrow batch, no copy).
     pub fn read_frame_ref(&self, name: &str, r: SampleRef) -> Result<Vec<u8>> {
         let s = self.stream_index(name)?;
+        let not_frames =
+            || Error::InvalidArgument(format!("stream {name:?} is not a frame stream"));
+        // Checked before decoding anything.
         if !matches!(self.streams[s].kind, StreamKind::Frames { .. }) {
-            return Err(Error::InvalidArgument(format!(
-                "stream {name:?} is not a frame stream"
-            )));
+            return Err(not_frames());
         }
-        self.sample_rows(s, r, |b| match b.into_frames() {
-            Some((_, pixels)) => Ok(pixels),
-            None => Err(Error::InvalidArgument(format!(
-                "stream {name:?} is not a frame stream"
-            ))),
+        self.sample_rows(s, r, |b| {
+            b.into_frames().map(|(_, px)| px).ok_or_else(not_frames)
         })
     }
 
