@@ -19,7 +19,7 @@ echo "== cargo test"
 cargo test --workspace --exclude rmf-py -j "$jobs"
 
 echo "== conformance files"
-cargo run -q -p rmf-core --example conformance_writer -- testdata --verify
+cargo run -q -p rmf-testkit --example conformance_writer -- testdata --verify
 
 echo "== Python: install rmf-py (maturin builds the wheel) into .venv, then pytest against it"
 python=${PYTHON:-python3}
@@ -32,7 +32,7 @@ CARGO_BUILD_JOBS="$jobs" .venv/bin/python -m pip install -q ./rmf-py pytest ruff
     mcap mcap-ros2-support
 .venv/bin/ruff check rmf-py benches
 .venv/bin/ruff format --check rmf-py benches
-cargo build -q -p rmf-cli -p rmf-core --example conformance_reader -j "$jobs"
+cargo build -q -p rmf-cli -p rmf-testkit --example conformance_reader -j "$jobs"
 # Run from the tests folder so that `import rmf` finds the installed package, not the source.
 (cd rmf-py/tests && RMF_CLI="$PWD/../../target/debug/rmf" \
   RMF_CONFORMANCE_READER="$PWD/../../target/debug/examples/conformance_reader" \

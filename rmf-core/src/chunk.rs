@@ -7,10 +7,11 @@
 
 use std::cell::Cell;
 
-use crate::codec::{self, CodecError, Encoding};
+use rmf_codecs::CodecError;
+use rmf_codecs::column::{self as codec, Encoding};
 use crate::error::{Error, Result};
 use crate::format::{le_u32, le_u64, Bytes};
-use crate::schema::{DType, Element};
+use rmf_codecs::{DType, Element};
 
 /// Length of the fixed chunk header.
 pub const CHUNK_HEADER_LEN: usize = 40;
@@ -480,7 +481,7 @@ impl<'a> ChunkView<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::codec::CodecOptions;
+    use rmf_codecs::column::CodecOptions;
 
     fn sample() -> Vec<u8> {
         let opts = CodecOptions::default();

@@ -223,10 +223,27 @@ pub enum Error {
         /// Where the sealed bytes start.
         offset: u64,
     },
+
+    /// This build of the library was compiled without a feature the operation needs (a frame
+    /// codec, encryption).
+    #[error("{what}: this build has no {feature} (rmf-core feature `{feature}`; the rmf command and the Python wheel have every feature)")]
+    FeatureMissing {
+        /// The feature's name.
+        feature: &'static str,
+        /// What needed it.
+        what: String,
+    },
+}
+
+impl From<rmf_codecs::InvalidName> for Error {
+    fn from(e: rmf_codecs::InvalidName) -> Self {
+        Error::InvalidArgument(e.0)
+    }
 }
 
 impl Error {
-    pub(crate) fn io(path: impl Into<PathBuf>, op: &'static str, source: std::io::Error) -> Self {
+    /// An operating-system error on `path` while doing `op`.
+    pub fn io(path: impl Into<PathBuf>, op: &'static str, source: std::io::Error) -> Self {
         Error::Io {
             path: path.into(),
             op,

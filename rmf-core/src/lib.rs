@@ -72,47 +72,40 @@
 compile_error!("rmf-core supports little-endian targets only (the file format is little-endian and buffers are cast in place)");
 
 pub mod chunk;
-pub mod codec;
 pub mod crypt;
-pub mod dataset;
-pub mod demo;
 pub mod edit;
 mod error;
-pub mod export;
 pub mod footer;
 pub mod format;
-pub mod frame_codec;
-mod frame_worker;
-mod h264;
-pub mod import_mcap;
 mod kind;
 pub mod place;
 mod progress;
 mod read;
 mod recover;
-mod row_edit;
 mod schema;
-pub mod share;
-mod transcode;
-mod typed;
+pub mod time;
 mod validate;
 mod write;
 
+/// The codec layer, re-exported: element types, pixel formats, column encodings, frame codecs.
+pub use rmf_codecs as codecs;
+pub use rmf_codecs::column as codec;
+pub use rmf_codecs::{
+    with_dtype, DType, Element, FrameCodec, FrameSpec, PixelFormat, DEFAULT_GOP, DEFAULT_H264_QP,
+    DEFAULT_JPEG_QUALITY, MAX_GOP,
+};
+
 pub use crypt::{Key, KeyRecord, Secret, StreamEncryption};
+pub use edit::{transcode, TranscodeOptions, TranscodeReport, TranscodedStream};
 pub use error::{Error, Result};
 pub use footer::{ChunkEntry, SkippedStream};
-pub use frame_worker::{FrameQueueReport, QueueFull};
 pub use kind::{AudioBlock, Event};
 pub use progress::Progress;
 pub use read::{EpisodeReader, ReadOptions, SampleRef, StreamSummary, DEFAULT_MAX_CHUNK_BYTES};
 pub use recover::{recover, Damage, RecoveryReport};
-pub use schema::{
-    DType, Element, EpisodeMeta, FrameCodec, PixelFormat, Sensitivity, StreamInfo, StreamKind,
-    WriterInfo, DEFAULT_GOP, DEFAULT_H264_QP, DEFAULT_JPEG_QUALITY, MAX_GOP,
-};
-pub use transcode::{transcode, TranscodeOptions, TranscodeReport, TranscodedStream};
+pub use schema::{EpisodeMeta, Sensitivity, StreamInfo, StreamKind, WriterInfo};
 pub use validate::{validate, validate_reader, validate_with, Problem, ValidationReport};
 pub use write::{
-    EpisodeWriter, StreamId, WriteOptions, WriteSummary, DEFAULT_CHUNK_BYTES,
-    DEFAULT_CHUNK_DURATION_NS, DEFAULT_FRAME_QUEUE, MAX_CHUNK_DECODED_BYTES,
+    EpisodeWriter, FrameQueueReport, QueueFull, StreamId, WriteOptions, WriteSummary,
+    DEFAULT_CHUNK_BYTES, DEFAULT_CHUNK_DURATION_NS, DEFAULT_FRAME_QUEUE, MAX_CHUNK_DECODED_BYTES,
 };

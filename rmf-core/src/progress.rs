@@ -22,7 +22,7 @@ impl Progress {
 
     /// The same callback for one part of a longer operation: `done` of the part counts from
     /// `before` bytes already done, out of `total` for the whole.
-    pub(crate) fn part(&self, before: u64, total: u64) -> Progress {
+    pub fn part(&self, before: u64, total: u64) -> Progress {
         let outer = self.clone();
         Progress::new(move |done, _| outer.report(before + done, total))
     }

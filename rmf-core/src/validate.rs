@@ -13,8 +13,9 @@ use crate::format::{read_record, Bytes};
 use crate::kind::signal_stats;
 use crate::read::{EpisodeReader, ReadOptions};
 use crate::recover::scan;
-use crate::schema::{Element, StreamKind};
-use crate::with_dtype;
+use rmf_codecs::Element;
+use crate::schema::StreamKind;
+use rmf_codecs::with_dtype;
 
 /// One thing wrong with a file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,7 +130,7 @@ pub fn validate_reader(reader: &EpisodeReader) -> ValidationReport {
     }
 
     // Every record's checksums, and the footer against the records.
-    let b = Bytes::new(reader.data(), name);
+    let b = Bytes::new(reader.file_bytes(), name);
     match scan(&b, u64::MAX) {
         Err(e) => problems.push(Problem {
             offset: e.offset(),
@@ -199,10 +200,10 @@ pub fn validate_reader(reader: &EpisodeReader) -> ValidationReport {
     // Every chunk decoded; order and statistics.
     let mut samples = 0;
     let mut sealed_unopened = 0;
-    let b = Bytes::new(reader.data(), reader.file_name());
+    let b = Bytes::new(reader.file_bytes(), reader.file_name());
     let mut last_t: Vec<Option<i64>> = vec![None; reader.streams().len()];
     for (i, c) in reader.chunks().iter().enumerate() {
-        let Some(si) = reader.stream_position(c.stream_id) else {
+        let Some(si) = reader.stream_index_of_id(c.stream_id) else {
             problems.push(Problem {
                 offset: Some(c.offset),
                 stream: None,

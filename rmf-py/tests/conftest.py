@@ -38,6 +38,6 @@ def conformance_reader() -> str:
         path = str(candidate) if candidate.exists() else None
     assert path, (
         "the conformance reader is not built: run "
-        "`cargo build -p rmf-core --example conformance_reader` or set RMF_CONFORMANCE_READER"
+        "`cargo build -p rmf-testkit --example conformance_reader` or set RMF_CONFORMANCE_READER"
     )
     return path

@@ -14,10 +14,12 @@ use arrow_buffer::{OffsetBuffer, ScalarBuffer};
 use arrow_schema::Field;
 
 use crate::chunk::{ChunkView, EncodedBuffer};
-use crate::codec::{CodecError, CodecOptions, PcoHint};
+use rmf_codecs::CodecError;
+use rmf_codecs::column::{CodecOptions, PcoHint};
 use crate::error::{Error, Result};
-use crate::schema::{DType, Element, StreamInfo, StreamKind};
-use crate::with_dtype;
+use rmf_codecs::{DType, Element};
+use crate::schema::{StreamInfo, StreamKind};
+use rmf_codecs::with_dtype;
 
 /// One block of audio as read back: its start time and interleaved samples.
 #[derive(Debug, Clone, PartialEq)]

@@ -12,7 +12,8 @@ use arrow_buffer::{Buffer, OffsetBuffer, ScalarBuffer};
 use serde::{Deserialize, Serialize};
 
 use crate::chunk::{ChunkView, EncodedBuffer};
-use crate::codec::{CodecError, CodecOptions};
+use rmf_codecs::CodecError;
+use rmf_codecs::column::{CodecOptions};
 use crate::error::{Error, Result};
 
 /// One event record.

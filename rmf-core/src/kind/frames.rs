@@ -13,11 +13,13 @@ use arrow_array::{ArrayRef, FixedSizeBinaryArray};
 use arrow_buffer::Buffer;
 
 use crate::chunk::{ChunkView, EncodedBuffer};
-use crate::codec::{CodecError, CodecOptions};
+use rmf_codecs::CodecError;
+use rmf_codecs::column::{CodecOptions};
 use crate::error::Result;
-use crate::frame_codec;
-use crate::h264::{self, H264Decoder, H264Encoder};
-use crate::schema::{FrameCodec, PixelFormat, StreamInfo, StreamKind};
+use rmf_codecs::frame;
+use rmf_codecs::frame::h264::{self, H264Decoder, H264Encoder};
+use rmf_codecs::{FrameCodec, FrameSpec, PixelFormat};
+use crate::schema::{StreamInfo, StreamKind};
 
 /// Compressed frames waiting to become a chunk.
 #[derive(Debug, Default)]
@@ -48,19 +50,16 @@ fn video_params(info: &StreamInfo) -> Option<(u32, u32, PixelFormat, u8, u32)> {
             width,
             height,
             pixel_format,
-            codec: FrameCodec::H264,
-            qp,
-            gop,
-            ..
-        } => Some((
-            *width,
-            *height,
-            *pixel_format,
-            qp.unwrap_or(crate::schema::DEFAULT_H264_QP),
-            gop.unwrap_or(crate::schema::DEFAULT_GOP),
-        )),
+            codec: FrameCodec::H264 { qp, gop },
+        } => Some((*width, *height, *pixel_format, *qp, *gop)),
         _ => None,
     }
+}
+
+/// The frame parameters of a stream, for the image codecs.
+fn spec(info: &StreamInfo) -> Result<FrameSpec, CodecError> {
+    info.frame_spec()
+        .ok_or_else(|| CodecError("not a frame stream".into()))
 }
 
 impl FramesBuffer {
@@ -84,7 +83,7 @@ impl FramesBuffer {
         info: &StreamInfo,
     ) -> Result<(), CodecError> {
         let payload = match &mut self.video {
-            None => frame_codec::encode(info, pixels, opts)?,
+            None => frame::encode(&spec(info)?, pixels, opts)?,
             Some(video) => {
                 let encoder = match &mut video.encoder {
                     Some(e) => e,
@@ -151,8 +150,9 @@ pub(crate) fn append(
         out.reserve(need);
     }
     let Some((width, height, pixel_format, ..)) = video_params(info) else {
+        let spec = spec(info).map_err(|e| view.malformed(e.0))?;
         for r in rows {
-            frame_codec::decode_append(info, payloads.get(r)?, out)
+            frame::decode_append(&spec, payloads.get(r)?, out)
                 .map_err(|e| view.malformed(format!("frame {r}: {}", e.0)))?;
         }
         return Ok(());

@@ -17,7 +17,7 @@ pub(crate) use frames::{stored as stored_frames, FramesBuffer};
 pub(crate) use signal::{signal_stats, SignalBuffer};
 
 use crate::chunk::{ChunkView, EncodedBuffer};
-use crate::codec::{CodecOptions, PcoHint};
+use rmf_codecs::column::{CodecOptions, PcoHint};
 use crate::error::{Error, Result};
 use crate::schema::{StreamInfo, StreamKind};
 
@@ -71,7 +71,7 @@ impl OpenChunk {
         opts: &CodecOptions,
         hints: &mut Vec<PcoHint>,
     ) -> Result<(Vec<u8>, Vec<EncodedBuffer>)> {
-        let wrap = |e: crate::codec::CodecError| Error::Encode(e.0);
+        let wrap = |e: rmf_codecs::CodecError| Error::Encode(e.0);
         let mut buffers =
             vec![EncodedBuffer::times(self.times(), opts, hint(hints, 0)).map_err(wrap)?];
         let stats = match self {
@@ -194,7 +194,7 @@ impl<'s> BatchBuilder<'s> {
     }
 
     /// Signal rows as plain vectors (timestamps, row-major values), without Arrow.
-    pub(crate) fn into_signal<T: crate::schema::Element>(self) -> Option<(Vec<i64>, Vec<T>)> {
+    pub(crate) fn into_signal<T: rmf_codecs::Element>(self) -> Option<(Vec<i64>, Vec<T>)> {
         match self.data {
             KindAcc::Signal(acc) => acc.into_vec::<T>().map(|v| (self.t, v)),
             _ => None,

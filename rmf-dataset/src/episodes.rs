@@ -1,0 +1,324 @@
+//! A dataset: the episodes listed in `episodes.parquet`, flattened into one sequence of
+//! samples. Sample `i` is a reference time in one episode (a sample of the reference stream,
+//! or a tick of a fixed rate) with every requested stream aligned or windowed at it. Opening
+//! reads the index alone; episode files are opened on first use and a bounded number stay open.
+
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use crate::chunk_cache::ChunkCache;
+use crate::index::{read_index, IndexedEpisode};
+use crate::sample::{EpisodeSampler, EventLabels, Query, StreamValue};
+use crate::stats::{merge, MergedStats, StreamStats};
+use rmf_core::{Error, Result};
+use rmf_core::{EpisodeReader, ReadOptions};
+
+/// The timeline samples are drawn on.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reference {
+    /// Every sample of this stream (e.g. `cam/front`): its real timestamps.
+    Stream(String),
+    /// Ticks at this rate from the episode's first sample to its last.
+    RateHz(f64),
+}
+
+/// What a dataset samples.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DatasetOptions {
+    /// The timeline.
+    pub reference: Reference,
+    /// Each stream in a sample and how it is taken, in output order.
+    pub streams: Vec<(String, Query)>,
+    /// Episodes to use, by id or file (as in the index); `None`: all.
+    pub episodes: Option<Vec<String>>,
+    /// Episode files kept open at once (each keeps the timestamps of the streams sampled,
+    /// 8 bytes a sample, and a memory map); the least recently used is closed first.
+    pub max_open_episodes: usize,
+    /// The key or passphrase that opens encrypted streams (without it, sampling one is
+    /// [`Error::Encrypted`]).
+    pub secret: Option<rmf_core::Secret>,
+    /// Bytes of decoded signal chunks kept between samples (0: none), shared by every episode
+    /// of the dataset in this process; see [`super::ChunkCache`].
+    pub chunk_cache_bytes: usize,
+}
+
+impl DatasetOptions {
+    /// Samples at every sample of stream `reference`, with no other stream yet.
+    pub fn new(reference: Reference) -> Self {
+        DatasetOptions {
+            reference,
+            streams: Vec::new(),
+            episodes: None,
+            max_open_episodes: 16,
+            secret: None,
+            chunk_cache_bytes: super::DEFAULT_CHUNK_CACHE_BYTES,
+        }
+    }
+
+    /// Adds a stream.
+    pub fn with_stream(mut self, name: impl Into<String>, query: Query) -> Self {
+        self.streams.push((name.into(), query));
+        self
+    }
+}
+
+/// One sample.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sample {
+    /// Position of the episode in [`Dataset::episodes`].
+    pub episode: usize,
+    /// Reference time.
+    pub t: i64,
+    /// The requested signal and frame streams, in the order of [`DatasetOptions::streams`].
+    pub values: Vec<(String, StreamValue)>,
+    /// The requested event streams ([`Query::Events`]), in that order.
+    pub labels: Vec<(String, EventLabels)>,
+}
+
+/// Episodes of a directory, sampled as one sequence.
+pub struct Dataset {
+    dir: PathBuf,
+    episodes: Vec<IndexedEpisode>,
+    /// `starts[e]` is the index of episode `e`'s first sample; the last entry is the length.
+    starts: Vec<u64>,
+    opts: DatasetOptions,
+    open: Mutex<VecDeque<(usize, Arc<EpisodeSampler>)>>,
+    cache: Arc<ChunkCache>,
+}
+
+impl Dataset {
+    /// Opens `dir` by reading its index (`episodes.parquet`, see [`super::build_index`]).
+    /// Fails, naming the episode, when a selected episode lacks a stream asked for.
+    pub fn open(dir: impl AsRef<Path>, opts: DatasetOptions) -> Result<Self> {
+        let dir = dir.as_ref().to_path_buf();
+        let mut episodes = read_index(&dir)?;
+        if let Some(want) = &opts.episodes {
+            for w in want {
+                if !episodes.iter().any(|e| &e.id == w || &e.file == w) {
+                    return Err(Error::InvalidArgument(format!(
+                        "{}: no episode {w:?} in the index (ids and files are accepted)",
+                        dir.display()
+                    )));
+                }
+            }
+            episodes.retain(|e| want.iter().any(|w| w == &e.id || w == &e.file));
+        }
+        if let Reference::RateHz(hz) = opts.reference {
+            if !(hz.is_finite() && hz > 0.0) {
+                return Err(Error::InvalidArgument(format!(
+                    "a reference rate must be positive, got {hz} Hz"
+                )));
+            }
+        }
+        let mut names: Vec<&str> = opts.streams.iter().map(|(n, _)| n.as_str()).collect();
+        if let Reference::Stream(r) = &opts.reference {
+            names.push(r);
+        }
+        for e in &episodes {
+            for n in &names {
+                if e.stream(n).is_none() {
+                    return Err(Error::InvalidArgument(format!(
+                        "episode {} ({}) has no stream {n:?} (it has: {})",
+                        e.id,
+                        e.file,
+                        e.streams
+                            .iter()
+                            .map(|s| s.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )));
+                }
+            }
+        }
+        let mut starts = Vec::with_capacity(episodes.len() + 1);
+        let mut total = 0u64;
+        for e in &episodes {
+            starts.push(total);
+            total += samples_in(e, &opts.reference);
+        }
+        starts.push(total);
+        Ok(Dataset {
+            dir,
+            episodes,
+            starts,
+            cache: Arc::new(ChunkCache::new(opts.chunk_cache_bytes)),
+            opts,
+            open: Mutex::new(VecDeque::new()),
+        })
+    }
+
+    /// Samples in the dataset.
+    pub fn len(&self) -> u64 {
+        self.starts.last().copied().unwrap_or(0)
+    }
+
+    /// Whether there is no sample.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The episodes used, in index order.
+    pub fn episodes(&self) -> &[IndexedEpisode] {
+        &self.episodes
+    }
+
+    /// The dataset directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// What is sampled.
+    pub fn options(&self) -> &DatasetOptions {
+        &self.opts
+    }
+
+    /// Normalization statistics of every signal stream, merged from the index (no episode
+    /// is read): over the episodes used that have the stream. Fails if the index was written
+    /// without statistics (refresh it with [`super::build_index`]).
+    pub fn stats(&self) -> Result<Vec<MergedStats>> {
+        merged_stats(&self.dir, &self.episodes)
+    }
+
+    /// The episode and row within it of sample `i`.
+    pub fn locate(&self, i: u64) -> Result<(usize, u64)> {
+        if i >= self.len() {
+            return Err(Error::InvalidArgument(format!(
+                "sample {i} is out of range: the dataset has {} samples",
+                self.len()
+            )));
+        }
+        let e = self.starts.partition_point(|&s| s <= i) - 1;
+        Ok((e, i - self.starts[e]))
+    }
+
+    /// Sample `i`.
+    pub fn get(&self, i: u64) -> Result<Sample> {
+        let (e, row) = self.locate(i)?;
+        let sampler = self.sampler(e)?;
+        let t = match &self.opts.reference {
+            Reference::Stream(name) => {
+                let times = sampler.times(name)?;
+                *times.get(row as usize).ok_or_else(|| Error::Mismatch {
+                    stream: name.clone(),
+                    detail: format!(
+                        "episode {} has {} samples, the index said more",
+                        self.episodes[e].file,
+                        times.len()
+                    ),
+                })?
+            }
+            Reference::RateHz(hz) => {
+                let start = self.episodes[e].start_ns.unwrap_or(0);
+                start.saturating_add((row as f64 * 1e9 / hz).round() as i64)
+            }
+        };
+        let mut values = Vec::new();
+        let mut labels = Vec::new();
+        for (name, q) in &self.opts.streams {
+            let r = match q {
+                Query::Events { from, to } => sampler
+                    .labels(name, t, *from, *to)
+                    .map(|l| labels.push((name.clone(), l))),
+                _ => sampler
+                    .sample(name, t, q)
+                    .map(|v| values.push((name.clone(), v))),
+            };
+            r.map_err(|err| with_episode(err, &self.episodes[e]))?;
+        }
+        Ok(Sample {
+            episode: e,
+            t,
+            values,
+            labels,
+        })
+    }
+
+    /// Decoded bytes the chunk cache holds now (at most `chunk_cache_bytes`).
+    pub fn cache_bytes(&self) -> usize {
+        self.cache.bytes()
+    }
+
+    /// The sampler of episode `e`, opening its file if it is not open.
+    fn sampler(&self, e: usize) -> Result<Arc<EpisodeSampler>> {
+        let mut open = match self.open.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        if let Some(k) = open.iter().position(|(i, _)| *i == e) {
+            let entry = open
+                .remove(k)
+                .ok_or_else(|| Error::InvalidArgument("internal".into()))?;
+            let s = entry.1.clone();
+            open.push_back(entry);
+            return Ok(s);
+        }
+        let path = self.dir.join(&self.episodes[e].file);
+        let read = ReadOptions {
+            secret: self.opts.secret.clone(),
+            ..ReadOptions::default()
+        };
+        let s = Arc::new(
+            EpisodeSampler::new(EpisodeReader::open_with(&path, read)?)
+                .with_cache(self.cache.clone()),
+        );
+        if open.len() >= self.opts.max_open_episodes.max(1) {
+            open.pop_front();
+        }
+        open.push_back((e, s.clone()));
+        Ok(s)
+    }
+}
+
+/// Samples episode `e` contributes on the timeline.
+fn samples_in(e: &IndexedEpisode, reference: &Reference) -> u64 {
+    match reference {
+        Reference::Stream(name) => e.stream(name).map_or(0, |s| s.count.max(0) as u64),
+        Reference::RateHz(hz) => match (e.start_ns, e.end_ns) {
+            (Some(a), Some(b)) => ((b - a) as f64 * 1e-9 * hz).floor() as u64 + 1,
+            _ => 0,
+        },
+    }
+}
+
+/// Adds the episode to errors that name only a stream.
+fn with_episode(err: Error, e: &IndexedEpisode) -> Error {
+    match err {
+        Error::InvalidArgument(_) | Error::Mismatch { .. } => {
+            Error::InvalidArgument(format!("episode {} ({}): {err}", e.id, e.file))
+        }
+        other => other,
+    }
+}
+
+/// Statistics of every signal stream over `episodes`, in order of first appearance.
+pub fn merged_stats(dir: &Path, episodes: &[IndexedEpisode]) -> Result<Vec<MergedStats>> {
+    let mut names: Vec<&str> = Vec::new();
+    for e in episodes {
+        let stats = e.signal_stats.as_ref().ok_or_else(|| {
+            Error::InvalidArgument(format!(
+                "{}: the index has no statistics for {}; refresh it (rmf index)",
+                dir.display(),
+                e.file
+            ))
+        })?;
+        for s in stats {
+            if !names.contains(&s.stream.as_str()) {
+                names.push(&s.stream);
+            }
+        }
+    }
+    let mut out = Vec::with_capacity(names.len());
+    for name in names {
+        let parts: Vec<&StreamStats> = episodes
+            .iter()
+            .flat_map(|e| e.signal_stats.iter().flatten())
+            .filter(|s| s.stream == name)
+            .collect();
+        out.push(merge(&parts).ok_or_else(|| Error::Mismatch {
+            stream: name.to_string(),
+            detail: "episodes disagree on the stream's shape".into(),
+        })?);
+    }
+    Ok(out)
+}
