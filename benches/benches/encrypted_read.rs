@@ -13,7 +13,7 @@ use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use rmf_benches::synthetic_ft;
-use rmf_core::demo::{demo_streams, DemoOptions};
+use rmf_testkit::demo::{demo_streams, DemoOptions};
 use rmf_core::*;
 
 fn write(path: &Path, key: Option<&Key>, ft: &rmf_benches::SignalData, frames: &[Vec<u8>]) {

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use rmf_benches::synthetic_ft;
-use rmf_core::demo::{demo_streams, DemoOptions};
+use rmf_testkit::demo::{demo_streams, DemoOptions};
 use rmf_core::*;
 
 fn opts() -> WriteOptions {

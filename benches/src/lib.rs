@@ -92,7 +92,7 @@ pub fn synthetic_ft(seconds: usize) -> SignalData {
 /// `seconds` of the demo's 640x480 RGB camera at 30 fps (a textured scene with sensor noise, as
 /// `rmf demo` records), decoded to pixels.
 pub fn demo_frames(seconds: f64) -> Vec<Vec<u8>> {
-    use rmf_core::demo::{record_demo, DemoOptions};
+    use rmf_testkit::demo::{record_demo, DemoOptions};
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("demo.rmf");
     let demo = DemoOptions {

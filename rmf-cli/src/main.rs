@@ -11,7 +11,7 @@ mod mcap;
 mod wav;
 
 use clap::{Parser, Subcommand};
-use rmf_core::demo::{record_demo, DemoOptions};
+use rmf_testkit::demo::{record_demo, DemoOptions};
 use rmf_core::share::{share, verify_provenance, ShareOptions};
 use rmf_core::{EpisodeReader, Key, ReadOptions, Secret, Sensitivity, StreamKind, WriteOptions};
 
