@@ -13,8 +13,8 @@ use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use rmf_benches::synthetic_ft;
-use rmf_testkit::demo::{demo_streams, DemoOptions};
 use rmf_core::*;
+use rmf_testkit::demo::{demo_streams, DemoOptions};
 
 fn write(path: &Path, key: Option<&Key>, ft: &rmf_benches::SignalData, frames: &[Vec<u8>]) {
     let mut opts = WriteOptions::default().with_overwrite(true);

@@ -9,8 +9,8 @@ use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use rmf_benches::synthetic_ft;
-use rmf_testkit::demo::{demo_streams, DemoOptions};
 use rmf_core::*;
+use rmf_testkit::demo::{demo_streams, DemoOptions};
 
 fn opts() -> WriteOptions {
     WriteOptions::default().with_overwrite(true)

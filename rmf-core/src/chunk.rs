@@ -7,10 +7,10 @@
 
 use std::cell::Cell;
 
-use rmf_codecs::CodecError;
-use rmf_codecs::column::{self as codec, Encoding};
 use crate::error::{Error, Result};
 use crate::format::{le_u32, le_u64, Bytes};
+use rmf_codecs::column::{self as codec, Encoding};
+use rmf_codecs::CodecError;
 use rmf_codecs::{DType, Element};
 
 /// Length of the fixed chunk header.

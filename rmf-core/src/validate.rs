@@ -13,9 +13,9 @@ use crate::format::{read_record, Bytes};
 use crate::kind::signal_stats;
 use crate::read::{EpisodeReader, ReadOptions};
 use crate::recover::scan;
-use rmf_codecs::Element;
 use crate::schema::StreamKind;
 use rmf_codecs::with_dtype;
+use rmf_codecs::Element;
 
 /// One thing wrong with a file.
 #[derive(Debug, Clone, PartialEq, Eq)]

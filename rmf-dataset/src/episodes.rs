@@ -11,8 +11,8 @@ use crate::chunk_cache::ChunkCache;
 use crate::index::{read_index, IndexedEpisode};
 use crate::sample::{EpisodeSampler, EventLabels, Query, StreamValue};
 use crate::stats::{merge, MergedStats, StreamStats};
-use rmf_core::{Error, Result};
 use rmf_core::{EpisodeReader, ReadOptions};
+use rmf_core::{Error, Result};
 
 /// The timeline samples are drawn on.
 #[derive(Debug, Clone, PartialEq)]

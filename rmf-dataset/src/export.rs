@@ -13,10 +13,10 @@ use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 
-use rmf_core::{Error, Result};
+use rmf_core::with_dtype;
 use rmf_core::EpisodeReader;
 use rmf_core::{Element, StreamInfo, StreamKind};
-use rmf_core::with_dtype;
+use rmf_core::{Error, Result};
 
 /// The table a stream exports to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

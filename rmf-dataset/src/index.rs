@@ -29,10 +29,10 @@ use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 
 use crate::stats::StreamStats;
-use rmf_core::{Error, Result};
+use rmf_core::with_dtype;
 use rmf_core::EpisodeReader;
 use rmf_core::StreamKind;
-use rmf_core::with_dtype;
+use rmf_core::{Error, Result};
 
 /// The index file's name inside a dataset directory.
 pub const INDEX_FILE: &str = "episodes.parquet";

@@ -5,11 +5,11 @@
 //! Alignment happens at read time; nothing is resampled on disk.
 
 pub mod align;
-pub mod export;
-pub mod share;
 pub mod chunk_cache;
+pub mod export;
 pub mod index;
 pub mod sample;
+pub mod share;
 pub mod stats;
 
 pub use align::{Policy, Window};

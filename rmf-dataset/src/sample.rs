@@ -7,9 +7,9 @@ use std::sync::{Arc, Mutex};
 
 use crate::align::{pick, secs_to_ns, Pick, Policy, Window};
 use crate::chunk_cache::{ChunkCache, DecodedChunk};
-use rmf_core::{Error, Result};
 use rmf_core::EpisodeReader;
 use rmf_core::{DType, PixelFormat, StreamInfo, StreamKind};
+use rmf_core::{Error, Result};
 
 /// What to do when no sample lies within the tolerance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -7,15 +7,15 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use rmf_core::chunk::{BUFFER_ENTRY_LEN, CHUNK_HEADER_LEN};
 use crate::index::{find_episodes, relative};
+use rmf_core::chunk::{BUFFER_ENTRY_LEN, CHUNK_HEADER_LEN};
 use rmf_core::edit::{rewrite, StreamPlan};
-use rmf_core::{Error, Result};
 use rmf_core::format::{read_record, Bytes, RecordKind};
-use rmf_core::Progress;
 use rmf_core::EpisodeReader;
-use rmf_core::{Sensitivity, WriterInfo};
+use rmf_core::Progress;
 use rmf_core::WriteOptions;
+use rmf_core::{Error, Result};
+use rmf_core::{Sensitivity, WriterInfo};
 
 /// The key of the provenance record in a shared episode's `extra` metadata.
 pub const PROVENANCE_KEY: &str = "provenance";

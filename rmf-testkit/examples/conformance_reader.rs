@@ -6,7 +6,6 @@
 //! cargo run -p rmf-testkit --example conformance_reader -- testdata/conformance/every-kind.rmf
 //! ```
 
-
 use rmf_testkit::conformance as cases;
 
 use std::process::ExitCode;

@@ -7,7 +7,6 @@
 //! cargo run -p rmf-testkit --example conformance_writer -- testdata --verify # check
 //! ```
 
-
 use rmf_testkit::conformance as cases;
 
 use std::path::Path;

@@ -267,9 +267,8 @@ fn write_every_kind(path: &Path) -> Result<()> {
 
 fn write_frame_codecs(path: &Path) -> Result<()> {
     let mut w = EpisodeWriter::create(path, meta("png frames"), opts())?;
-    let png = |name: &str, wd, h, pf| {
-        StreamInfo::frames(name, wd, h, pf).with_codec(FrameCodec::Png)
-    };
+    let png =
+        |name: &str, wd, h, pf| StreamInfo::frames(name, wd, h, pf).with_codec(FrameCodec::Png);
     let rgb = w.add_stream(png("cam/rgb", 3, 2, PixelFormat::Rgb8))?;
     let gray = w.add_stream(png("cam/gray", 2, 2, PixelFormat::Gray8))?;
     let depth = w.add_stream(png("cam/depth", 2, 1, PixelFormat::Gray16).with_units(["mm"]))?;

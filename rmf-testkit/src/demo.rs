@@ -131,9 +131,7 @@ pub fn record_demo(
         .map(|s| w.add_stream(s))
         .collect::<Result<_>>()?;
     let [cam_front, cam_wrist, ft, joints, action, mic, events] = ids[..] else {
-        return Err(Error::InvalidArgument(
-            "demo stream table changed".into(),
-        ));
+        return Err(Error::InvalidArgument("demo stream table changed".into()));
     };
     let mut rng = Rng(opts.seed);
     let end = DEMO_T0_NS + (opts.seconds.max(0.0) * 1e9) as i64;

@@ -261,11 +261,7 @@ impl H264Decoder {
     /// Decodes the next access unit. With `out`, appends its pixels (the stream's pixel
     /// format, `width * height * bytes_per_pixel` bytes); without, only advances the decoder
     /// (frames between the keyframe and the one asked for).
-    pub fn decode(
-        &mut self,
-        unit: &[u8],
-        out: Option<&mut Vec<u8>>,
-    ) -> Result<(), CodecError> {
+    pub fn decode(&mut self, unit: &[u8], out: Option<&mut Vec<u8>>) -> Result<(), CodecError> {
         let picture = self
             .dec
             .decode(unit)

@@ -69,7 +69,11 @@ pub(crate) fn decode_jpeg_append(
 /// less time, encoding is 3.6-3.7x faster and files are 10-20 % smaller, at 1.6-2.5 dB lower
 /// PSNR (README, frame codecs).
 #[cfg(feature = "jpeg")]
-pub(crate) fn encode_jpeg(s: &FrameSpec, pixels: &[u8], quality: u8) -> Result<Vec<u8>, CodecError> {
+pub(crate) fn encode_jpeg(
+    s: &FrameSpec,
+    pixels: &[u8],
+    quality: u8,
+) -> Result<Vec<u8>, CodecError> {
     let size = |v: u32| {
         u16::try_from(v)
             .map_err(|_| CodecError(format!("jpeg holds at most 65535 pixels a side, got {v}")))
@@ -167,7 +171,11 @@ pub(crate) fn decode_jpeg_append(
 }
 
 #[cfg(feature = "png")]
-pub(crate) fn decode_png(s: &FrameSpec, payload: &[u8], want: usize) -> Result<Vec<u8>, CodecError> {
+pub(crate) fn decode_png(
+    s: &FrameSpec,
+    payload: &[u8],
+    want: usize,
+) -> Result<Vec<u8>, CodecError> {
     let mut reader = image::ImageReader::with_format(Cursor::new(payload), ImageFormat::Png);
     // The stream declares the size: refuse anything bigger before decoding.
     let mut limits = image::Limits::default();

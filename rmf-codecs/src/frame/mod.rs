@@ -147,7 +147,10 @@ impl FrameSpec {
 }
 
 /// The error for a codec this build was compiled without.
-#[cfg_attr(all(feature = "png", feature = "jpeg", feature = "h264"), allow(dead_code))]
+#[cfg_attr(
+    all(feature = "png", feature = "jpeg", feature = "h264"),
+    allow(dead_code)
+)]
 pub(crate) fn absent(codec: &FrameCodec) -> CodecError {
     let feature = codec.name();
     CodecError(format!(

@@ -44,7 +44,9 @@ impl StreamCipher {
     }
 
     pub(crate) fn open_chunk(&self, _: &[u8], file: &str, stream: &str, _: u64) -> Result<Vec<u8>> {
-        Err(missing(&format!("{file}: stream {stream:?}: opening a sealed chunk")))
+        Err(missing(&format!(
+            "{file}: stream {stream:?}: opening a sealed chunk"
+        )))
     }
 
     pub(crate) fn seal_stats(&self, _: &ChunkHeader, _: &[u8]) -> Result<Vec<u8>> {
@@ -59,6 +61,8 @@ impl StreamCipher {
         stream: &str,
         _: u64,
     ) -> Result<Vec<u8>> {
-        Err(missing(&format!("{file}: stream {stream:?}: opening sealed statistics")))
+        Err(missing(&format!(
+            "{file}: stream {stream:?}: opening sealed statistics"
+        )))
     }
 }

@@ -309,4 +309,3 @@ pub(crate) fn hex_decode(text: &str) -> Option<Vec<u8>> {
         .map(|p| Some(digit(p[0])? << 4 | digit(p[1])?))
         .collect()
 }
-

@@ -4,12 +4,12 @@
 
 use crate::error::{Error, Result};
 use crate::kind::Event;
-use crate::read::EpisodeReader;
-use rmf_codecs::DType;
-use crate::schema::{StreamInfo, StreamKind};
 use crate::read::typed::{audio_of, events_of};
-use rmf_codecs::with_dtype;
+use crate::read::EpisodeReader;
+use crate::schema::{StreamInfo, StreamKind};
 use crate::write::{EpisodeWriter, StreamId};
+use rmf_codecs::with_dtype;
+use rmf_codecs::DType;
 
 /// What to do with the rows of a stream whose time is in `[from, to)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

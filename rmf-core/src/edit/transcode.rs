@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 use crate::edit::{rewrite, StreamPlan};
 use crate::error::Result;
 use crate::read::EpisodeReader;
-use rmf_codecs::{FrameCodec, PixelFormat};
 use crate::schema::{StreamInfo, StreamKind};
 use crate::write::WriteOptions;
+use rmf_codecs::{FrameCodec, PixelFormat};
 
 /// What to re-encode, and how: `TranscodeOptions::new(FrameCodec::H264 { qp: 23, gop: 4 })`,
 /// then the setters.
@@ -150,7 +150,10 @@ fn plan_stream(s: &StreamInfo, opts: &TranscodeOptions) -> (StreamPlan, Option<S
     if !opts.streams.is_empty() && !opts.streams.contains(&s.name) {
         return keep("not selected".into());
     }
-    let lossy = matches!(opts.codec, FrameCodec::Jpeg { .. } | FrameCodec::H264 { .. });
+    let lossy = matches!(
+        opts.codec,
+        FrameCodec::Jpeg { .. } | FrameCodec::H264 { .. }
+    );
     if lossy && *pixel_format == PixelFormat::Gray16 {
         return keep(format!(
             "{} cannot hold gray16 frames (depth stays lossless)",

@@ -14,12 +14,12 @@ use arrow_buffer::{OffsetBuffer, ScalarBuffer};
 use arrow_schema::Field;
 
 use crate::chunk::{ChunkView, EncodedBuffer};
-use rmf_codecs::CodecError;
-use rmf_codecs::column::{CodecOptions, PcoHint};
 use crate::error::{Error, Result};
-use rmf_codecs::{DType, Element};
 use crate::schema::{StreamInfo, StreamKind};
+use rmf_codecs::column::{CodecOptions, PcoHint};
 use rmf_codecs::with_dtype;
+use rmf_codecs::CodecError;
+use rmf_codecs::{DType, Element};
 
 /// One block of audio as read back: its start time and interleaved samples.
 #[derive(Debug, Clone, PartialEq)]

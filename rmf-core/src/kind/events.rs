@@ -12,9 +12,9 @@ use arrow_buffer::{Buffer, OffsetBuffer, ScalarBuffer};
 use serde::{Deserialize, Serialize};
 
 use crate::chunk::{ChunkView, EncodedBuffer};
-use rmf_codecs::CodecError;
-use rmf_codecs::column::{CodecOptions};
 use crate::error::{Error, Result};
+use rmf_codecs::column::CodecOptions;
+use rmf_codecs::CodecError;
 
 /// One event record.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]

@@ -13,13 +13,13 @@ use arrow_array::{ArrayRef, FixedSizeBinaryArray};
 use arrow_buffer::Buffer;
 
 use crate::chunk::{ChunkView, EncodedBuffer};
-use rmf_codecs::CodecError;
-use rmf_codecs::column::{CodecOptions};
 use crate::error::Result;
+use crate::schema::{StreamInfo, StreamKind};
+use rmf_codecs::column::CodecOptions;
 use rmf_codecs::frame;
 use rmf_codecs::frame::h264::{self, H264Decoder, H264Encoder};
+use rmf_codecs::CodecError;
 use rmf_codecs::{FrameCodec, FrameSpec, PixelFormat};
-use crate::schema::{StreamInfo, StreamKind};
 
 /// Compressed frames waiting to become a chunk.
 #[derive(Debug, Default)]

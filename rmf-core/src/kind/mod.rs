@@ -17,9 +17,9 @@ pub(crate) use frames::{stored as stored_frames, FramesBuffer};
 pub(crate) use signal::{signal_stats, SignalBuffer};
 
 use crate::chunk::{ChunkView, EncodedBuffer};
-use rmf_codecs::column::{CodecOptions, PcoHint};
 use crate::error::{Error, Result};
 use crate::schema::{StreamInfo, StreamKind};
+use rmf_codecs::column::{CodecOptions, PcoHint};
 
 /// Samples of one stream waiting to become a chunk.
 #[derive(Debug)]

@@ -9,11 +9,11 @@ use arrow_array::{ArrayRef, FixedSizeListArray, PrimitiveArray};
 use arrow_schema::Field;
 
 use crate::chunk::{ChunkView, EncodedBuffer};
-use rmf_codecs::CodecError;
-use rmf_codecs::column::{CodecOptions, PcoHint};
 use crate::error::{Error, Result};
-use rmf_codecs::{DType, Element};
+use rmf_codecs::column::{CodecOptions, PcoHint};
 use rmf_codecs::with_dtype;
+use rmf_codecs::CodecError;
+use rmf_codecs::{DType, Element};
 
 /// Samples of a signal stream waiting to become a chunk, row-major.
 #[derive(Debug)]
@@ -292,7 +292,8 @@ mod tests {
         );
         assert_eq!(out.len(), 3);
         for (j, buf) in out.iter().enumerate() {
-            let axis: Vec<f32> = rmf_codecs::column::decode_numbers(buf.encoding, &buf.data, 5).unwrap();
+            let axis: Vec<f32> =
+                rmf_codecs::column::decode_numbers(buf.encoding, &buf.data, 5).unwrap();
             assert_eq!(axis, (0..5).map(|i| (i * 3 + j) as f32).collect::<Vec<_>>());
         }
     }

@@ -23,9 +23,9 @@ use crate::format::{
 };
 use crate::kind::{decode_times, BatchBuilder};
 use crate::recover::{scan, RecoveryReport};
-use rmf_codecs::DType;
 use crate::schema::{EpisodeMeta, StreamInfo, StreamKind};
 use rmf_codecs::with_dtype;
+use rmf_codecs::DType;
 
 pub(crate) mod typed;
 
@@ -776,7 +776,10 @@ impl EpisodeReader {
     }
 
     fn stream_name(&self, s: usize) -> String {
-        self.streams.get(s).map(|i| i.name.clone()).unwrap_or_default()
+        self.streams
+            .get(s)
+            .map(|i| i.name.clone())
+            .unwrap_or_default()
     }
 
     /// Position of stream `name` and the inclusive range of a half-open `[t0, t1)` (`t1 =

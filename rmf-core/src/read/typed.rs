@@ -6,8 +6,8 @@ use arrow_array::{Array, Int64Array, ListArray, PrimitiveArray, RecordBatch, Str
 use crate::error::{Error, Result};
 use crate::kind::{AudioBlock, Event};
 use crate::read::EpisodeReader;
-use rmf_codecs::Element;
 use crate::schema::StreamKind;
+use rmf_codecs::Element;
 
 fn column<'a, A: 'static>(batch: &'a RecordBatch, i: usize, stream: &str) -> Result<&'a A> {
     batch

@@ -374,7 +374,8 @@ impl StreamInfo {
                 pixel_format,
                 codec,
             } => {
-                if matches!(codec, FrameCodec::Jpeg { .. }) && *pixel_format == PixelFormat::Gray16 {
+                if matches!(codec, FrameCodec::Jpeg { .. }) && *pixel_format == PixelFormat::Gray16
+                {
                     return bad(
                         "JPEG holds 8-bit images: store gray16 (depth) with png or raw".into(),
                     );
@@ -414,7 +415,8 @@ impl StreamInfo {
                         ));
                     }
                 }
-                if matches!(codec, FrameCodec::Jpeg { .. }) && (*width > 65_535 || *height > 65_535) {
+                if matches!(codec, FrameCodec::Jpeg { .. }) && (*width > 65_535 || *height > 65_535)
+                {
                     return bad("JPEG images are at most 65535 pixels wide and high".into());
                 }
                 if *width == 0 || *height == 0 || (*width as u64 * *height as u64) > (1 << 28) {

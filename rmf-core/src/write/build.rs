@@ -63,4 +63,3 @@ pub(crate) fn raw_bytes(open: &OpenChunk, info: &StreamInfo) -> u64 {
     };
     8 * rows + values
 }
-

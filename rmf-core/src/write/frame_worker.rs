@@ -13,11 +13,11 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use rmf_codecs::column::{CodecOptions, PcoHint};
 use crate::error::{Error, Result};
 use crate::kind::OpenChunk;
 use crate::schema::StreamInfo;
 use crate::write::{build_chunk, ReadyChunk, MAX_CHUNK_DECODED_BYTES};
+use rmf_codecs::column::{CodecOptions, PcoHint};
 
 /// What `write_frame` does when a frame stream's encoder queue is full.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -12,7 +12,6 @@ use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use rmf_codecs::column::PcoHint;
 use crate::crypt::{DataKey, KeyRecord, StreamCipher, StreamEncryption};
 use crate::error::{Error, Result};
 use crate::footer::{
@@ -22,17 +21,18 @@ use crate::format::{
     file_header_minor, write_record, RecordKind, Trailer, RECORD_HEADER_LEN, RECORD_OVERHEAD,
 };
 use crate::kind::{Event, OpenChunk};
-use rmf_codecs::Element;
 use crate::schema::{EpisodeMeta, Sensitivity, StreamInfo, StreamKind, WriterInfo};
+use rmf_codecs::column::PcoHint;
+use rmf_codecs::Element;
 
 mod build;
 mod frame_worker;
 mod options;
 
-use build::{build_chunk, raw_bytes, ReadyChunk};
 use crate::chunk::ChunkHeader;
-pub use frame_worker::{FrameQueueReport, QueueFull};
+use build::{build_chunk, raw_bytes, ReadyChunk};
 use frame_worker::FrameWorker;
+pub use frame_worker::{FrameQueueReport, QueueFull};
 pub use options::{
     WriteOptions, DEFAULT_CHUNK_BYTES, DEFAULT_CHUNK_DURATION_NS, DEFAULT_FRAME_QUEUE,
     MAX_CHUNK_DECODED_BYTES,
