@@ -3,7 +3,7 @@
 //! never a wrong value.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use rmf_testkit::fixtures as common;
 
 use common::*;
 use rmf_core::format::{write_record, RecordKind, FILE_HEADER_LEN};

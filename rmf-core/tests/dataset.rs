@@ -2,7 +2,7 @@
 //! and windows equal a brute-force reading of whole streams, across chunks and episodes.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use rmf_testkit::fixtures as common;
 
 use std::path::Path;
 

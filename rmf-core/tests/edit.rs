@@ -2,7 +2,7 @@
 //! the input is never modified, and refused edits leave nothing behind.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use rmf_testkit::fixtures as common;
 
 use common::{read_small, small_file, tempdir};
 use rmf_core::edit::*;

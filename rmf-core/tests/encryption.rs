@@ -2,7 +2,7 @@
 //! the key sees, wrong keys, tampering, no plaintext anywhere in the file, recovery and edits.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use rmf_testkit::fixtures as common;
 
 use std::path::Path;
 

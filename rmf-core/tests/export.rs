@@ -1,7 +1,7 @@
 //! Table exports: Parquet and CSV hold exactly the stream's values, with the stream's axis names.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use rmf_testkit::fixtures as common;
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Float32Type, Int64Type, UInt16Type};

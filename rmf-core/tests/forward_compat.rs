@@ -2,7 +2,7 @@
 //! with its chunks, and everything else reads as usual (with or without the footer).
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use rmf_testkit::fixtures as common;
 
 use rmf_core::chunk::{build_chunk_body, ChunkHeader, EncodedBuffer};
 use rmf_core::codec::CodecOptions;

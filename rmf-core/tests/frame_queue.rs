@@ -3,7 +3,7 @@
 //! puts queued frames on disk, and a report of how the queues fared.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use rmf_testkit::fixtures as common;
 
 use common::tempdir;
 use rmf_core::*;

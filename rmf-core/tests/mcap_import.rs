@@ -4,7 +4,7 @@
 //! u32 count and elements aligned only when there are some).
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use rmf_testkit::fixtures as common;
 
 use std::collections::BTreeMap;
 use std::path::Path;

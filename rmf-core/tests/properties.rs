@@ -2,7 +2,7 @@
 //! exactly, and as-of / nearest / range queries agree with a brute-force model.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use rmf_testkit::fixtures as common;
 
 use proptest::prelude::*;
 use rmf_core::*;

@@ -2,7 +2,7 @@
 //! (range, as-of, nearest, iteration) answer what the spec says.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use rmf_testkit::fixtures as common;
 
 use arrow_array::{Array, FixedSizeListArray, Int64Array};
 use common::{psnr, *};

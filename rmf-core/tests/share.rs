@@ -2,7 +2,7 @@
 //! and provenance hashes verify against the source and catch changed chunks.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use rmf_testkit::fixtures as common;
 
 use std::path::Path;
 

@@ -2,7 +2,7 @@
 //! identical), the input untouched, and what cannot be re-encoded kept and said so.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use rmf_testkit::fixtures as common;
 
 use common::{psnr, tempdir};
 use rmf_core::demo::{record_demo, DemoOptions};

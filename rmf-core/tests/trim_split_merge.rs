@@ -2,7 +2,7 @@
 //! untouched chunks copied, failures leave no output.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use rmf_testkit::fixtures as common;
 
 use common::{read_small, small_file, Written};
 use rmf_core::edit::{event_times, merge, redact, split, trim, REDACTIONS_STREAM};

@@ -3,7 +3,7 @@
 //! by frame, and declarations that cannot be encoded refused.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use rmf_testkit::fixtures as common;
 
 use common::{psnr, tempdir};
 use rmf_core::demo::{record_demo, DemoOptions};
