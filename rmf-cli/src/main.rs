@@ -8,12 +8,12 @@ use std::process::ExitCode;
 
 mod edits;
 mod mcap;
-mod wav;
+use rmf_import::wav;
 
 use clap::{Parser, Subcommand};
-use rmf_testkit::demo::{record_demo, DemoOptions};
 use rmf_core::share::{share, verify_provenance, ShareOptions};
 use rmf_core::{EpisodeReader, Key, ReadOptions, Secret, Sensitivity, StreamKind, WriteOptions};
+use rmf_testkit::demo::{record_demo, DemoOptions};
 
 #[derive(Parser)]
 #[command(
