@@ -30,7 +30,7 @@ fn write(path: &Path, key: Option<&Key>, ft: &rmf_benches::SignalData, frames: &
     w.write_signals(s, &ft.t, &ft.values).expect("write");
     let cam = demo_streams(&DemoOptions::default())
         .remove(0)
-        .with_codec(FrameCodec::H264, None)
+        .with_codec(FrameCodec::H264)
         .with_sensitivity(Sensitivity::Private);
     let cam = w.add_stream(cam).expect("stream");
     for (i, f) in frames.iter().enumerate() {

@@ -28,7 +28,7 @@ fn write_kind(path: &Path, kind: &str, ft: &rmf_benches::SignalData, frames: &[V
         "frames" | "frames-h264" => {
             let mut info = demo_streams(&DemoOptions::default()).remove(0);
             if kind == "frames-h264" {
-                info = info.with_codec(rmf_core::FrameCodec::H264, None);
+                info = info.with_codec(rmf_core::FrameCodec::H264);
             }
             let id = w.add_stream(info).expect("stream");
             for (i, f) in frames.iter().enumerate() {

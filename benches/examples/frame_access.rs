@@ -26,9 +26,7 @@ fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
     let path = dir.path().join("pan.rmf");
     let mut wr = EpisodeWriter::create(&path, EpisodeMeta::new(), WriteOptions::default())?;
     let cam = wr.add_stream(
-        StreamInfo::frames("cam", w, h, PixelFormat::Rgb8)
-            .with_codec(FrameCodec::H264, None)
-            .with_video(Some(qp), Some(gop)),
+        StreamInfo::frames("cam", w, h, PixelFormat::Rgb8).with_codec(FrameCodec::H264 { qp, gop }),
     )?;
     for i in 0..n {
         let x = (i as u32 * 2) % (img.width() - w);

@@ -11,8 +11,8 @@ mod mcap;
 use rmf_import::wav;
 
 use clap::{Parser, Subcommand};
-use rmf_core::share::{share, verify_provenance, ShareOptions};
 use rmf_core::{EpisodeReader, Key, ReadOptions, Secret, Sensitivity, StreamKind, WriteOptions};
+use rmf_dataset::share::{share, verify_provenance, ShareOptions};
 use rmf_testkit::demo::{record_demo, DemoOptions};
 
 #[derive(Parser)]
@@ -136,6 +136,18 @@ struct CodecSettings {
     /// H.264 keyframe interval in frames (default 8).
     #[arg(long)]
     gop: Option<u32>,
+}
+
+impl CodecSettings {
+    /// The codec named `name` with these settings (a setting of another codec is an error).
+    fn codec(&self, name: &str) -> Result<rmf_core::FrameCodec, rmf_core::Error> {
+        Ok(rmf_core::FrameCodec::parse_with(
+            name,
+            self.quality,
+            self.qp,
+            self.gop,
+        )?)
+    }
 }
 
 #[derive(Subcommand)]
@@ -559,7 +571,7 @@ fn main() -> ExitCode {
         }
         Command::ImportMcap { input, output, log_time, skip_unknown, topics, codec, settings, force } => mcap::import(mcap::Args { input: &input, output: &output, log_time, skip_unknown, topics, codec: codec.as_deref(), settings: &settings, force }),
         Command::ExportWav { file, wav, stream, start_ns, end_ns, fill_gaps } => {
-            wav::export(&file, stream.as_deref(), &wav, start_ns, end_ns, fill_gaps).map(|e| {
+            open(&file).and_then(|r| wav::export(&r, stream.as_deref(), &wav, start_ns, end_ns, fill_gaps, Some(&progress()))).map(|e| {
                 let first = e.first_ns.map_or("-".to_string(), |t| format!("{t} ns"));
                 say(
                     format!(
@@ -604,10 +616,7 @@ fn demo(out: PathBuf, seconds: f64, seed: u64, codec: &str, settings: &CodecSett
     let opts = DemoOptions {
         seconds,
         seed,
-        frame_codec: rmf_core::FrameCodec::parse(codec)?,
-        quality: settings.quality,
-        qp: settings.qp,
-        gop: settings.gop,
+        frame_codec: settings.codec(codec)?,
         ..DemoOptions::default()
     };
     let started = std::time::Instant::now();
@@ -790,11 +799,11 @@ fn recover(input: PathBuf, output: PathBuf) -> CliResult {
 }
 
 fn index(dir: &std::path::Path, json: bool) -> CliResult {
-    let r = rmf_core::dataset::build_index(dir)?;
+    let r = rmf_dataset::build_index(dir)?;
     spinner_done();
     if json {
         let v = serde_json::json!({
-            "index": dir.join(rmf_core::dataset::INDEX_FILE),
+            "index": dir.join(rmf_dataset::INDEX_FILE),
             "episodes": r.episodes,
             "added": r.added,
             "updated": r.updated,
@@ -808,7 +817,7 @@ fn index(dir: &std::path::Path, json: bool) -> CliResult {
         }
         println!(
             "{}: {} episodes ({} added, {} updated, {} removed, {} unreadable)",
-            dir.join(rmf_core::dataset::INDEX_FILE).display(),
+            dir.join(rmf_dataset::INDEX_FILE).display(),
             r.episodes,
             r.added.len(),
             r.updated.len(),
@@ -824,9 +833,9 @@ fn index(dir: &std::path::Path, json: bool) -> CliResult {
 }
 
 fn stats(dir: &std::path::Path, json: bool) -> CliResult {
-    let report = rmf_core::dataset::build_index(dir)?;
-    let episodes = rmf_core::dataset::read_index(dir)?;
-    let stats = rmf_core::dataset::merged_stats(dir, &episodes)?;
+    let report = rmf_dataset::build_index(dir)?;
+    let episodes = rmf_dataset::read_index(dir)?;
+    let stats = rmf_dataset::merged_stats(dir, &episodes)?;
     spinner_done();
     if json {
         let v: Vec<serde_json::Value> = stats
@@ -884,7 +893,7 @@ fn export(
     out: &std::path::Path,
     format: Option<&str>,
 ) -> CliResult {
-    use rmf_core::export::{export_stream, TableFormat};
+    use rmf_dataset::export::{export_stream, TableFormat};
     let format = match format {
         Some("parquet") => TableFormat::Parquet,
         Some("csv") => TableFormat::Csv,
@@ -931,7 +940,7 @@ fn export_frames(file: &std::path::Path, stream: &str, outdir: &std::path::Path)
     let total: u64 = frames.iter().map(|(_, f)| f.len() as u64).sum();
     let (progress, mut written) = (progress(), 0u64);
     let mut csv = String::from("frame,file,t_ns\n");
-    if codec == rmf_core::FrameCodec::H264 {
+    if codec.is_video() {
         let path = outdir.join("frames.h264");
         let mut f = std::fs::File::create_new(&path).map_err(io("create frames.h264"))?;
         for (i, (t, unit)) in frames.iter().enumerate() {
@@ -943,17 +952,23 @@ fn export_frames(file: &std::path::Path, stream: &str, outdir: &std::path::Path)
         f.sync_all().map_err(io("sync frames.h264"))?;
     } else {
         let ext = match codec {
-            rmf_core::FrameCodec::Jpeg => "jpg",
+            rmf_core::FrameCodec::Jpeg { .. } => "jpg",
             _ => "png",
         };
-        let as_png = info.clone().with_codec(rmf_core::FrameCodec::Png, None);
+        let spec = info.frame_spec().ok_or_else(|| {
+            rmf_core::Error::InvalidArgument(format!("stream {stream:?} holds no frames"))
+        })?;
+        let as_png = rmf_core::FrameSpec {
+            codec: rmf_core::FrameCodec::Png,
+            ..spec
+        };
         for (i, (t, stored)) in frames.iter().enumerate() {
             let name = format!("{i:06}.{ext}");
             let bytes = match codec {
                 rmf_core::FrameCodec::Raw => {
-                    let pixels = rmf_core::frame_codec::decode(&info, stored)
+                    let pixels = rmf_core::codecs::frame::decode(&spec, stored)
                         .map_err(|e| rmf_core::Error::Encode(format!("frame {i}: {}", e.0)))?;
-                    rmf_core::frame_codec::encode(&as_png, &pixels, &Default::default())
+                    rmf_core::codecs::frame::encode(&as_png, &pixels, &Default::default())
                         .map_err(|e| rmf_core::Error::Encode(format!("frame {i}: {}", e.0)))?
                 }
                 _ => stored.clone(),
@@ -1048,14 +1063,9 @@ fn transcode(
     if let Some(level) = zstd_level {
         write = write.with_zstd_level(level);
     }
-    let opts = rmf_core::TranscodeOptions {
-        quality: settings.quality,
-        qp: settings.qp,
-        gop: settings.gop,
-        streams,
-        write,
-        ..rmf_core::TranscodeOptions::new(rmf_core::FrameCodec::parse(codec)?)
-    };
+    let opts = rmf_core::TranscodeOptions::new(settings.codec(codec)?)
+        .with_streams(streams)
+        .with_write(write);
     let started = std::time::Instant::now();
     let report = rmf_core::transcode(input, output, &opts)?;
     spinner_done();
@@ -1080,7 +1090,7 @@ fn transcode(
                 "  {:<16} {} -> {}: {} frames, {} -> {} ({})",
                 s.name,
                 from.name(),
-                opts.codec.name(),
+                opts.codec().name(),
                 s.samples,
                 info::bytes(s.bytes_before),
                 info::bytes(s.bytes_after),
@@ -1126,13 +1136,12 @@ mod info {
                 height,
                 pixel_format,
                 codec,
-                quality,
-                qp,
-                gop,
             } => {
-                let q = quality.map(|q| format!(" q{q}")).unwrap_or_default()
-                    + &qp.map(|q| format!(" qp{q}")).unwrap_or_default()
-                    + &gop.map(|g| format!(" gop{g}")).unwrap_or_default();
+                let q = match codec {
+                    rmf_core::FrameCodec::Jpeg { quality } => format!(" q{quality}"),
+                    rmf_core::FrameCodec::H264 { qp, gop } => format!(" qp{qp} gop{gop}"),
+                    _ => String::new(),
+                };
                 format!(
                     "{width}x{height} {} {}{q}",
                     pixel_format.name(),

@@ -1,11 +1,11 @@
 //! `rmf import-mcap`: an episode from an MCAP file of ROS 2 messages (a ROS 2 bag). The mapping
-//! lives in `rmf_core::import_mcap`; this prints its report.
+//! lives in `rmf_import::mcap`; this prints its report.
 
 use std::path::Path;
 use std::process::ExitCode;
 
-use rmf_core::import_mcap::{import_mcap, McapImportOptions, TimeSource};
 use rmf_core::{FrameCodec, Result};
+use rmf_import::mcap::{import_mcap, McapImportOptions, TimeSource};
 
 use crate::{say, CodecSettings};
 
@@ -31,8 +31,10 @@ pub fn import(a: Args<'_>) -> Result<ExitCode> {
         .with_keep_unknown(!a.skip_unknown)
         .with_codec_settings(a.settings.quality, a.settings.qp, a.settings.gop)
         .with_overwrite(a.force);
-    opts.topics = a.topics;
-    opts.progress = Some(crate::progress());
+    for topic in a.topics {
+        opts = opts.with_topic(topic);
+    }
+    opts = opts.with_progress(crate::progress());
     if let Some(codec) = a.codec {
         opts = opts.with_color_codec(FrameCodec::parse(codec)?);
     }

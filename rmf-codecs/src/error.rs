@@ -6,8 +6,8 @@
 #[error("{0}")]
 pub struct CodecError(pub String);
 
-/// A name that is not one of a closed set (a dtype, pixel format or codec name); the message
-/// lists what is accepted.
+/// A name that is not one of a closed set (a dtype, pixel format or codec name), or a setting
+/// given to a codec it does not apply to; the message says what is accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct InvalidName(pub String);

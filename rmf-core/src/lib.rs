@@ -103,7 +103,7 @@ pub use kind::{AudioBlock, Event};
 pub use progress::Progress;
 pub use read::{EpisodeReader, ReadOptions, SampleRef, StreamSummary, DEFAULT_MAX_CHUNK_BYTES};
 pub use recover::{recover, Damage, RecoveryReport};
-pub use schema::{EpisodeMeta, Sensitivity, StreamInfo, StreamKind, WriterInfo};
+pub use schema::{EpisodeMeta, Sensitivity, StreamInfo, StreamKind, WriterInfo, TAGS_KEY};
 pub use validate::{validate, validate_reader, validate_with, Problem, ValidationReport};
 pub use write::{
     EpisodeWriter, FrameQueueReport, QueueFull, StreamId, WriteOptions, WriteSummary,

@@ -66,10 +66,7 @@ fn drop_rename_and_relabel_keep_every_other_sample_exactly() {
     assert!(!l.meta().extra.contains_key("k"));
     assert_eq!(l.meta().extra["batch"], 7);
     // Tags: set by `meta`, then added once each and removed.
-    assert_eq!(
-        rmf_core::share::episode_tags(&l),
-        ["a", "licence:CC-BY-4.0"]
-    );
+    assert_eq!(l.meta().tags(), ["a", "licence:CC-BY-4.0"]);
     assert_eq!(read_small(&l).unwrap(), written);
     for p in [&dropped, &renamed, &relabelled] {
         assert!(validate(p).unwrap().is_ok());

@@ -32,10 +32,10 @@ fn write(
 ) -> WriteSummary {
     let mut w = EpisodeWriter::create(path, EpisodeMeta::new(), opts.with_overwrite(true)).unwrap();
     let a = w
-        .add_stream(StreamInfo::frames("cam/a", 64, 48, PixelFormat::Rgb8).with_codec(codec, None))
+        .add_stream(StreamInfo::frames("cam/a", 64, 48, PixelFormat::Rgb8).with_codec(codec))
         .unwrap();
     let b = w
-        .add_stream(StreamInfo::frames("cam/b", 64, 48, PixelFormat::Rgb8).with_codec(codec, None))
+        .add_stream(StreamInfo::frames("cam/b", 64, 48, PixelFormat::Rgb8).with_codec(codec))
         .unwrap();
     let ft = w
         .add_stream(StreamInfo::signal("ft", DType::Float32, &[6]))
@@ -53,7 +53,7 @@ fn write(
 fn background_encoding_reads_back_exactly_as_inline_encoding() {
     let data = frames(64, 48, 150); // 5 s at 30 fps: two chunks per stream at the 4 s default
     let dir = tempdir();
-    for codec in [FrameCodec::H264, FrameCodec::Png, FrameCodec::Jpeg] {
+    for codec in [FrameCodec::H264, FrameCodec::Png, FrameCodec::JPEG] {
         let inline = dir.path().join("inline.rmf");
         let background = dir.path().join("background.rmf");
         let s0 = write(
@@ -109,8 +109,7 @@ fn a_full_queue_says_so_and_every_accepted_frame_is_in_the_file() {
     let mut w = EpisodeWriter::create(&path, EpisodeMeta::new(), opts).unwrap();
     let cam = w
         .add_stream(
-            StreamInfo::frames("cam", 640, 480, PixelFormat::Rgb8)
-                .with_codec(FrameCodec::Png, None),
+            StreamInfo::frames("cam", 640, 480, PixelFormat::Rgb8).with_codec(FrameCodec::Png),
         )
         .unwrap();
     let mut accepted = Vec::new();
@@ -144,7 +143,7 @@ fn a_full_queue_waits_by_default_and_loses_nothing() {
     let s = write(
         &path,
         WriteOptions::default().with_frame_queue(1),
-        FrameCodec::Jpeg,
+        FrameCodec::JPEG,
         &data,
     );
     assert_eq!(s.frame_queues[0].capacity, 1);
@@ -161,7 +160,7 @@ fn flush_puts_queued_frames_in_the_file() {
     let mut w = EpisodeWriter::create(&path, EpisodeMeta::new(), WriteOptions::default()).unwrap();
     let cam = w
         .add_stream(
-            StreamInfo::frames("cam", 64, 48, PixelFormat::Rgb8).with_codec(FrameCodec::H264, None),
+            StreamInfo::frames("cam", 64, 48, PixelFormat::Rgb8).with_codec(FrameCodec::H264),
         )
         .unwrap();
     for (i, f) in data.iter().enumerate() {

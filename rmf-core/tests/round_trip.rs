@@ -465,7 +465,7 @@ fn default_flush_policy_bounds_chunks() {
 
 #[test]
 fn png_frames_are_lossless_and_jpeg_frames_are_close() {
-    use rmf_core::demo::{record_demo, DemoOptions};
+    use rmf_testkit::demo::{record_demo, DemoOptions};
     // Real-looking frames: the demo's rendered scene with sensor noise.
     let dir = tempdir();
     let demo = dir.path().join("demo.rmf");
@@ -496,12 +496,12 @@ fn png_frames_are_lossless_and_jpeg_frames_are_close() {
         ("png/rgb", PixelFormat::Rgb8, FrameCodec::Png, &rgb),
         ("png/gray", PixelFormat::Gray8, FrameCodec::Png, &gray),
         ("png/depth", PixelFormat::Gray16, FrameCodec::Png, &depth),
-        ("jpeg/rgb", PixelFormat::Rgb8, FrameCodec::Jpeg, &rgb),
-        ("jpeg/gray", PixelFormat::Gray8, FrameCodec::Jpeg, &gray),
+        ("jpeg/rgb", PixelFormat::Rgb8, FrameCodec::JPEG, &rgb),
+        ("jpeg/gray", PixelFormat::Gray8, FrameCodec::JPEG, &gray),
     ];
     for (name, pf, codec, data) in &streams {
         let id = w
-            .add_stream(StreamInfo::frames(*name, 160, 120, *pf).with_codec(*codec, None))
+            .add_stream(StreamInfo::frames(*name, 160, 120, *pf).with_codec(*codec))
             .unwrap();
         let per = data.len() / n;
         for (i, &t) in ts.iter().enumerate() {
@@ -509,8 +509,7 @@ fn png_frames_are_lossless_and_jpeg_frames_are_close() {
         }
     }
     let e = w.add_stream(
-        StreamInfo::frames("jpeg/depth", 4, 4, PixelFormat::Gray16)
-            .with_codec(FrameCodec::Jpeg, None),
+        StreamInfo::frames("jpeg/depth", 4, 4, PixelFormat::Gray16).with_codec(FrameCodec::JPEG),
     );
     assert!(e
         .unwrap_err()
@@ -539,10 +538,7 @@ fn png_frames_are_lossless_and_jpeg_frames_are_close() {
             width: 160,
             height: 120,
             pixel_format: PixelFormat::Rgb8,
-            codec: FrameCodec::Jpeg,
-            quality: Some(90),
-            qp: None,
-            gop: None,
+            codec: FrameCodec::Jpeg { quality: 90 },
         }
     );
     assert!(validate(&path).unwrap().is_ok());

@@ -5,8 +5,8 @@
 use rmf_testkit::fixtures as common;
 
 use common::{psnr, tempdir};
-use rmf_core::demo::{record_demo, DemoOptions};
 use rmf_core::*;
+use rmf_testkit::demo::{record_demo, DemoOptions};
 
 #[test]
 fn raw_cameras_become_h264_and_everything_else_is_copied_exactly() {
@@ -24,14 +24,11 @@ fn raw_cameras_become_h264_and_everything_else_is_copied_exactly() {
 
     let calls = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let seen = calls.clone();
-    let opts = TranscodeOptions {
-        qp: Some(22),
-        gop: Some(10),
-        write: WriteOptions::default().with_progress(rmf_core::Progress::new(
-            move |done, total| seen.lock().unwrap().push((done, total)),
-        )),
-        ..TranscodeOptions::new(FrameCodec::H264)
-    };
+    let opts = TranscodeOptions::new(FrameCodec::H264 { qp: 22, gop: 10 }).with_write(
+        WriteOptions::default().with_progress(rmf_core::Progress::new(move |done, total| {
+            seen.lock().unwrap().push((done, total))
+        })),
+    );
     let report = transcode(&input, &output, &opts).unwrap();
     assert_eq!(
         std::fs::read(&input).unwrap(),
@@ -79,9 +76,7 @@ fn raw_cameras_become_h264_and_everything_else_is_copied_exactly() {
                 assert!(matches!(
                     new.kind,
                     StreamKind::Frames {
-                        codec: FrameCodec::H264,
-                        qp: Some(22),
-                        gop: Some(10),
+                        codec: FrameCodec::H264 { qp: 22, gop: 10 },
                         ..
                     }
                 ));
@@ -134,10 +129,7 @@ fn depth_stays_lossless_unselected_streams_stay_and_bad_requests_fail_cleanly() 
     w.finish().unwrap();
 
     let output = dir.path().join("out.rmf");
-    let opts = TranscodeOptions {
-        streams: vec!["rgb".into(), "depth".into()],
-        ..TranscodeOptions::new(FrameCodec::Jpeg)
-    };
+    let opts = TranscodeOptions::new(FrameCodec::JPEG).with_streams(["rgb", "depth"]);
     let report = transcode(&input, &output, &opts).unwrap();
     let by = |n: &str| report.streams.iter().find(|s| s.name == n).unwrap().clone();
     assert_eq!(by("rgb").from, Some(FrameCodec::Raw));
@@ -155,10 +147,7 @@ fn depth_stays_lossless_unselected_streams_stay_and_bad_requests_fail_cleanly() 
     let e = transcode(
         &input,
         dir.path().join("x.rmf"),
-        &TranscodeOptions {
-            streams: vec!["nope".into()],
-            ..TranscodeOptions::new(FrameCodec::H264)
-        },
+        &TranscodeOptions::new(FrameCodec::H264).with_streams(["nope"]),
     );
     assert!(matches!(e, Err(Error::UnknownStream { .. })));
     assert!(transcode(&input, &input, &TranscodeOptions::new(FrameCodec::Png),).is_err());

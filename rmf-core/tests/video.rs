@@ -6,8 +6,8 @@
 use rmf_testkit::fixtures as common;
 
 use common::{psnr, tempdir};
-use rmf_core::demo::{record_demo, DemoOptions};
 use rmf_core::*;
+use rmf_testkit::demo::{record_demo, DemoOptions};
 
 /// Rendered frames with sensor noise: the demo's front camera, `n` frames at 30 fps.
 fn demo_frames(w: u32, h: u32, seconds: f64) -> (Vec<i64>, Vec<u8>) {
@@ -56,7 +56,7 @@ fn rendered_frames_keep_their_quality_and_shrink() {
         ("gray", PixelFormat::Gray8, &gray),
     ] {
         let path = dir.path().join(format!("{name}.rmf"));
-        let info = StreamInfo::frames("cam", 320, 240, pf).with_codec(FrameCodec::H264, None);
+        let info = StreamInfo::frames("cam", 320, 240, pf).with_codec(FrameCodec::H264);
         let summary = write_stream(&path, info, &ts, data, WriteOptions::default());
         let r = EpisodeReader::open(&path).unwrap();
         let (t2, got) = r.frames_range("cam", i64::MIN, i64::MAX).unwrap();
@@ -103,8 +103,7 @@ fn real_photographs_stay_above_34_db() {
         let ts: Vec<i64> = (0..n as i64).map(|i| i * 33_333_333).collect();
         let path = dir.path().join("photo.rmf");
         let info = StreamInfo::frames("cam", w, h, PixelFormat::Rgb8)
-            .with_codec(FrameCodec::H264, None)
-            .with_video(Some(20), Some(4));
+            .with_codec(FrameCodec::H264 { qp: 20, gop: 4 });
         write_stream(
             &path,
             info,
@@ -136,8 +135,7 @@ fn random_access_equals_sequential_decoding_across_gops_and_chunks() {
     let path = dir.path().join("gops.rmf");
     // 1 s chunks of 30 frames, gop 7: chunks start mid-GOP count, so both rules show.
     let info = StreamInfo::frames("cam", 64, 48, PixelFormat::Rgb8)
-        .with_codec(FrameCodec::H264, None)
-        .with_video(Some(24), Some(7));
+        .with_codec(FrameCodec::H264 { qp: 24, gop: 7 });
     let opts = WriteOptions::default().with_chunk_duration_ns(1_000_000_000);
     write_stream(&path, info, &ts, &rgb, opts);
     let r = EpisodeReader::open(&path).unwrap();
@@ -176,9 +174,10 @@ fn every_chunk_starts_with_a_keyframe_that_ffmpeg_style_readers_find() {
     let (ts, rgb) = demo_frames(64, 48, 2.0);
     let dir = tempdir();
     let path = dir.path().join("keys.rmf");
-    let info = StreamInfo::frames("cam", 64, 48, PixelFormat::Rgb8)
-        .with_codec(FrameCodec::H264, None)
-        .with_video(None, Some(100));
+    let info = StreamInfo::frames("cam", 64, 48, PixelFormat::Rgb8).with_codec(FrameCodec::H264 {
+        qp: DEFAULT_H264_QP,
+        gop: 100,
+    });
     let opts = WriteOptions::default().with_chunk_duration_ns(500_000_000);
     write_stream(&path, info, &ts, &rgb, opts);
     let r = EpisodeReader::open(&path).unwrap();
@@ -195,10 +194,10 @@ fn every_chunk_starts_with_a_keyframe_that_ffmpeg_style_readers_find() {
             width: 64,
             height: 48,
             pixel_format: PixelFormat::Rgb8,
-            codec: FrameCodec::H264,
-            quality: None,
-            qp: Some(DEFAULT_H264_QP),
-            gop: Some(100),
+            codec: FrameCodec::H264 {
+                qp: DEFAULT_H264_QP,
+                gop: 100
+            },
         }
     );
 }
@@ -208,9 +207,10 @@ fn a_damaged_frame_is_an_error_naming_it_and_earlier_frames_still_read() {
     let (ts, rgb) = demo_frames(64, 48, 0.5);
     let dir = tempdir();
     let path = dir.path().join("damaged.rmf");
-    let info = StreamInfo::frames("cam", 64, 48, PixelFormat::Rgb8)
-        .with_codec(FrameCodec::H264, None)
-        .with_video(None, Some(5));
+    let info = StreamInfo::frames("cam", 64, 48, PixelFormat::Rgb8).with_codec(FrameCodec::H264 {
+        qp: DEFAULT_H264_QP,
+        gop: 5,
+    });
     write_stream(&path, info, &ts, &rgb, WriteOptions::default());
     let clean = std::fs::read(&path).unwrap();
     let r = EpisodeReader::open(&path).unwrap();
@@ -241,23 +241,25 @@ fn declarations_that_cannot_be_encoded_are_refused() {
     let dir = tempdir();
     let path = dir.path().join("refused.rmf");
     let mut w = EpisodeWriter::create(&path, EpisodeMeta::new(), WriteOptions::default()).unwrap();
-    let h264 = |w, h, pf| StreamInfo::frames("cam", w, h, pf).with_codec(FrameCodec::H264, None);
+    let h264 = |w, h, pf| StreamInfo::frames("cam", w, h, pf).with_codec(FrameCodec::H264);
     let cases = [
         (h264(64, 48, PixelFormat::Gray16), "8-bit"),
         (h264(63, 48, PixelFormat::Rgb8), "even width and height"),
         (h264(8, 8, PixelFormat::Rgb8), "at least 16"),
         (h264(4096, 64, PixelFormat::Rgb8), "3840x2160"),
         (
-            h264(64, 48, PixelFormat::Rgb8).with_video(Some(52), None),
+            StreamInfo::frames("cam", 64, 48, PixelFormat::Rgb8).with_codec(FrameCodec::H264 {
+                qp: 52,
+                gop: DEFAULT_GOP,
+            }),
             "qp must be 0..=51",
         ),
         (
-            h264(64, 48, PixelFormat::Rgb8).with_video(None, Some(0)),
+            StreamInfo::frames("cam", 64, 48, PixelFormat::Rgb8).with_codec(FrameCodec::H264 {
+                qp: DEFAULT_H264_QP,
+                gop: 0,
+            }),
             "gop must be",
-        ),
-        (
-            StreamInfo::frames("cam", 64, 48, PixelFormat::Rgb8).with_video(Some(20), None),
-            "h264 codec only",
         ),
     ];
     for (info, want) in cases {
@@ -284,9 +286,10 @@ fn reading_forward_continues_the_decoder_and_stays_exact() {
     let (ts, rgb) = demo_frames(64, 48, 2.0);
     let dir = tempdir();
     let path = dir.path().join("forward.rmf");
-    let info = StreamInfo::frames("cam", 64, 48, PixelFormat::Rgb8)
-        .with_codec(FrameCodec::H264, None)
-        .with_video(None, Some(30));
+    let info = StreamInfo::frames("cam", 64, 48, PixelFormat::Rgb8).with_codec(FrameCodec::H264 {
+        qp: DEFAULT_H264_QP,
+        gop: 30,
+    });
     write_stream(&path, info, &ts, &rgb, WriteOptions::default());
     let r = EpisodeReader::open(&path).unwrap();
     let (_, all) = r.frames_range("cam", i64::MIN, i64::MAX).unwrap();

@@ -174,7 +174,7 @@ pub use rmf_core::time::secs_to_ns;
 
 #[cfg(test)]
 mod tests {
-    use crate::*;
+    use super::*;
     use proptest::prelude::*;
 
     /// Brute force: scan every row.

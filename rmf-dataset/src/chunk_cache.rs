@@ -111,7 +111,7 @@ impl ChunkCache {
 
 #[cfg(test)]
 mod tests {
-    use crate::*;
+    use super::*;
 
     fn chunk(rows: usize) -> Arc<DecodedChunk> {
         Arc::new(DecodedChunk {

@@ -21,7 +21,7 @@ use rmf_core::{Sensitivity, WriterInfo};
 pub const PROVENANCE_KEY: &str = "provenance";
 /// The key of an episode's tags (a JSON array of strings) in its `extra` metadata, e.g.
 /// `["licence:CC-BY-4.0", "consent:operator-voice=no"]`.
-pub use rmf_core::edit::TAGS_KEY;
+pub use rmf_core::TAGS_KEY;
 
 /// What may leave.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -142,7 +142,7 @@ fn share_episode(
     if reader.recovery().is_some() {
         return Ok(Err("not finished (run `rmf recover` first)".into()));
     }
-    let tags = episode_tags(&reader);
+    let tags = reader.meta().tags();
     let missing: Vec<&String> = opts
         .require_tags
         .iter()
@@ -206,21 +206,6 @@ fn share_episode(
     }
     rewrite(input, output, meta, &plan, write)?;
     Ok(Ok(provenance))
-}
-
-/// The episode's tags: the strings of `extra.tags`.
-pub fn episode_tags(reader: &EpisodeReader) -> Vec<String> {
-    reader
-        .meta()
-        .extra
-        .get(TAGS_KEY)
-        .and_then(|v| v.as_array())
-        .map(|a| {
-            a.iter()
-                .filter_map(|t| t.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// The content hashes of an open episode: every chunk record is read (through its checksums),

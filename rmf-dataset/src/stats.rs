@@ -229,7 +229,7 @@ fn piecewise_cdf(points: &[f64], v: f64) -> f64 {
 
 #[cfg(test)]
 mod tests {
-    use crate::*;
+    use super::*;
 
     /// Fractions of values below and up to `v`: `v` is a q-quantile when q lies between.
     fn ranks(sorted: &[f64], v: f64) -> (f64, f64) {

@@ -9,11 +9,11 @@ use numpy::{PyArray1, PyArrayMethods};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
-use rmf_core::dataset::{
+use rmf_core::with_dtype;
+use rmf_dataset::{
     build_index as build, Dataset, DatasetOptions, Missing, Policy, Query, Reference, StreamValue,
     WindowSpec,
 };
-use rmf_core::with_dtype;
 
 use crate::errors::IntoPy;
 
@@ -83,7 +83,7 @@ impl DatasetCore {
     /// `reference`: a stream name or a rate in Hz; `streams`: a list of (name, spec dict);
     /// `episodes`: ids or files, or None for all.
     #[new]
-    #[pyo3(signature = (root, reference, streams, episodes=None, max_open_episodes=16, key=None, passphrase=None, chunk_cache_bytes=rmf_core::dataset::DEFAULT_CHUNK_CACHE_BYTES))]
+    #[pyo3(signature = (root, reference, streams, episodes=None, max_open_episodes=16, key=None, passphrase=None, chunk_cache_bytes=rmf_dataset::DEFAULT_CHUNK_CACHE_BYTES))]
     #[allow(clippy::too_many_arguments)] // mirrors the Python keyword arguments
     fn new(
         py: Python<'_>,

@@ -98,3 +98,14 @@ impl<T> IntoPy<T> for Result<T, rmf_core::Error> {
         self.map_err(|e| to_py_in(e, Some(stream)))
     }
 }
+
+/// A bad dtype, pixel format or codec name (or a codec setting given to the wrong codec) is a
+/// `ValueError`, as the same error from rmf-core is.
+impl<T> IntoPy<T> for Result<T, rmf_core::codecs::InvalidName> {
+    fn py_err(self) -> PyResult<T> {
+        self.map_err(|e| to_py(e.into()))
+    }
+    fn py_err_in(self, stream: &str) -> PyResult<T> {
+        self.map_err(|e| to_py_in(e.into(), Some(stream)))
+    }
+}

@@ -123,14 +123,10 @@ pub fn transcode<'py>(
     if let Some(level) = zstd_level {
         write = write.with_zstd_level(level);
     }
-    let opts = rmf_core::TranscodeOptions {
-        quality,
-        qp,
-        gop,
-        streams: streams.unwrap_or_default(),
-        write,
-        ..rmf_core::TranscodeOptions::new(rmf_core::FrameCodec::parse(codec).py_err()?)
-    };
+    let codec = rmf_core::FrameCodec::parse_with(codec, quality, qp, gop).py_err()?;
+    let opts = rmf_core::TranscodeOptions::new(codec)
+        .with_streams(streams.unwrap_or_default())
+        .with_write(write);
     let report =
         interruptible(py, move || rmf_core::transcode(&input, &output, &opts))?.py_err()?;
     let d = PyDict::new(py);
@@ -184,13 +180,16 @@ pub fn share<'py>(
     drop_streams: Option<Vec<String>>,
     require_tags: Option<Vec<String>>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let opts = rmf_core::share::ShareOptions {
+    let opts = rmf_dataset::share::ShareOptions {
         max_label: rmf_core::Sensitivity::parse(max_label).py_err()?,
         drop_streams: drop_streams.unwrap_or_default(),
         require_tags: require_tags.unwrap_or_default(),
         progress: None,
     };
-    let r = interruptible(py, move || rmf_core::share::share(&input, &output, &opts))?.py_err()?;
+    let r = interruptible(py, move || {
+        rmf_dataset::share::share(&input, &output, &opts)
+    })?
+    .py_err()?;
     let json = serde_json::json!({
         "shared": r.shared.iter().map(|(src, out, p)| serde_json::json!({
             "source": src, "output": out, "provenance": p,
@@ -211,7 +210,7 @@ pub fn verify_provenance(
     source: PathBuf,
 ) -> PyResult<Vec<String>> {
     let check = interruptible(py, move || {
-        rmf_core::share::verify_provenance(&shared, &source)
+        rmf_dataset::share::verify_provenance(&shared, &source)
     })?
     .py_err()?;
     Ok(check.problems)

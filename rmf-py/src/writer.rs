@@ -276,11 +276,9 @@ impl EpisodeWriter {
         gop: Option<u32>,
     ) -> PyResult<()> {
         let pf = PixelFormat::parse(pixel_format).py_err()?;
-        let codec = rmf_core::FrameCodec::parse(codec).py_err()?;
+        let codec = rmf_core::FrameCodec::parse_with(codec, quality, qp, gop).py_err()?;
         let info = common(
-            StreamInfo::frames(name, width, height, pf)
-                .with_codec(codec, quality)
-                .with_video(qp, gop),
+            StreamInfo::frames(name, width, height, pf).with_codec(codec),
             rate_hz,
             units,
             sensitivity,

@@ -208,7 +208,7 @@ pub(crate) fn decode_png(
 
 #[cfg(all(test, feature = "png", feature = "jpeg"))]
 mod tests {
-    use super::super::{decode, decode_append, encode};
+    use super::super::{decode, decode_append, encode, FrameCodec};
     use super::*;
     use crate::column::{self as codec, CodecOptions};
 

@@ -94,6 +94,37 @@ impl FrameCodec {
         }
     }
 
+    /// Parses a codec name with its optional settings, as a command line or a Python keyword
+    /// argument gives them: `quality` for JPEG, `qp` and `gop` for H.264, `None` for the
+    /// default. A setting of another codec is an error rather than silently ignored. Ranges
+    /// are checked where a stream is declared.
+    pub fn parse_with(
+        name: &str,
+        quality: Option<u8>,
+        qp: Option<u8>,
+        gop: Option<u32>,
+    ) -> Result<FrameCodec, InvalidName> {
+        let codec = FrameCodec::parse(name)?;
+        let misplaced = |setting: &str, owner: &str| {
+            Err(InvalidName(format!(
+                "{setting} applies to the {owner} codec only, not to {:?}",
+                codec.name()
+            )))
+        };
+        match codec {
+            FrameCodec::Jpeg { .. } if qp.is_some() || gop.is_some() => misplaced("qp/gop", "h264"),
+            FrameCodec::H264 { .. } if quality.is_some() => misplaced("quality", "jpeg"),
+            FrameCodec::Raw | FrameCodec::Png if quality.is_some() => misplaced("quality", "jpeg"),
+            FrameCodec::Raw | FrameCodec::Png if qp.is_some() || gop.is_some() => {
+                misplaced("qp/gop", "h264")
+            }
+            FrameCodec::Jpeg { quality: q } => Ok(FrameCodec::Jpeg {
+                quality: quality.unwrap_or(q),
+            }),
+            other => Ok(other.with_video(qp, gop)),
+        }
+    }
+
     /// This codec with JPEG quality `quality` (JPEG only; other codecs are returned as they
     /// are).
     pub fn with_quality(self, quality: u8) -> FrameCodec {
@@ -209,4 +240,38 @@ pub fn decode_append(
         )));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_with_applies_settings_to_their_codec_only() {
+        assert_eq!(
+            FrameCodec::parse_with("jpg", Some(70), None, None),
+            Ok(FrameCodec::Jpeg { quality: 70 })
+        );
+        assert_eq!(
+            FrameCodec::parse_with("h264", None, Some(30), None),
+            Ok(FrameCodec::H264 {
+                qp: 30,
+                gop: DEFAULT_GOP
+            })
+        );
+        assert_eq!(
+            FrameCodec::parse_with("png", None, None, None),
+            Ok(FrameCodec::Png)
+        );
+        for (name, quality, qp, gop) in [
+            ("raw", Some(50), None, None),
+            ("png", None, Some(20), None),
+            ("jpeg", None, None, Some(4)),
+            ("h264", Some(90), None, None),
+        ] {
+            let err = FrameCodec::parse_with(name, quality, qp, gop).unwrap_err();
+            assert!(err.0.contains("applies to the"), "{name}: {err}");
+        }
+        assert!(FrameCodec::parse_with("webp", None, None, None).is_err());
+    }
 }

@@ -24,9 +24,7 @@ pub use rows::RowEdit;
 use rows::{write_edited_chunk, ChunkEffect};
 pub use transcode::{transcode, TranscodeOptions, TranscodeReport, TranscodedStream};
 
-/// The key of `extra` that holds an episode's tags (a list of strings; `rmf share
-/// --require-tag` checks it).
-pub const TAGS_KEY: &str = "tags";
+pub use crate::schema::TAGS_KEY;
 use crate::schema::{EpisodeMeta, Sensitivity, StreamInfo};
 use crate::write::{EpisodeWriter, StreamId, WriteOptions};
 

@@ -553,7 +553,24 @@ impl Default for EpisodeMeta {
     }
 }
 
+/// The key of [`EpisodeMeta::extra`] that holds an episode's tags (a list of strings; `rmf
+/// share --require-tag` checks it).
+pub const TAGS_KEY: &str = "tags";
+
 impl EpisodeMeta {
+    /// The episode's tags: the strings of `extra.tags` (empty when there are none).
+    pub fn tags(&self) -> Vec<String> {
+        self.extra
+            .get(TAGS_KEY)
+            .and_then(|v| v.as_array())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|t| t.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// New metadata: a fresh UUID, the current time, clock `robot_monotonic`.
     pub fn new() -> Self {
         let now = std::time::SystemTime::now();

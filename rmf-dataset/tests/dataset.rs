@@ -7,8 +7,8 @@ use rmf_testkit::fixtures as common;
 use std::path::Path;
 
 use common::tempdir;
-use rmf_core::dataset::*;
 use rmf_core::*;
+use rmf_dataset::*;
 
 /// An episode with a jittered 30 Hz gray camera that drops every 7th frame, a 1 kHz 3-axis
 /// signal and a 30 Hz action signal; chunks of 250 ms so reads cross chunks.

@@ -6,8 +6,8 @@ use rmf_testkit::fixtures as common;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Float32Type, Int64Type, UInt16Type};
 use common::small_file;
-use rmf_core::export::{element_names, export_stream, TableFormat};
 use rmf_core::*;
+use rmf_dataset::export::{element_names, export_stream, TableFormat};
 
 #[test]
 fn parquet_and_csv_hold_exactly_the_values() {

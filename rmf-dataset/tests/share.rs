@@ -6,8 +6,8 @@ use rmf_testkit::fixtures as common;
 
 use std::path::Path;
 
-use rmf_core::share::{share, verify_provenance, ShareOptions};
 use rmf_core::*;
+use rmf_dataset::share::{share, verify_provenance, ShareOptions};
 
 fn write_episode(path: &Path, tags: Option<&[&str]>, key: &Key) {
     let mut meta = EpisodeMeta::new().with_task("share me");
@@ -77,7 +77,7 @@ fn share_keeps_only_allowed_streams_and_records_provenance() {
         r.key_record().is_none(),
         "no key record once nothing sealed is kept"
     );
-    let p = rmf_core::share::provenance_of(&r).unwrap();
+    let p = rmf_dataset::share::provenance_of(&r).unwrap();
     assert_eq!(p.dropped.len(), 1);
     assert_eq!(p.dropped[0].stream, "cam/face");
     assert!(
@@ -104,7 +104,7 @@ fn share_keeps_only_allowed_streams_and_records_provenance() {
     share(&src, &out2, &opts).unwrap();
     let r = EpisodeReader::open(out2.join("day1/a.rmf")).unwrap();
     assert!(r.streams().is_empty());
-    let p = rmf_core::share::provenance_of(&r).unwrap();
+    let p = rmf_dataset::share::provenance_of(&r).unwrap();
     let reasons: Vec<(&str, &str)> = p
         .dropped
         .iter()

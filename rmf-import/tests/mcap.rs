@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use base64::Engine as _;
-use rmf_core::import_mcap::{import_mcap, McapImportOptions, TimeSource};
 use rmf_core::*;
+use rmf_import::mcap::{import_mcap, McapImportOptions, TimeSource};
 
 /// A CDR payload being written (plain CDR, little-endian).
 struct Cdr(Vec<u8>);
@@ -841,12 +841,9 @@ fn progress_covers_both_passes_in_order() {
     let len = std::fs::metadata(&bag).unwrap().len();
     let seen = Arc::new(Mutex::new(Vec::new()));
     let sink = seen.clone();
-    let opts = McapImportOptions {
-        progress: Some(Progress::new(move |done, total| {
-            sink.lock().unwrap().push((done, total))
-        })),
-        ..McapImportOptions::default()
-    };
+    let opts = McapImportOptions::default().with_progress(Progress::new(move |done, total| {
+        sink.lock().unwrap().push((done, total))
+    }));
     import_mcap(&bag, &dir.path().join("long.rmf"), &opts).unwrap();
     let seen = seen.lock().unwrap();
     assert!(seen.iter().all(|&(_, total)| total == len));
