@@ -18,6 +18,18 @@ echo "== cargo test"
 # rmf-py is a Python extension (a cdylib without libpython): pytest tests it below.
 cargo test --workspace --exclude rmf-py -j "$jobs"
 
+echo "== rmf-core without default features (what a signals-only recorder builds)"
+# None of the codec, encryption, index or import crates may be in its tree ...
+heavy=$(cargo tree -q -p rmf-core --no-default-features -e normal --prefix none \
+  | grep -oE '^(openh264|image|jpeg-encoder|zune-jpeg|parquet|mcap|argon2|chacha20poly1305) ' || true)
+if [ -n "$heavy" ]; then
+  echo "rmf-core --no-default-features depends on: $heavy" >&2
+  exit 1
+fi
+# ... and it passes clippy and its own tests (those of codecs and encryption need their features).
+cargo clippy -p rmf-core --no-default-features --all-targets -j "$jobs" -- -D warnings
+cargo test -p rmf-core --no-default-features -j "$jobs"
+
 echo "== conformance files"
 cargo run -q -p rmf-testkit --example conformance_writer -- testdata --verify
 

@@ -112,7 +112,7 @@ fn main() {
             Some(d) => sets.push(d),
             None => eprintln!(
                 "skipping {file}: not found under {}",
-                rmf_benches::shared_data().display()
+                rmf_benches::sensor_data().display()
             ),
         }
     }

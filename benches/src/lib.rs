@@ -1,4 +1,4 @@
-//! Inputs shared by the RMF benchmarks: real IMU logs from `shared/data`, realistic synthetic
+//! Inputs shared by the RMF benchmarks: real IMU logs from `testdata/sensors`, realistic synthetic
 //! force/torque, as (timestamps, row-major values), and the demo's camera frames.
 
 use std::path::{Path, PathBuf};
@@ -24,14 +24,14 @@ impl SignalData {
     }
 }
 
-/// `shared/data` beside the project root.
-pub fn shared_data() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data")
+/// `testdata/sensors` in the repository: small real recordings with their licences.
+pub fn sensor_data() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/sensors")
 }
 
 /// An x-IMU3 CSV log: first column time in seconds, the rest sensor columns.
 pub fn imu_csv(file: &str, rate_hz: f64) -> Option<SignalData> {
-    let text = std::fs::read_to_string(shared_data().join("imu_xio").join(file)).ok()?;
+    let text = std::fs::read_to_string(sensor_data().join("imu_xio").join(file)).ok()?;
     let mut t = Vec::new();
     let mut values = Vec::new();
     let mut width = 0;

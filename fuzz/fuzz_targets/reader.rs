@@ -11,10 +11,7 @@ use libfuzzer_sys::fuzz_target;
 use rmf_core::{validate_reader, EpisodeReader, ReadOptions};
 
 fuzz_target!(|data: &[u8]| {
-    let opts = ReadOptions {
-        max_chunk_bytes: 64 << 20,
-        ..ReadOptions::default()
-    };
+    let opts = ReadOptions::default().with_max_chunk_bytes(64 << 20);
     let Ok(r) = EpisodeReader::from_bytes(data.to_vec(), "fuzz", opts) else {
         return;
     };

@@ -28,16 +28,16 @@ fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
-fn shared_wav() -> PathBuf {
+fn real_wav() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/data/audio_crazyflie/propellers_52000.wav")
+        .join("../testdata/sensors/audio_crazyflie/propellers_52000.wav")
 }
 
 #[test]
 fn a_real_float_wav_round_trips_sample_exactly() {
     let dir = tempfile::tempdir().unwrap();
     let (ep, back) = (dir.path().join("a.rmf"), dir.path().join("back.wav"));
-    let src = shared_wav();
+    let src = real_wav();
     let text = ok(&["import-wav", s(&src), s(&ep), "--start-ns", "1000000000"]);
     assert!(text.contains("44100 Hz float32"), "{text}");
     let text = ok(&["export-wav", s(&ep), s(&back)]);

@@ -57,8 +57,10 @@ impl Encoding {
     }
 }
 
-/// Compression settings shared by every column of a writer.
+/// Compression settings shared by every column of a writer: [`CodecOptions::default`] and its
+/// `with_` setters (non-exhaustive, so that a new setting breaks no caller).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct CodecOptions {
     /// zstd level for byte buffers (1..=22; negative levels are zstd's fast modes).
     pub zstd_level: i32,
@@ -72,6 +74,20 @@ impl Default for CodecOptions {
             zstd_level: DEFAULT_ZSTD_LEVEL,
             pco_level: DEFAULT_PCO_LEVEL,
         }
+    }
+}
+
+impl CodecOptions {
+    /// Sets the zstd level of byte buffers.
+    pub fn with_zstd_level(mut self, level: i32) -> Self {
+        self.zstd_level = level;
+        self
+    }
+
+    /// Sets the pco level of numeric buffers.
+    pub fn with_pco_level(mut self, level: usize) -> Self {
+        self.pco_level = level;
+        self
     }
 }
 

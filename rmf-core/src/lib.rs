@@ -8,6 +8,45 @@
 //! program can read any stream at any time touching only the chunks it needs. `spec/` in the
 //! repository describes the bytes.
 //!
+//! This crate is the format and the episode: what a recorder on a robot needs, and nothing of
+//! datasets (`rmf-dataset`), other formats (`rmf-import`) or the `rmf` command (`rmf-cli`).
+//! Its only RMF dependency is `rmf-codecs` (column encodings, frame codecs, element types),
+//! re-exported as [`codecs`].
+//!
+//! ## Modules, from the bytes up
+//!
+//! | module | what it holds |
+//! |---|---|
+//! | [`format`] | magic and version, record framing, CRC32C, the trailer; bounds-checked reads of file bytes |
+//! | [`chunk`] | the body of a chunk record: header, statistics, buffer directory, buffers |
+//! | [`footer`] | the episode, stream and footer records; the chunk index ([`ChunkEntry`]) |
+//! | `schema` | what an episode declares: [`EpisodeMeta`], [`StreamInfo`], [`StreamKind`], [`Sensitivity`] |
+//! | [`time`] | the episode clock: int64 ns, order within a stream, what a time range covers |
+//! | `kind` | per stream kind: how samples are buffered, laid out in chunks and read as Arrow |
+//! | [`crypt`] | encryption of private streams: keys, secrets, sealed chunks (feature `encryption`) |
+//! | `write` | [`EpisodeWriter`] and [`WriteOptions`]; frame encoding on a thread per camera |
+//! | `read` | [`EpisodeReader`], [`Stream`] and [`ReadOptions`]: time queries over the chunk index |
+//! | `recover` | [`recover`]: every intact chunk of a damaged or unfinished file |
+//! | `validate` | [`validate`]: every checksum, the index against the records, every chunk decoded |
+//! | [`edit`] | new files from old: drop, rename, relabel, trim, split, merge, redact, [`transcode`] |
+//! | [`place`] | how new files appear: temporary name, sync, link into place |
+//! | `progress`, `error` | [`Progress`] callbacks; the one [`Error`] type |
+//!
+//! ## Features
+//!
+//! | feature | default | what it adds | what it builds |
+//! |---|---|---|---|
+//! | `png` | yes | PNG frame streams (lossless, 8 and 16 bit) | `image` (PNG only) |
+//! | `jpeg` | yes | JPEG frame streams | `jpeg-encoder`, `zune-jpeg` |
+//! | `h264` | yes | H.264 frame streams | `openh264` (its C source; nasm's assembly when present) |
+//! | `encryption` | yes | writing and reading encrypted private streams | `chacha20poly1305`, `argon2` |
+//!
+//! `--no-default-features` builds a writer and reader of signals, audio, events and raw
+//! frames: a recorder that only logs sensors compiles no C and no image code. A file that uses
+//! a missing feature still opens: its other streams read as usual, and the streams that need
+//! the feature fail with [`Error::FeatureMissing`] (or a codec error naming the feature); edits
+//! copy their chunks unopened.
+//!
 //! ## Write
 //! ```
 //! use rmf_core::{EpisodeMeta, EpisodeWriter, Event, StreamInfo, DType, PixelFormat, WriteOptions};
@@ -101,7 +140,9 @@ pub use error::{Error, Result};
 pub use footer::{ChunkEntry, SkippedStream};
 pub use kind::{AudioBlock, Event};
 pub use progress::Progress;
-pub use read::{EpisodeReader, ReadOptions, SampleRef, StreamSummary, DEFAULT_MAX_CHUNK_BYTES};
+pub use read::{
+    EpisodeReader, ReadOptions, SampleRef, Stream, StreamSummary, DEFAULT_MAX_CHUNK_BYTES,
+};
 pub use recover::{recover, Damage, RecoveryReport};
 pub use schema::{EpisodeMeta, Sensitivity, StreamInfo, StreamKind, WriterInfo, TAGS_KEY};
 pub use validate::{validate, validate_reader, validate_with, Problem, ValidationReport};

@@ -19,8 +19,7 @@ use crate::format::{
     check_file_header, file_header_minor, read_record, read_record_header, write_record, Bytes,
     RecordKind, Trailer, FILE_HEADER_LEN, RECORD_HEADER_LEN, TRAILER_LEN,
 };
-use crate::kind::chunk_decoded_bytes;
-use crate::read::expected_stats_len;
+use crate::kind::{chunk_decoded_bytes, expected_stats_len};
 use crate::schema::EpisodeMeta;
 
 /// A stretch of the file that recovery could not use.

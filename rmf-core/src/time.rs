@@ -3,6 +3,8 @@
 //! (equal times are allowed); nothing is resampled on write. Readers' time queries (as-of,
 //! nearest, ranges) and the dataset layer's alignment are built on these rules.
 
+use std::ops::{Bound, RangeBounds, RangeInclusive};
+
 use crate::error::{Error, Result};
 
 /// A time on the episode clock, in nanoseconds.
@@ -29,4 +31,53 @@ pub(crate) fn check_order(stream: &str, last: Option<Nanos>, ts: &[Nanos]) -> Re
         prev = Some(t);
     }
     Ok(())
+}
+
+/// The times of the clock that `range` covers, as an inclusive range, or `None` when it covers
+/// none. `a..b` is `a <= t < b`, `a..=b` is `a <= t <= b`, `..` is the whole clock.
+pub fn covered(range: impl RangeBounds<Nanos>) -> Option<RangeInclusive<Nanos>> {
+    let lo = match range.start_bound() {
+        Bound::Included(&a) => a,
+        Bound::Excluded(&a) => a.checked_add(1)?,
+        Bound::Unbounded => Nanos::MIN,
+    };
+    let hi = match range.end_bound() {
+        Bound::Included(&b) => b,
+        Bound::Excluded(&b) => b.checked_sub(1)?,
+        Bound::Unbounded => Nanos::MAX,
+    };
+    (lo <= hi).then_some(lo..=hi)
+}
+
+/// `t0 <= t < t1` as the readers' `*_range(name, t0, t1)` take it, where `t1 = i64::MAX` reads
+/// to the end, a sample at `i64::MAX` included.
+pub(crate) fn half_open(t0: Nanos, t1: Nanos) -> Option<RangeInclusive<Nanos>> {
+    if t1 == Nanos::MAX {
+        covered(t0..=t1)
+    } else {
+        covered(t0..t1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_cover_what_rust_ranges_mean() {
+        assert_eq!(covered(10..20), Some(10..=19));
+        assert_eq!(covered(10..=20), Some(10..=20));
+        assert_eq!(covered(..), Some(Nanos::MIN..=Nanos::MAX));
+        assert_eq!(covered(..0), Some(Nanos::MIN..=-1));
+        assert_eq!(covered(10..10), None);
+        assert_eq!(covered((Bound::Included(10), Bound::Excluded(5))), None);
+        assert_eq!(covered(..Nanos::MIN), None);
+        assert_eq!(
+            covered((Bound::Excluded(Nanos::MAX), Bound::Unbounded)),
+            None
+        );
+        assert_eq!(half_open(0, Nanos::MAX), Some(0..=Nanos::MAX));
+        assert_eq!(half_open(5, 5), None);
+        assert_eq!(half_open(5, 7), Some(5..=6));
+    }
 }

@@ -234,10 +234,7 @@ fn frames_claiming_huge_output_are_refused() {
         w.write_frame(cam, i, &vec![0u8; 1024 * 1024 * 3]).unwrap(); // compresses ~30000x
     }
     w.finish().unwrap();
-    let small_limit = ReadOptions {
-        max_chunk_bytes: 4 << 20,
-        ..ReadOptions::default()
-    };
+    let small_limit = ReadOptions::default().with_max_chunk_bytes(4 << 20);
     let r = EpisodeReader::open_with(&path, small_limit).unwrap();
     assert!(matches!(r.read_all("cam"), Err(Error::TooLarge { .. })));
     // One frame at a time fits.

@@ -44,11 +44,14 @@ struct Written {
 }
 
 fn write(path: &Path, secret: Option<Secret>) -> Written {
-    let mut opts = WriteOptions::default()
+    let opts = WriteOptions::default()
         .with_chunk_duration_ns(100_000_000)
         .with_frame_queue(0)
         .with_overwrite(true);
-    opts.secret = secret;
+    let opts = match secret {
+        Some(s) => opts.with_secret(s),
+        None => opts,
+    };
     let mut w = EpisodeWriter::create(path, EpisodeMeta::new().with_task("encrypt"), opts).unwrap();
     let joints = w
         .add_stream(
@@ -105,13 +108,11 @@ fn write(path: &Path, secret: Option<Secret>) -> Written {
 }
 
 fn open(path: &Path, secret: Option<Secret>) -> Result<EpisodeReader> {
-    EpisodeReader::open_with(
-        path,
-        ReadOptions {
-            secret,
-            ..ReadOptions::default()
-        },
-    )
+    let opts = match secret {
+        Some(s) => ReadOptions::default().with_secret(s),
+        None => ReadOptions::default(),
+    };
+    EpisodeReader::open_with(path, opts)
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {

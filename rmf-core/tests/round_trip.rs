@@ -5,7 +5,7 @@
 use rmf_testkit::fixtures as common;
 
 use arrow_array::{Array, FixedSizeListArray, Int64Array};
-use common::{psnr, *};
+use common::*;
 use rmf_core::*;
 
 #[test]
@@ -464,6 +464,7 @@ fn default_flush_policy_bounds_chunks() {
 }
 
 #[test]
+#[cfg(all(feature = "png", feature = "jpeg"))]
 fn png_frames_are_lossless_and_jpeg_frames_are_close() {
     use rmf_testkit::demo::{record_demo, DemoOptions};
     // Real-looking frames: the demo's rendered scene with sensor noise.

@@ -183,6 +183,7 @@ fn redact_blanks_one_stream_in_a_range_and_logs_it() {
 }
 
 #[test]
+#[cfg(feature = "encryption")]
 fn redact_an_encrypted_stream_needs_its_key_and_stays_sealed() {
     let dir = common::tempdir();
     let path = dir.path().join("e.rmf");

@@ -23,24 +23,18 @@ pub enum Reference {
     RateHz(f64),
 }
 
-/// What a dataset samples.
+/// Episode files a dataset keeps open at once unless told otherwise.
+pub const DEFAULT_MAX_OPEN_EPISODES: usize = 16;
+
+/// What a dataset samples: [`DatasetOptions::new`] and its `with_` setters.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DatasetOptions {
-    /// The timeline.
-    pub reference: Reference,
-    /// Each stream in a sample and how it is taken, in output order.
-    pub streams: Vec<(String, Query)>,
-    /// Episodes to use, by id or file (as in the index); `None`: all.
-    pub episodes: Option<Vec<String>>,
-    /// Episode files kept open at once (each keeps the timestamps of the streams sampled,
-    /// 8 bytes a sample, and a memory map); the least recently used is closed first.
-    pub max_open_episodes: usize,
-    /// The key or passphrase that opens encrypted streams (without it, sampling one is
-    /// [`Error::Encrypted`]).
-    pub secret: Option<rmf_core::Secret>,
-    /// Bytes of decoded signal chunks kept between samples (0: none), shared by every episode
-    /// of the dataset in this process; see [`super::ChunkCache`].
-    pub chunk_cache_bytes: usize,
+    reference: Reference,
+    streams: Vec<(String, Query)>,
+    episodes: Option<Vec<String>>,
+    max_open_episodes: usize,
+    secret: Option<rmf_core::Secret>,
+    chunk_cache_bytes: usize,
 }
 
 impl DatasetOptions {
@@ -50,16 +44,61 @@ impl DatasetOptions {
             reference,
             streams: Vec::new(),
             episodes: None,
-            max_open_episodes: 16,
+            max_open_episodes: DEFAULT_MAX_OPEN_EPISODES,
             secret: None,
             chunk_cache_bytes: super::DEFAULT_CHUNK_CACHE_BYTES,
         }
     }
 
-    /// Adds a stream.
+    /// Adds a stream to every sample, taken as `query` says (streams come out in the order
+    /// they are added).
     pub fn with_stream(mut self, name: impl Into<String>, query: Query) -> Self {
         self.streams.push((name.into(), query));
         self
+    }
+
+    /// Uses only these episodes, by id or file (as in the index); `None`: all.
+    pub fn with_episodes(mut self, episodes: Option<Vec<String>>) -> Self {
+        self.episodes = episodes;
+        self
+    }
+
+    /// Keeps at most this many episode files open at once (each keeps the timestamps of the
+    /// streams sampled, 8 bytes a sample, and a memory map); the least recently used is closed
+    /// first. Default [`DEFAULT_MAX_OPEN_EPISODES`].
+    pub fn with_max_open_episodes(mut self, n: usize) -> Self {
+        self.max_open_episodes = n;
+        self
+    }
+
+    /// Opens encrypted streams with this key or passphrase (without one, sampling an
+    /// encrypted stream is [`Error::Encrypted`]).
+    pub fn with_secret(mut self, secret: Option<rmf_core::Secret>) -> Self {
+        self.secret = secret;
+        self
+    }
+
+    /// Keeps this many bytes of decoded signal chunks between samples (0: none), shared by
+    /// every episode of the dataset in this process; see [`super::ChunkCache`]. Default
+    /// [`super::DEFAULT_CHUNK_CACHE_BYTES`].
+    pub fn with_chunk_cache_bytes(mut self, bytes: usize) -> Self {
+        self.chunk_cache_bytes = bytes;
+        self
+    }
+
+    /// The timeline.
+    pub fn reference(&self) -> &Reference {
+        &self.reference
+    }
+
+    /// Each stream of a sample and how it is taken, in output order.
+    pub fn streams(&self) -> &[(String, Query)] {
+        &self.streams
+    }
+
+    /// The episodes selected, if not all.
+    pub fn episodes(&self) -> Option<&[String]> {
+        self.episodes.as_deref()
     }
 }
 
@@ -254,9 +293,9 @@ impl Dataset {
             return Ok(s);
         }
         let path = self.dir.join(&self.episodes[e].file);
-        let read = ReadOptions {
-            secret: self.opts.secret.clone(),
-            ..ReadOptions::default()
+        let read = match &self.opts.secret {
+            Some(s) => ReadOptions::default().with_secret(s.clone()),
+            None => ReadOptions::default(),
         };
         let s = Arc::new(
             EpisodeSampler::new(EpisodeReader::open_with(&path, read)?)

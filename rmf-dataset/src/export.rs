@@ -67,12 +67,12 @@ pub fn element_names(info: &StreamInfo) -> Vec<String> {
 /// audio; `frame` (decoded pixels, row-major) for frames. Audio and frame tables carry their
 /// rate, channels, size and pixel format as schema metadata (`rmf.*`).
 pub fn stream_table(r: &EpisodeReader, name: &str) -> Result<RecordBatch> {
-    let info = r.stream(name)?.clone();
+    let info = r.stream(name)?.info();
     let arrow = |e: arrow_schema::ArrowError| Error::Encode(format!("stream {name:?}: {e}"));
     match &info.kind {
         StreamKind::Signal { dtype, .. } => {
             let width = info.signal_width();
-            let names = element_names(&info);
+            let names = element_names(info);
             let (t, columns, data_type): (Vec<i64>, Vec<ArrayRef>, DataType) = with_dtype!(*dtype, T => {
                 let (t, v) = r.signal_range::<T>(name, i64::MIN, i64::MAX)?;
                 let columns = (0..width)

@@ -14,7 +14,9 @@ pub mod stats;
 
 pub use align::{Policy, Window};
 pub use chunk_cache::{ChunkCache, DEFAULT_CHUNK_CACHE_BYTES};
-pub use episodes::{merged_stats, Dataset, DatasetOptions, Reference, Sample};
+pub use episodes::{
+    merged_stats, Dataset, DatasetOptions, Reference, Sample, DEFAULT_MAX_OPEN_EPISODES,
+};
 pub use index::{build_index, read_index, IndexReport, IndexedEpisode, IndexedStream, INDEX_FILE};
 pub use sample::{
     default_tolerance_ns, EpisodeSampler, EventLabels, Missing, Query, StreamValue, WindowSpec,

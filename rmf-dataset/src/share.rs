@@ -23,18 +23,62 @@ pub const PROVENANCE_KEY: &str = "provenance";
 /// `["licence:CC-BY-4.0", "consent:operator-voice=no"]`.
 pub use rmf_core::TAGS_KEY;
 
-/// What may leave.
+/// What may leave: built with [`ShareOptions::new`] and its `with_` setters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShareOptions {
-    /// The highest sensitivity label kept: `Public` or `Internal`.
-    pub max_label: Sensitivity,
+    max_label: Sensitivity,
+    drop_streams: Vec<String>,
+    require_tags: Vec<String>,
+    progress: Option<Progress>,
+}
+
+impl ShareOptions {
+    /// Keeps streams labelled up to `max_label` (`Public` or `Internal`; private streams never
+    /// leave).
+    pub fn new(max_label: Sensitivity) -> Self {
+        ShareOptions {
+            max_label,
+            drop_streams: Vec::new(),
+            require_tags: Vec::new(),
+            progress: None,
+        }
+    }
+
+    /// Leaves these streams out whatever their label.
+    pub fn with_drop_streams<S: Into<String>>(
+        mut self,
+        names: impl IntoIterator<Item = S>,
+    ) -> Self {
+        self.drop_streams = names.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Leaves out episodes lacking any of these tags (exact strings of `extra.tags`).
+    pub fn with_require_tags<S: Into<String>>(mut self, tags: impl IntoIterator<Item = S>) -> Self {
+        self.require_tags = tags.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Tells `progress` the bytes of input episodes done.
+    pub fn with_progress(mut self, progress: Progress) -> Self {
+        self.progress = Some(progress);
+        self
+    }
+
+    /// The highest label kept.
+    pub fn max_label(&self) -> Sensitivity {
+        self.max_label
+    }
+
     /// Streams left out whatever their label.
-    pub drop_streams: Vec<String>,
-    /// Episodes lacking any of these tags (exact strings of the episode's `extra.tags`) are
-    /// left out.
-    pub require_tags: Vec<String>,
-    /// Told the bytes of input episodes done.
-    pub progress: Option<Progress>,
+    pub fn drop_streams(&self) -> &[String] {
+        &self.drop_streams
+    }
+
+    /// Tags an episode must carry.
+    pub fn require_tags(&self) -> &[String] {
+        &self.require_tags
+    }
 }
 
 /// Where a shared episode came from, as stored in its metadata.
@@ -112,9 +156,9 @@ pub fn share(in_dir: &Path, out_dir: &Path, opts: &ShareOptions) -> Result<Share
     for (file, size) in files.into_iter().zip(sizes) {
         let rel = relative(in_dir, &file);
         let out = out_dir.join(&rel);
-        let write = WriteOptions {
-            progress: opts.progress.as_ref().map(|p| p.part(done, total)),
-            ..WriteOptions::default()
+        let write = match &opts.progress {
+            Some(p) => WriteOptions::default().with_progress(p.part(done, total)),
+            None => WriteOptions::default(),
         };
         match share_episode(&file, &out, opts, write)? {
             Ok(p) => report.shared.push((file, out, p)),

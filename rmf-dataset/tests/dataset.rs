@@ -267,8 +267,8 @@ fn out_of_tolerance_samples_error_or_pad_and_linear_interpolates() {
     .err()
     .unwrap();
     assert!(e.to_string().contains("has no stream \"nope\""), "{e}");
-    let mut o = DatasetOptions::new(Reference::Stream("cam".into()));
-    o.episodes = Some(vec!["zzz".into()]);
+    let o = DatasetOptions::new(Reference::Stream("cam".into()))
+        .with_episodes(Some(vec!["zzz".into()]));
     assert!(Dataset::open(dir.path(), o).is_err());
 }
 
@@ -386,7 +386,7 @@ fn the_chunk_cache_changes_no_sample_and_keeps_its_budget() {
     write_episode(&dir.path().join("b.rmf"), 4, 2);
     build_index(dir.path()).unwrap();
     let opts = |cache: usize| {
-        let mut o = DatasetOptions::new(Reference::Stream("cam".into()))
+        DatasetOptions::new(Reference::Stream("cam".into()))
             .with_stream("action", Query::Window(WindowSpec::Steps((0..4).collect())))
             .with_stream(
                 "ft",
@@ -394,9 +394,8 @@ fn the_chunk_cache_changes_no_sample_and_keeps_its_budget() {
                     from: -0.02,
                     to: 0.0,
                 }),
-            );
-        o.chunk_cache_bytes = cache;
-        o
+            )
+            .with_chunk_cache_bytes(cache)
     };
     let plain = Dataset::open(dir.path(), opts(0)).unwrap();
     // About two chunks of "ft" (250 rows of 12 bytes and 8-byte times): constant eviction.

@@ -46,12 +46,7 @@ fn write_episode(path: &Path, tags: Option<&[&str]>, key: &Key) {
 }
 
 fn options(max: Sensitivity) -> ShareOptions {
-    ShareOptions {
-        max_label: max,
-        drop_streams: Vec::new(),
-        require_tags: vec!["licence:CC-BY-4.0".into()],
-        progress: None,
-    }
+    ShareOptions::new(max).with_require_tags(["licence:CC-BY-4.0"])
 }
 
 #[test]
@@ -99,8 +94,7 @@ fn share_keeps_only_allowed_streams_and_records_provenance() {
 
     // Public only: the internal stream stays behind too; also drop by name.
     let out2 = dir.path().join("out2");
-    let mut opts = options(Sensitivity::Public);
-    opts.drop_streams = vec!["joints".into()];
+    let opts = options(Sensitivity::Public).with_drop_streams(["joints"]);
     share(&src, &out2, &opts).unwrap();
     let r = EpisodeReader::open(out2.join("day1/a.rmf")).unwrap();
     assert!(r.streams().is_empty());

@@ -108,10 +108,11 @@ impl DatasetCore {
             let q = query_of(name, spec)?;
             opts = opts.with_stream(name.clone(), q);
         }
-        opts.episodes = episodes;
-        opts.max_open_episodes = max_open_episodes;
-        opts.secret = crate::keys::secret(key, passphrase)?;
-        opts.chunk_cache_bytes = chunk_cache_bytes;
+        let opts = opts
+            .with_episodes(episodes)
+            .with_max_open_episodes(max_open_episodes)
+            .with_secret(crate::keys::secret(key, passphrase)?)
+            .with_chunk_cache_bytes(chunk_cache_bytes);
         let inner = py.detach(|| Dataset::open(&root, opts)).py_err()?;
         Ok(DatasetCore { inner })
     }

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyDict, PyList};
 use rmf_core::edit::RewriteReport;
 use rmf_core::WriteOptions;
 
@@ -12,10 +12,7 @@ use crate::errors::IntoPy;
 use crate::reader::interruptible;
 
 fn options(key: Option<&Bound<'_, PyAny>>, passphrase: Option<String>) -> PyResult<WriteOptions> {
-    Ok(WriteOptions {
-        secret: crate::keys::secret(key, passphrase)?,
-        ..WriteOptions::default()
-    })
+    crate::keys::with_secret(WriteOptions::default(), key, passphrase)
 }
 
 fn report<'py>(py: Python<'py>, r: &RewriteReport) -> PyResult<Bound<'py, PyDict>> {
@@ -64,13 +61,11 @@ pub fn split(
     let parts = interruptible(py, move || {
         let mut cuts = at_ns.unwrap_or_default();
         if let Some(kind) = at_event {
-            let r = rmf_core::EpisodeReader::open_with(
-                &input,
-                rmf_core::ReadOptions {
-                    secret: opts.secret.clone(),
-                    ..rmf_core::ReadOptions::default()
-                },
-            )?;
+            let read = match opts.secret() {
+                Some(s) => rmf_core::ReadOptions::default().with_secret(s.clone()),
+                None => rmf_core::ReadOptions::default(),
+            };
+            let r = rmf_core::EpisodeReader::open_with(&input, read)?;
             cuts.extend(rmf_core::edit::event_times(&r, &kind)?);
         }
         rmf_core::edit::split(&input, &out_dir, &cuts, opts)
@@ -116,4 +111,53 @@ pub fn redact<'py>(
     })?
     .py_err()?;
     report(py, &r)
+}
+
+/// Writes `output`: `input` with its frame streams re-encoded with `codec` ("h264", "jpeg",
+/// "png" or "raw"; `quality` for jpeg, `qp` and `gop` for h264), all of them or those named in
+/// `streams`; every other stream is copied chunk for chunk, and gray16 (depth) stays lossless.
+/// `zstd_level` (-7..=22, default 3) compresses what is written anew, raw frames above all.
+/// `input` is not modified; `output` is renamed into place when complete. Returns a dict:
+/// input_bytes, output_bytes, and per stream (name, from codec or None if copied, why it was
+/// copied, samples, bytes before, bytes after).
+#[pyfunction]
+#[pyo3(signature = (input, output, codec, quality=None, qp=None, gop=None, streams=None, zstd_level=None))]
+#[allow(clippy::too_many_arguments)] // mirrors the Python keyword arguments
+pub fn transcode<'py>(
+    py: Python<'py>,
+    input: PathBuf,
+    output: PathBuf,
+    codec: &str,
+    quality: Option<u8>,
+    qp: Option<u8>,
+    gop: Option<u32>,
+    streams: Option<Vec<String>>,
+    zstd_level: Option<i32>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let mut write = rmf_core::WriteOptions::default();
+    if let Some(level) = zstd_level {
+        write = write.with_zstd_level(level);
+    }
+    let codec = rmf_core::FrameCodec::parse_with(codec, quality, qp, gop).py_err()?;
+    let opts = rmf_core::TranscodeOptions::new(codec)
+        .with_streams(streams.unwrap_or_default())
+        .with_write(write);
+    let report =
+        interruptible(py, move || rmf_core::transcode(&input, &output, &opts))?.py_err()?;
+    let d = PyDict::new(py);
+    d.set_item("input_bytes", report.input_bytes)?;
+    d.set_item("output_bytes", report.output_bytes)?;
+    let list = PyList::empty(py);
+    for s in report.streams {
+        list.append((
+            s.name,
+            s.from.map(|c| c.name()),
+            s.kept_because,
+            s.samples,
+            s.bytes_before,
+            s.bytes_after,
+        ))?;
+    }
+    d.set_item("streams", list)?;
+    Ok(d)
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
-use rmf_core::{Key, Secret};
+use rmf_core::{Key, ReadOptions, Secret, WriteOptions};
 
 use crate::errors::IntoPy;
 
@@ -32,6 +32,29 @@ pub fn secret(
             }
         }
     }
+}
+
+/// Reader settings that open encrypted streams with the key or passphrase given, if any.
+pub fn read_options(
+    key: Option<&Bound<'_, PyAny>>,
+    passphrase: Option<String>,
+) -> PyResult<ReadOptions> {
+    Ok(match secret(key, passphrase)? {
+        Some(s) => ReadOptions::default().with_secret(s),
+        None => ReadOptions::default(),
+    })
+}
+
+/// `opts` with the key or passphrase given, if any (private streams are encrypted under it).
+pub fn with_secret(
+    opts: WriteOptions,
+    key: Option<&Bound<'_, PyAny>>,
+    passphrase: Option<String>,
+) -> PyResult<WriteOptions> {
+    Ok(match secret(key, passphrase)? {
+        Some(s) => opts.with_secret(s),
+        None => opts,
+    })
 }
 
 /// A new random key: 32 bytes from the operating system. Write it with `rmf keygen FILE` or

@@ -195,13 +195,13 @@ impl EpisodeWriter {
                 )))
             }
         };
-        let mut opts = WriteOptions::default()
+        let opts = WriteOptions::default()
             .with_zstd_level(compression_level)
             .with_overwrite(overwrite)
             .with_fsync_chunks(fsync)
             .with_frame_queue(frame_queue)
             .with_queue_full(policy);
-        opts.secret = crate::keys::secret(key, passphrase)?;
+        let mut opts = crate::keys::with_secret(opts, key, passphrase)?;
         if let Some(s) = chunk_seconds {
             if !(s.is_finite() && s > 0.0) {
                 return Err(PyValueError::new_err("chunk_seconds must be positive"));

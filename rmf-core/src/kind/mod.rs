@@ -102,6 +102,14 @@ impl OpenChunk {
     }
 }
 
+/// Statistics bytes a chunk of this stream carries.
+pub(crate) fn expected_stats_len(info: &StreamInfo, rows: u64) -> usize {
+    match &info.kind {
+        StreamKind::Signal { dtype, .. } if rows > 0 => 2 * info.signal_width() * dtype.size(),
+        _ => 0,
+    }
+}
+
 /// The size of a chunk's samples in Arrow form, the `decoded_bytes` of its index entry: the sum
 /// of the decoded buffer sizes, except that frames count as `rows * (8 + frame_bytes)`
 /// (timestamps plus decoded pixels: their payloads are stored compressed).

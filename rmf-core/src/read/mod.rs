@@ -21,27 +21,29 @@ use crate::format::{
     check_file_header, read_record, read_record_header, Bytes, RecordKind, Trailer,
     FILE_HEADER_LEN, RECORD_HEADER_LEN, RECORD_OVERHEAD, TRAILER_LEN,
 };
-use crate::kind::{decode_times, BatchBuilder};
+use crate::kind::{decode_times, expected_stats_len, BatchBuilder};
 use crate::recover::{scan, RecoveryReport};
 use crate::schema::{EpisodeMeta, StreamInfo, StreamKind};
 use rmf_codecs::with_dtype;
 use rmf_codecs::DType;
 
+mod chunks;
+mod open;
+mod stats;
+mod stream;
 pub(crate) mod typed;
+
+pub use stream::Stream;
 
 /// Default cap on the decoded size of one chunk (1 GiB). A file claiming more is refused with
 /// [`Error::TooLarge`] before anything is allocated.
 pub const DEFAULT_MAX_CHUNK_BYTES: u64 = 1 << 30;
 
-/// Reader settings.
+/// Reader settings: [`ReadOptions::default`] and its `with_` setters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReadOptions {
-    /// Largest decoded chunk the reader accepts (bounds memory on hostile files).
-    pub max_chunk_bytes: u64,
-    /// The key or passphrase of encrypted streams. Without it, everything else reads as
-    /// usual and reading an encrypted stream is [`Error::Encrypted`]; with a wrong one, `open`
-    /// fails with [`Error::WrongKey`].
-    pub secret: Option<Secret>,
+    pub(crate) max_chunk_bytes: u64,
+    pub(crate) secret: Option<Secret>,
 }
 
 impl Default for ReadOptions {
@@ -54,10 +56,29 @@ impl Default for ReadOptions {
 }
 
 impl ReadOptions {
-    /// Opens encrypted streams with `secret`.
+    /// Opens encrypted streams with `secret`. Without a secret, everything else reads as usual
+    /// and reading an encrypted stream is [`Error::Encrypted`]; with a wrong one, `open` fails
+    /// with [`Error::WrongKey`].
     pub fn with_secret(mut self, secret: impl Into<Secret>) -> Self {
         self.secret = Some(secret.into());
         self
+    }
+
+    /// Refuses chunks that decode to more than `bytes` (bounds memory on hostile files;
+    /// default [`DEFAULT_MAX_CHUNK_BYTES`]).
+    pub fn with_max_chunk_bytes(mut self, bytes: u64) -> Self {
+        self.max_chunk_bytes = bytes;
+        self
+    }
+
+    /// The largest decoded chunk accepted.
+    pub fn max_chunk_bytes(&self) -> u64 {
+        self.max_chunk_bytes
+    }
+
+    /// The key or passphrase of encrypted streams, if any.
+    pub fn secret(&self) -> Option<&Secret> {
+        self.secret.as_ref()
     }
 }
 
@@ -160,113 +181,6 @@ impl std::fmt::Debug for EpisodeReader {
 }
 
 impl EpisodeReader {
-    /// Opens a file (memory-mapped) with default options.
-    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
-        Self::open_with(path, ReadOptions::default())
-    }
-
-    /// Opens a file (memory-mapped).
-    pub fn open_with(path: impl AsRef<Path>, opts: ReadOptions) -> Result<Self> {
-        let path = path.as_ref();
-        let file = File::open(path).map_err(|e| Error::io(path, "open", e))?;
-        let len = file
-            .metadata()
-            .map_err(|e| Error::io(path, "stat", e))?
-            .len();
-        let data = if len == 0 {
-            Data::Owned(Vec::new())
-        } else {
-            // SAFETY: the map is read-only. RMF files are written append-only and never edited
-            // in place, so the mapped bytes do not change under the reader; a file truncated by
-            // another process while mapped is outside what this library supports (as for every
-            // mmap-based reader).
-            #[allow(unsafe_code)]
-            let map =
-                unsafe { memmap2::Mmap::map(&file) }.map_err(|e| Error::io(path, "mmap", e))?;
-            Data::Mapped(map)
-        };
-        Self::from_data(data, path.display().to_string(), opts)
-    }
-
-    /// Reads an episode held in memory; `name` names it in errors.
-    pub fn from_bytes(bytes: Vec<u8>, name: impl Into<String>, opts: ReadOptions) -> Result<Self> {
-        Self::from_data(Data::Owned(bytes), name.into(), opts)
-    }
-
-    fn from_data(data: Data, name: String, opts: ReadOptions) -> Result<Self> {
-        let b = Bytes::new(data.bytes(), &name);
-        check_file_header(b.data, &name)?;
-        let opts_secret = opts.secret.clone();
-        let name_for_key = name.clone();
-        let mut read = FILE_HEADER_LEN as u64;
-        let (footer, recovery) = match footer_of(&b, &mut read) {
-            Ok(f) => (f, None),
-            Err(why) => {
-                let s = scan(&b, opts.max_chunk_bytes)?;
-                read = b.len();
-                let report = s.report(&name, b.len(), why);
-                (s.into_footer(), Some(report))
-            }
-        };
-        let mut reader = EpisodeReader {
-            name,
-            meta: footer.episode,
-            ids: HashMap::new(),
-            by_name: HashMap::new(),
-            streams: Vec::new(),
-            per_stream: Vec::new(),
-            chunks: Vec::new(),
-            recovery,
-            skipped: Vec::new(),
-            opts,
-            bytes_read: AtomicU64::new(read),
-            source: NEXT_SOURCE.fetch_add(1, Ordering::Relaxed),
-            data,
-            data_key: match (&footer.key, &opts_secret) {
-                (Some(record), Some(secret)) => {
-                    Some(DataKey::unwrap(record, secret, &name_for_key)?)
-                }
-                _ => None,
-            },
-            key: footer.key,
-            ciphers: Vec::new(),
-            plain_cache: Mutex::new(VecDeque::new()),
-            touched_since_release: AtomicU64::new(0),
-        };
-        for s in footer.streams {
-            reader.ids.insert(s.id, reader.streams.len());
-            reader
-                .by_name
-                .insert(s.info.name.clone(), reader.streams.len());
-            let cipher = match (&s.info.encryption, &reader.data_key) {
-                (Some(enc), Some(dk)) => Some(dk.stream_cipher(enc)?),
-                _ => None,
-            };
-            reader.ciphers.push(cipher);
-            reader.streams.push(s.info);
-            reader.per_stream.push(Vec::new());
-        }
-        reader.skipped = footer.skipped;
-        // Chunks of skipped streams stay out of the index.
-        let skipped_ids: Vec<u32> = reader.skipped.iter().map(|k| k.id).collect();
-        let mut kept = Vec::with_capacity(footer.chunks.len());
-        for c in footer.chunks {
-            if !skipped_ids.contains(&c.stream_id) {
-                kept.push(c);
-            }
-        }
-        for (i, c) in kept.iter().enumerate() {
-            if let Some(&s) = reader.ids.get(&c.stream_id) {
-                reader.per_stream[s].push(i);
-            }
-        }
-        reader.chunks = kept;
-        for list in &mut reader.per_stream {
-            list.sort_by_key(|&i| (reader.chunks[i].t_min, reader.chunks[i].offset));
-        }
-        Ok(reader)
-    }
-
     /// The file's name as given to `open`.
     pub fn file_name(&self) -> &str {
         &self.name
@@ -287,9 +201,10 @@ impl EpisodeReader {
         &self.streams
     }
 
-    /// The declaration of stream `name`.
-    pub fn stream(&self, name: &str) -> Result<&StreamInfo> {
-        self.stream_index(name).map(|i| &self.streams[i])
+    /// Stream `name`: its declaration (through `Deref`) and its reads, without looking the
+    /// name up again; [`Error::UnknownStream`] lists the streams there are.
+    pub fn stream(&self, name: &str) -> Result<Stream<'_>> {
+        self.stream_index(name).map(|s| Stream::new(self, s))
     }
 
     /// The chunk index, in file order.
@@ -327,7 +242,10 @@ impl EpisodeReader {
 
     /// Counts, time span and sizes of a stream, from the index.
     pub fn summary(&self, name: &str) -> Result<StreamSummary> {
-        let s = self.stream_index(name)?;
+        Ok(self.summary_of(self.stream_index(name)?))
+    }
+
+    fn summary_of(&self, s: usize) -> StreamSummary {
         let mut sum = StreamSummary::default();
         for &i in &self.per_stream[s] {
             let c = &self.chunks[i];
@@ -338,65 +256,7 @@ impl EpisodeReader {
             sum.t_min = Some(sum.t_min.map_or(c.t_min, |t| t.min(c.t_min)));
             sum.t_max = Some(sum.t_max.map_or(c.t_max, |t| t.max(c.t_max)));
         }
-        Ok(sum)
-    }
-
-    /// Per-element minimum and maximum of a signal stream over the whole episode, from the
-    /// chunk statistics in the index (no chunk is read). `None` for other kinds or no samples.
-    pub fn signal_bounds(&self, name: &str) -> Result<Option<(Vec<f64>, Vec<f64>)>> {
-        let s = self.stream_index(name)?;
-        let info = &self.streams[s];
-        let StreamKind::Signal { dtype, .. } = &info.kind else {
-            return Ok(None);
-        };
-        let width = info.signal_width();
-        let mut bounds: Option<(Vec<f64>, Vec<f64>)> = None;
-        for &i in &self.per_stream[s] {
-            let stats = self.chunk_stats(i)?;
-            let Some((lo, hi)) = stats_as_f64(&stats, *dtype, width) else {
-                continue;
-            };
-            bounds = Some(match bounds {
-                None => (lo, hi),
-                Some((mut a, mut b)) => {
-                    for j in 0..width {
-                        a[j] = nan_min(a[j], lo[j]);
-                        b[j] = nan_max(b[j], hi[j]);
-                    }
-                    (a, b)
-                }
-            });
-        }
-        Ok(bounds)
-    }
-
-    /// The statistics of chunk `i` (spec/chunks.md), opened when its stream is encrypted.
-    pub fn chunk_stats(&self, i: usize) -> Result<Cow<'_, [u8]>> {
-        let c = self.chunk_entry(i)?;
-        let s = self.stream_position_of(c)?;
-        if self.streams[s].encryption.is_none() {
-            return Ok(Cow::Borrowed(&c.stats));
-        }
-        let cipher = self.cipher(s)?;
-        if c.stats.is_empty() {
-            // A recovered file keeps no statistics of sealed chunks: they are in the chunk.
-            return self.with_chunk(i, |view| Ok(Cow::Owned(view.stats.to_vec())));
-        }
-        let header = ChunkHeader {
-            stream_id: c.stream_id,
-            t_min: c.t_min,
-            t_max: c.t_max,
-            rows: c.rows,
-        };
-        cipher
-            .open_stats(
-                &header,
-                &c.stats,
-                &self.name,
-                &self.streams[s].name,
-                c.offset,
-            )
-            .map(Cow::Owned)
+        sum
     }
 
     /// Whether the file has encrypted streams, and the wrapped key they need.
@@ -406,8 +266,7 @@ impl EpisodeReader {
 
     /// Whether stream `name`'s samples can be read: not encrypted, or opened with its key.
     pub fn is_readable(&self, name: &str) -> Result<bool> {
-        let s = self.stream_index(name)?;
-        Ok(self.streams[s].encryption.is_none() || self.ciphers[s].is_some())
+        Ok(self.stream(name)?.is_readable())
     }
 
     /// Chunk indices of stream `s` in time order.
@@ -445,50 +304,6 @@ impl EpisodeReader {
             })
     }
 
-    /// The cipher of encrypted stream `s`, or why there is none.
-    fn cipher(&self, s: usize) -> Result<&StreamCipher> {
-        self.ciphers[s].as_ref().ok_or_else(|| Error::Encrypted {
-            file: self.name.clone(),
-            stream: self.streams[s].name.clone(),
-        })
-    }
-
-    /// The decrypted body of the sealed chunk record at `offset` with body length `body_len`.
-    fn open_sealed(&self, s: usize, offset: u64, body_len: u64) -> Result<Arc<Vec<u8>>> {
-        let cipher = self.cipher(s)?;
-        let cached = self
-            .plain_cache
-            .lock()
-            .ok()
-            .and_then(|c| c.iter().find(|(o, _)| *o == offset).map(|(_, p)| p.clone()));
-        if let Some(plain) = cached {
-            return Ok(plain);
-        }
-        let b = Bytes::new(self.data.bytes(), &self.name);
-        let body_offset = offset + RECORD_HEADER_LEN as u64;
-        let body = b.slice(body_offset, body_len + 4, "sealed chunk")?;
-        let (body, crc) = body.split_at(body_len as usize);
-        let (stored, computed) = (crate::format::le_u32(crc), crc32c::crc32c(body));
-        if stored != computed {
-            return Err(Error::Checksum {
-                file: self.name.clone(),
-                what: "sealed chunk",
-                offset: body_offset,
-                stored,
-                computed,
-            });
-        }
-        let plain =
-            Arc::new(cipher.open_chunk(body, &self.name, &self.streams[s].name, body_offset)?);
-        if let Ok(mut cache) = self.plain_cache.lock() {
-            if cache.len() >= PLAIN_CACHE_CHUNKS {
-                cache.pop_front();
-            }
-            cache.push_back((offset, plain.clone()));
-        }
-        Ok(plain)
-    }
-
     /// Samples with `t0 <= t < t1`, as one Arrow batch (schema: [`StreamInfo::arrow_schema`]).
     /// `t1 = i64::MAX` reads to the end, a sample at `i64::MAX` included.
     pub fn read_range(&self, name: &str, t0: i64, t1: i64) -> Result<RecordBatch> {
@@ -500,61 +315,37 @@ impl EpisodeReader {
 
     /// Every sample of a stream.
     pub fn read_all(&self, name: &str) -> Result<RecordBatch> {
-        let s = self.stream_index(name)?;
-        self.read_inclusive(s, i64::MIN..=i64::MAX)
+        self.stream(name)?.range(..)
     }
 
     /// The last sample at or before `t` (as-of), as a one-row batch; `None` before the first.
     pub fn at(&self, name: &str, t: i64) -> Result<Option<RecordBatch>> {
-        let s = self.stream_index(name)?;
-        match self.locate_at(s, t)? {
-            Some(r) => self.read_sample(s, r).map(Some),
-            None => Ok(None),
-        }
+        self.stream(name)?.at(t)
     }
 
     /// The sample nearest to `t` (the earlier one on a tie), as a one-row batch.
     pub fn nearest(&self, name: &str, t: i64) -> Result<Option<RecordBatch>> {
-        let s = self.stream_index(name)?;
-        match self.locate_nearest(s, t)? {
-            Some(r) => self.read_sample(s, r).map(Some),
-            None => Ok(None),
-        }
+        self.stream(name)?.nearest(t)
     }
 
     /// Where the last sample at or before `t` is.
     pub fn find_at(&self, name: &str, t: i64) -> Result<Option<SampleRef>> {
-        let s = self.stream_index(name)?;
-        self.locate_at(s, t)
+        self.stream(name)?.find_at(t)
     }
 
     /// Where the sample nearest to `t` is.
     pub fn find_nearest(&self, name: &str, t: i64) -> Result<Option<SampleRef>> {
-        let s = self.stream_index(name)?;
-        self.locate_nearest(s, t)
+        self.stream(name)?.find_nearest(t)
     }
 
     /// One chunk's samples at a time, in time order.
     pub fn iter(&self, name: &str) -> Result<impl Iterator<Item = Result<RecordBatch>> + '_> {
-        let s = self.stream_index(name)?;
-        Ok(self.per_stream[s].iter().map(move |&i| {
-            self.with_chunk(i, |view| {
-                let times = decode_times(view)?;
-                let mut b = BatchBuilder::new(&self.streams[s]);
-                b.append(view, &times, 0..times.len())?;
-                b.finish()
-            })
-        }))
+        Ok(self.stream(name)?.iter())
     }
 
     /// Every timestamp of a stream (decodes only the timestamp buffers).
     pub fn times(&self, name: &str) -> Result<Vec<i64>> {
-        let s = self.stream_index(name)?;
-        let mut out = Vec::new();
-        for &i in &self.per_stream[s] {
-            out.extend(self.with_chunk(i, decode_times)?);
-        }
-        Ok(out)
+        self.stream(name)?.times()
     }
 
     /// Decodes chunk `i` of the index completely (used by `validate`).
@@ -677,14 +468,6 @@ impl EpisodeReader {
         Ok(b)
     }
 
-    /// Decrypts chunk `i` of encrypted stream `s` into the plaintext cache.
-    fn decrypt_ahead(&self, s: usize, i: usize) -> Result<()> {
-        let c = self.chunk_entry(i)?;
-        let b = Bytes::new(self.data.bytes(), &self.name);
-        let (_, body_len) = read_record_header(&b, c.offset)?;
-        self.open_sealed(s, c.offset, body_len).map(|_| ())
-    }
-
     /// Rows of stream `s` by their position in the stream (time order), given ascending and
     /// without repeats: each chunk holding some is decoded once, in runs of consecutive rows.
     pub(crate) fn gather_rows(&self, s: usize, rows: &[usize]) -> Result<BatchBuilder<'_>> {
@@ -790,12 +573,7 @@ impl EpisodeReader {
         t0: i64,
         t1: i64,
     ) -> Result<(usize, Option<RangeInclusive<i64>>)> {
-        let s = self.stream_index(name)?;
-        let hi = if t1 == i64::MAX { i64::MAX } else { t1 - 1 };
-        Ok((
-            s,
-            (t0 <= hi && (t1 > t0 || t1 == i64::MAX)).then_some(t0..=hi),
-        ))
+        Ok((self.stream_index(name)?, crate::time::half_open(t0, t1)))
     }
 
     fn locate_at(&self, s: usize, t: i64) -> Result<Option<SampleRef>> {
@@ -844,8 +622,7 @@ impl EpisodeReader {
 
     /// Reads one sample found by a `find_*` call, as a one-row batch.
     pub fn read_sample_ref(&self, name: &str, r: SampleRef) -> Result<RecordBatch> {
-        let s = self.stream_index(name)?;
-        self.read_sample(s, r)
+        self.stream(name)?.read(r)
     }
 
     fn read_sample(&self, s: usize, r: SampleRef) -> Result<RecordBatch> {
@@ -883,224 +660,5 @@ impl EpisodeReader {
             b.append(view, &times, r.row..r.row + 1)?;
             finish(b)
         })
-    }
-
-    /// Parses chunk `i` and runs `f` on it, counting the bytes it touched. A sealed chunk is
-    /// decrypted (and authenticated) whole first.
-    fn with_chunk<R>(&self, i: usize, f: impl FnOnce(&ChunkView<'_>) -> Result<R>) -> Result<R> {
-        let c = self.chunk_entry(i)?;
-        let s = self.stream_position_of(c)?;
-        let sealed = self.streams[s].encryption.is_some();
-        let b = Bytes::new(self.data.bytes(), &self.name);
-        let (kind, body_len) = read_record_header(&b, c.offset)?;
-        let want = if sealed {
-            RecordKind::SealedChunk
-        } else {
-            RecordKind::Chunk
-        };
-        if kind != want as u8 || body_len + RECORD_OVERHEAD as u64 != c.length {
-            return Err(Error::Malformed {
-                file: self.name.clone(),
-                what: "chunk index",
-                offset: c.offset,
-                detail: format!(
-                    "the index points at a record of kind {kind} and {} bytes, expected a {} of {} bytes",
-                    body_len + RECORD_OVERHEAD as u64,
-                    want.name(),
-                    c.length
-                ),
-            });
-        }
-        let body_offset = c.offset + RECORD_HEADER_LEN as u64;
-        let plain;
-        let mut view = if sealed {
-            plain = self.open_sealed(s, c.offset, body_len)?;
-            let pb = Bytes::new(&plain, &self.name);
-            let mut v = ChunkView::parse(&pb, 0, plain.len() as u64, self.opts.max_chunk_bytes)?;
-            v.body_offset = body_offset;
-            v
-        } else {
-            ChunkView::parse(&b, body_offset, body_len, self.opts.max_chunk_bytes)?
-        };
-        view.source = self.source;
-        let h = view.header;
-        if (h.stream_id != c.stream_id && !sealed)
-            || h.rows != c.rows
-            || h.t_min != c.t_min
-            || h.t_max != c.t_max
-        {
-            return Err(view.malformed(format!(
-                "chunk header (stream {}, {} rows, {}..{}) disagrees with the index (stream {}, {} rows, {}..{})",
-                h.stream_id, h.rows, h.t_min, h.t_max, c.stream_id, c.rows, c.t_min, c.t_max
-            )));
-        }
-        let result = f(&view);
-        let touched = if sealed {
-            c.length
-        } else {
-            RECORD_HEADER_LEN as u64 + view.bytes_touched()
-        };
-        self.bytes_read.fetch_add(touched, Ordering::Relaxed);
-        self.release_pages_if_due(touched);
-        result
-    }
-
-    /// Lets the kernel drop this process's mapping of the file's pages once
-    /// [`RELEASE_PAGES_AFTER`] bytes were touched (see there).
-    fn release_pages_if_due(&self, touched: u64) {
-        let Data::Mapped(map) = &self.data else {
-            return;
-        };
-        let since = self
-            .touched_since_release
-            .fetch_add(touched, Ordering::Relaxed)
-            + touched;
-        if since < RELEASE_PAGES_AFTER {
-            return;
-        }
-        self.touched_since_release.store(0, Ordering::Relaxed);
-        #[cfg(unix)]
-        {
-            // SAFETY: the map is read-only and file-backed, and RMF files are not modified in
-            // place: dropping its pages loses nothing, and the next access faults them in again
-            // from the page cache or the file, with the same bytes.
-            #[allow(unsafe_code)]
-            let _ = unsafe { map.unchecked_advise(memmap2::UncheckedAdvice::DontNeed) };
-        }
-        #[cfg(not(unix))]
-        let _ = map;
-    }
-}
-
-/// Reads the trailer and footer; the error string says why the footer cannot be used.
-fn footer_of(b: &Bytes<'_>, read: &mut u64) -> std::result::Result<Footer, String> {
-    let trailer = match Trailer::read(b) {
-        Ok(Some(t)) => t,
-        Ok(None) => {
-            return Err(
-                "the file has no trailer: the writer did not finish (crash or kill?)".into(),
-            )
-        }
-        Err(e) => return Err(format!("the trailer is damaged: {e}")),
-    };
-    *read += TRAILER_LEN as u64;
-    let rec = read_record(b, trailer.footer_offset)
-        .map_err(|e| format!("the footer is unusable: {e}"))?;
-    *read += rec.len();
-    if rec.kind != RecordKind::Footer as u8 || rec.len() != trailer.footer_len {
-        return Err(format!(
-            "the trailer points at a record of kind {} and {} bytes, not the footer",
-            rec.kind,
-            rec.len()
-        ));
-    }
-    let footer = decode_footer(rec.body, b.file, rec.body_offset())
-        .map_err(|e| format!("the footer is unusable: {e}"))?;
-    check_footer(&footer, trailer.footer_offset)
-        .map_err(|e| format!("the footer is inconsistent: {e}"))?;
-    Ok(footer)
-}
-
-/// The footer's promises that the reader relies on without reading chunks.
-fn check_footer(f: &Footer, footer_offset: u64) -> std::result::Result<(), String> {
-    let mut ids = HashMap::new();
-    let mut names = HashMap::new();
-    for s in &f.streams {
-        if ids.insert(s.id, &s.info).is_some() {
-            return Err(format!("stream id {} appears twice", s.id));
-        }
-        if names.insert(s.info.name.as_str(), ()).is_some() {
-            return Err(format!("stream name {:?} appears twice", s.info.name));
-        }
-    }
-    let mut last_t: HashMap<u32, i64> = HashMap::new();
-    for (i, c) in f.chunks.iter().enumerate() {
-        if f.skipped.iter().any(|k| k.id == c.stream_id) {
-            continue; // a stream of a newer kind: not indexed
-        }
-        if let Some(&prev) = last_t.get(&c.stream_id) {
-            if c.t_min < prev {
-                return Err(format!(
-                    "chunk {i} starts at {} ns, before the previous chunk of its stream ends ({prev} ns)",
-                    c.t_min
-                ));
-            }
-        }
-        last_t.insert(c.stream_id, c.t_max);
-        let Some(info) = ids.get(&c.stream_id) else {
-            return Err(format!(
-                "chunk {i} names undeclared stream id {}",
-                c.stream_id
-            ));
-        };
-        let inside = c.offset >= FILE_HEADER_LEN as u64
-            && c.length >= RECORD_OVERHEAD as u64
-            && c.offset
-                .checked_add(c.length)
-                .is_some_and(|e| e <= footer_offset);
-        if !inside {
-            return Err(format!(
-                "chunk {i} at {}+{} lies outside the chunk area",
-                c.offset, c.length
-            ));
-        }
-        if c.rows == 0 {
-            return Err(format!("chunk {i} has no rows"));
-        }
-        let want = expected_stats_len(info, c.rows);
-        // A sealed chunk's statistics are sealed (nonce and tag added), or absent.
-        let sealed_ok = info.encryption.is_some()
-            && (c.stats.is_empty() || c.stats.len() == want + NONCE_LEN + TAG_LEN);
-        if c.stats.len() != want && !sealed_ok {
-            return Err(format!(
-                "chunk {i} has {} stats bytes, its stream needs {want}",
-                c.stats.len()
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// Statistics bytes a chunk of this stream carries.
-pub(crate) fn expected_stats_len(info: &StreamInfo, rows: u64) -> usize {
-    match &info.kind {
-        StreamKind::Signal { dtype, .. } if rows > 0 => 2 * info.signal_width() * dtype.size(),
-        _ => 0,
-    }
-}
-
-/// Decodes signal statistics bytes to f64 (for display and merging).
-pub(crate) fn stats_as_f64(
-    stats: &[u8],
-    dtype: DType,
-    width: usize,
-) -> Option<(Vec<f64>, Vec<f64>)> {
-    if stats.len() != 2 * width * dtype.size() {
-        return None;
-    }
-    with_dtype!(dtype, T => {
-        let vals: Vec<T> = bytemuck::pod_collect_to_vec(stats);
-        let f: Vec<f64> = vals.iter().map(|v| rmf_codecs::Element::to_f64(*v)).collect();
-        Some((f[..width].to_vec(), f[width..].to_vec()))
-    })
-}
-
-fn nan_min(a: f64, b: f64) -> f64 {
-    if a.is_nan() {
-        b
-    } else if b.is_nan() {
-        a
-    } else {
-        a.min(b)
-    }
-}
-
-fn nan_max(a: f64, b: f64) -> f64 {
-    if a.is_nan() {
-        b
-    } else if b.is_nan() {
-        a
-    } else {
-        a.max(b)
     }
 }

@@ -27,34 +27,35 @@ pub const DEFAULT_CHUNK_DURATION_NS: i64 = 4_000_000_000;
 /// second at 30 fps) absorb an encoder hiccup without holding up the caller.
 pub const DEFAULT_FRAME_QUEUE: usize = 8;
 
-/// How the writer compresses and when it flushes.
+/// How the writer compresses and when it flushes: [`WriteOptions::default`] and its `with_`
+/// setters (fields are private so that new options never break a caller).
 #[derive(Debug, Clone, PartialEq)]
 pub struct WriteOptions {
     /// Compression levels.
-    pub codec: CodecOptions,
+    pub(crate) codec: CodecOptions,
     /// Flush a stream's open chunk when it buffers this many bytes.
-    pub chunk_bytes: usize,
+    pub(crate) chunk_bytes: usize,
     /// Flush a stream's open chunk when it spans this much time (ns).
-    pub chunk_duration_ns: i64,
+    pub(crate) chunk_duration_ns: i64,
     /// `fsync` after every chunk, so that chunks also survive a power cut (costs one sync per
     /// chunk). `finish()` always syncs.
-    pub fsync_chunks: bool,
+    pub(crate) fsync_chunks: bool,
     /// Replace an existing file instead of refusing.
-    pub overwrite: bool,
+    pub(crate) overwrite: bool,
     /// Write every event to the file as its own chunk at once: events are rare and are the
     /// most valuable record of a session (interventions), so none waits in memory.
-    pub flush_events: bool,
+    pub(crate) flush_events: bool,
     /// Frames each frame stream may queue for its encoder thread; 0 encodes in the caller's
     /// thread instead (no threads; the file's chunk order is then fully deterministic).
-    pub frame_queue: usize,
+    pub(crate) frame_queue: usize,
     /// What `write_frame` does when the queue is full.
-    pub queue_full: QueueFull,
+    pub(crate) queue_full: QueueFull,
     /// Encrypts every private stream under this key or passphrase (spec/encryption.md).
     /// Without it, private streams are labelled but stored in the clear.
-    pub secret: Option<Secret>,
+    pub(crate) secret: Option<Secret>,
     /// Told the bytes of input done by operations that write a file from others (edits,
     /// transcoding, sharing); a recording writer has no total and never calls it.
-    pub progress: Option<Progress>,
+    pub(crate) progress: Option<Progress>,
 }
 
 impl Default for WriteOptions {
@@ -139,6 +140,56 @@ impl WriteOptions {
     pub fn with_overwrite(mut self, on: bool) -> Self {
         self.overwrite = on;
         self
+    }
+
+    /// Compression levels.
+    pub fn codec(&self) -> &CodecOptions {
+        &self.codec
+    }
+
+    /// Flush size of an open chunk, bytes.
+    pub fn chunk_bytes(&self) -> usize {
+        self.chunk_bytes
+    }
+
+    /// Longest time span of a chunk, ns.
+    pub fn chunk_duration_ns(&self) -> i64 {
+        self.chunk_duration_ns
+    }
+
+    /// Whether every chunk is synced.
+    pub fn fsync_chunks(&self) -> bool {
+        self.fsync_chunks
+    }
+
+    /// Whether an existing file may be replaced.
+    pub fn overwrite(&self) -> bool {
+        self.overwrite
+    }
+
+    /// Whether events are written at once.
+    pub fn flush_events(&self) -> bool {
+        self.flush_events
+    }
+
+    /// Encoder queue depth of frame streams.
+    pub fn frame_queue(&self) -> usize {
+        self.frame_queue
+    }
+
+    /// What `write_frame` does when an encoder queue is full.
+    pub fn queue_full(&self) -> QueueFull {
+        self.queue_full
+    }
+
+    /// The key or passphrase private streams are encrypted under, if any.
+    pub fn secret(&self) -> Option<&Secret> {
+        self.secret.as_ref()
+    }
+
+    /// The progress callback of an edit, if any.
+    pub fn progress(&self) -> Option<&Progress> {
+        self.progress.as_ref()
     }
 
     pub(crate) fn check(&self) -> Result<()> {

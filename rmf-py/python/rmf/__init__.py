@@ -51,6 +51,26 @@ from ._rmf import (
     validate,
     verify_provenance,
 )
+from ._types import (
+    CloseSummary,
+    DroppedStream,
+    EditReport,
+    EpisodeMetadata,
+    Event,
+    FrameQueueStats,
+    IndexReport,
+    Provenance,
+    Sensitivity,
+    ShareReport,
+    SharedEpisode,
+    StreamEncryption,
+    StreamInfo,
+    StreamKind,
+    StreamStats,
+    TranscodedStream,
+    TranscodeReport,
+    WriterInfo,
+)
 from .dataset import Dataset, asof, events, index, linear, nearest, window
 
 
@@ -63,13 +83,31 @@ class UnknownStreamError(KeyError, ValueError):
 
 
 __all__ = [
+    "CloseSummary",
     "Dataset",
+    "DroppedStream",
+    "EditReport",
     "Episode",
+    "EpisodeMetadata",
     "EpisodeWriter",
+    "Event",
+    "FrameQueueStats",
+    "IndexReport",
+    "Provenance",
     "RecoveryReport",
     "RmfError",
+    "Sensitivity",
+    "ShareReport",
+    "SharedEpisode",
     "Stream",
+    "StreamEncryption",
+    "StreamInfo",
+    "StreamKind",
+    "StreamStats",
+    "TranscodeReport",
+    "TranscodedStream",
     "UnknownStreamError",
+    "WriterInfo",
     "__version__",
     "asof",
     "generate_key",

@@ -1,34 +1,120 @@
-"""Type stubs of the native module ``rmf._rmf``."""
+"""Type stubs of the native module ``rmf._rmf`` (``rmf-py/src/*.rs``).
 
-from collections.abc import Iterator
+Each docstring starts with the Rust doc comment that the runtime ``__doc__`` shows, followed by
+the arguments, the return value and the exceptions, read from the Rust code. Errors follow
+``rmf-py/src/errors.rs``: a missing file is ``FileNotFoundError`` (an existing output without
+``overwrite``, ``FileExistsError``; no permission, ``PermissionError``; other I/O errors,
+``OSError``), caller mistakes (bad arguments, unknown stream, samples out of time order) are
+``ValueError``, and damaged, unreadable or sealed data is ``RmfError`` (an ``OSError``) with a
+``kind``. Calls that scan or rewrite whole files can be interrupted with Ctrl-C
+(``KeyboardInterrupt``). rmf-py/tests/test_stubs.py checks these stubs against the module.
+"""
+
+from collections.abc import Iterator, Sequence
 from os import PathLike
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
+from typing_extensions import TypeAlias
 
-_Path = str | PathLike[str]
+from ._types import (
+    CloseSummary,
+    EditReport,
+    EpisodeMetadata,
+    Event,
+    IndexReport,
+    Sensitivity,
+    ShareReport,
+    StreamInfo,
+    StreamKind,
+    StreamStats,
+    TranscodeReport,
+)
+
+_Path: TypeAlias = str | PathLike[str]
+_Key: TypeAlias = bytes | str | PathLike[str]
+# Sample values: signals hold any of the ten RMF element types (unsigned and signed 8..64-bit
+# integers, float32, float64); frames are uint8 (rgb8, gray8) or uint16 (gray16); audio is
+# int16 or float32.
+_Values: TypeAlias = npt.NDArray[np.integer[Any] | np.floating[Any]]
+_Times: TypeAlias = npt.NDArray[np.int64]
 
 __version__: str
+"""The version of the native library (the rmf-py crate)."""
 
 class RmfError(OSError):
+    """A damaged or unreadable RMF file. Attributes: `file`, `stream` (or None), `offset` (byte
+    offset or None), `kind` (not_rmf, unsupported_version, truncated, checksum, malformed,
+    too_large, writer_failed, encoder_behind, encrypted (no key given), wrong_key,
+    authentication (sealed bytes changed)).
+
+    The attributes are set on each raised instance; ``kind`` is "other" for an error of a
+    newer kind.
+    """
+
     kind: str
+    """What went wrong: one of the kinds above, or "other"."""
     file: str | None
+    """The file, when the error names one."""
     stream: str | None
+    """The stream being read, or None."""
     offset: int | None
+    """Byte offset in the file, or None."""
 
 class RecoveryReport:
-    why: str
-    chunks: int
-    samples: int
-    streams: int
-    episode_intact: bool
-    damage: list[tuple[int, int, str]]
+    """What recovery kept and lost.
+
+    Returned by ``recover`` and found in ``Episode.recovery`` for a file opened by scanning.
+    ``str(report)`` is a readable summary.
+    """
+
+    @property
+    def why(self) -> str:
+        """Why the file was scanned."""
+    @property
+    def chunks(self) -> int:
+        """Intact chunks kept."""
+    @property
+    def samples(self) -> int:
+        """Samples in the kept chunks."""
+    @property
+    def streams(self) -> int:
+        """Streams declared by intact stream records."""
+    @property
+    def episode_intact(self) -> bool:
+        """Whether the episode metadata record was intact."""
+    @property
+    def damage(self) -> list[tuple[int, int, str]]:
+        """Damaged stretches: a list of (offset, length, reason)."""
 
 class EpisodeWriter:
-    path: Path
+    """Writes one RMF episode file.
+
+    ```python
+    with rmf.EpisodeWriter("ep.rmf", metadata={"task": "pick cup"}) as w:
+        w.add_signal("ft/wrist", dtype="float32", shape=(6,), rate_hz=1000)
+        w.write("ft/wrist", t_ns, values)
+    ```
+
+    Samples of one stream must come in time order (int64 ns on the episode's clock); streams
+    run at their own rates. Data reaches the file in chunks (every 4 s of episode time or 4 MiB
+    per stream, events at once); after a crash, `rmf.recover` keeps every chunk written.
+
+    Arguments: `path`; `metadata`, a dict (robot, task, operator, clock, id,
+    start_time_unix_ns; other keys are kept as free key/values); `compression_level`, the zstd
+    level for frames and text (1-22); `chunk_seconds`, the most of a stream a crash can lose
+    (default 4); `overwrite`, replace an existing file (readers of the old file keep it);
+    `fsync`, sync after every chunk so that chunks also survive a power cut.
+
+    One writer is used from one thread at a time.
+
+    Every method of a closed writer raises ``ValueError`` (except ``close``, which returns
+    ``{"path": ...}`` again). A stream name that was not declared raises ``ValueError``.
+    """
+
     def __init__(
         self,
         path: _Path,
@@ -38,21 +124,62 @@ class EpisodeWriter:
         overwrite: bool = False,
         fsync: bool = False,
         frame_queue: int = 8,
-        on_queue_full: str = "block",
-        key: bytes | _Path | None = None,
+        on_queue_full: Literal["block", "error"] = "block",
+        key: _Key | None = None,
         passphrase: str | None = None,
-    ) -> None: ...
+    ) -> None:
+        """Creates `path`. `metadata`: a dict (robot, task, operator, clock, id,
+        start_time_unix_ns; other keys are kept as free key/values). `compression_level`: zstd
+        level for frames and text (1-22). `chunk_seconds`: the most of a stream a crash can lose
+        (default 4). `overwrite`: replace an existing file. `fsync`: sync after every chunk.
+        `frame_queue`: frames each frame stream may queue for its encoder thread (default 8; 0
+        encodes in the calling thread). `on_queue_full`: "block" (wait for room, the default)
+        or "error" (raise `rmf.RmfError` with kind "encoder_behind"; the frame is not written).
+        `key` (32 bytes, or a key-file path) or `passphrase`: encrypt every stream declared with
+        `sensitivity="private"` (spec/encryption.md); without one, private is only a label.
+
+        Raises:
+            FileExistsError: ``path`` exists and ``overwrite`` is false.
+            FileNotFoundError: its directory does not exist (or a key file is missing).
+            ValueError: a bad ``metadata`` value (``id`` not a UUID, ``start_time_unix_ns``
+                not an integer, not JSON-serialisable), ``on_queue_full`` other than "block" /
+                "error", ``chunk_seconds`` not positive, a key that is not 32 bytes.
+            TypeError: both ``key`` and ``passphrase``, or a ``key`` that is neither bytes
+                nor a path.
+        """
+    @property
+    def path(self) -> Path:
+        """The file being written."""
     def add_signal(
         self,
         name: str,
-        dtype: str | npt.DTypeLike,
-        shape: tuple[int, ...] | None = None,
-        names: list[str] | None = None,
-        units: list[str] | None = None,
+        dtype: npt.DTypeLike,
+        shape: Sequence[int] | None = None,
+        names: Sequence[str] | None = None,
+        units: Sequence[str] | None = None,
         rate_hz: float | None = None,
         sensitivity: str = "internal",
         tags: dict[str, str] | None = None,
-    ) -> None: ...
+    ) -> None:
+        """Declares a numeric stream: `dtype` ("float32", "int16", ...), `shape` of one sample
+        ((6,) for force/torque, () for a scalar), per-element `names` and `units`.
+
+        Args:
+            name: Path-like stream name, unique in the episode ("ft/wrist").
+            dtype: A dtype name or anything ``numpy.dtype()`` takes: uint8/16/32/64,
+                int8/16/32/64, float32 or float64.
+            shape: Shape of one sample (default ``()``, a scalar).
+            names: One name per element.
+            units: One unit per element, or one for the whole stream.
+            rate_hz: Nominal rate in Hz.
+            sensitivity: "public", "internal" or "private" (encrypted when the writer has a
+                key).
+            tags: Free key/values (keys and values are turned into strings).
+
+        Raises:
+            ValueError: an unknown dtype or sensitivity, a duplicate or bad name, names or
+                units that do not fit the shape, a bad rate.
+        """
     def add_frames(
         self,
         name: str,
@@ -60,29 +187,86 @@ class EpisodeWriter:
         height: int,
         pixel_format: str = "rgb8",
         rate_hz: float | None = None,
-        units: list[str] | None = None,
+        units: Sequence[str] | None = None,
         sensitivity: str = "internal",
         tags: dict[str, str] | None = None,
         codec: str = "raw",
         quality: int | None = None,
         qp: int | None = None,
         gop: int | None = None,
-    ) -> None: ...
+    ) -> None:
+        """Declares an image stream: `pixel_format` "rgb8" (HxWx3 uint8), "gray8" (HxW uint8)
+        or "gray16" (HxW uint16, e.g. depth in mm: pass units=["mm"]). `codec`: "raw" (zstd per
+        frame, lossless), "png" (lossless), "jpeg" (lossy, 8-bit only; `quality` 1-100,
+        default 90) or "h264" (video, lossy, 8-bit only, even width and height; `qp` 0-51,
+        lower is better and bigger, default 22; a keyframe every `gop` frames, default 8, so a
+        random frame decodes at most `gop` frames). Reading returns the same array types
+        whatever the codec.
+
+        Raises:
+            ValueError: an unknown pixel format, codec or sensitivity; a codec setting given
+                to another codec (``quality`` to h264, ...); a size or setting out of range;
+                a duplicate or bad name.
+        """
     def add_audio(
         self,
         name: str,
         sample_rate: int,
         channels: int = 1,
-        dtype: str | npt.DTypeLike | None = None,
+        dtype: npt.DTypeLike = None,
         sensitivity: str = "internal",
         tags: dict[str, str] | None = None,
-    ) -> None: ...
+    ) -> None:
+        """Declares an audio stream of PCM blocks ("int16" or "float32", interleaved channels).
+
+        Args:
+            name: Stream name.
+            sample_rate: Samples per second per channel.
+            channels: Interleaved channels (1-256).
+            dtype: "int16" (the default, for None) or "float32".
+            sensitivity: "public", "internal" or "private".
+            tags: Free key/values.
+
+        Raises:
+            ValueError: another dtype, a zero rate, a bad channel count or name.
+        """
     def add_events(
         self, name: str, sensitivity: str = "internal", tags: dict[str, str] | None = None
-    ) -> None: ...
-    def write(self, name: str, t_ns: int, value: npt.ArrayLike) -> None: ...
-    def write_many(self, name: str, ts_ns: npt.ArrayLike, values: npt.ArrayLike) -> None: ...
-    def write_audio(self, name: str, t_ns: int, samples: npt.ArrayLike) -> None: ...
+    ) -> None:
+        """Declares an event stream (interventions, notes, failures).
+
+        Raises:
+            ValueError: a duplicate or bad name, an unknown sensitivity.
+        """
+    def write(self, name: str, t_ns: int, value: npt.ArrayLike) -> None:
+        """Writes one sample at `t_ns`: a signal value of the stream's shape, or a frame
+        (HxWx3 / HxW array).
+
+        A list or scalar takes the stream's dtype; an ndarray must already have it.
+
+        Raises:
+            ValueError: an unknown stream, an audio or event stream (use ``write_audio`` /
+                ``write_event``), a value of another shape or dtype, ``t_ns`` before the
+                stream's previous sample.
+            RmfError: kind "encoder_behind" when the writer was made with
+                ``on_queue_full="error"`` and the frame's encoder queue is full.
+        """
+    def write_many(self, name: str, ts_ns: npt.ArrayLike, values: npt.ArrayLike) -> None:
+        """Writes many samples: `ts_ns` int64[n] and `values` [n, *shape] (signals) or
+        [n, H, W(, 3)] (frames).
+
+        Raises:
+            ValueError: as ``write``; also timestamps that are not 1-D.
+            RmfError: kind "encoder_behind", as ``write``.
+        """
+    def write_audio(self, name: str, t_ns: int, samples: npt.ArrayLike) -> None:
+        """Writes one block of audio stamped with the time of its first sample: int16/float32
+        samples of shape [n] (mono) or [n, channels].
+
+        Raises:
+            ValueError: an unknown or non-audio stream, samples of another shape or dtype,
+                ``t_ns`` out of time order.
+        """
     def write_event(
         self,
         name: str,
@@ -90,100 +274,267 @@ class EpisodeWriter:
         kind: str,
         operator: str = "",
         text: str = "",
-        payload: Any = None,
-    ) -> None: ...
-    def flush(self) -> None: ...
-    def close(self) -> dict[str, Any]: ...
-    def __enter__(self) -> EpisodeWriter: ...
-    def __exit__(self, *args: object) -> bool: ...
+        payload: object = None,
+    ) -> None:
+        """Writes one event: `kind` ("takeover_start", "takeover_end", "note", "failure", ...),
+        the `operator`, free `text`, and any JSON-serialisable `payload`.
+
+        Raises:
+            ValueError: an unknown stream, a payload that is not JSON-serialisable, ``t_ns``
+                out of time order.
+        """
+    def flush(self) -> None:
+        """Writes every open chunk to the file now.
+
+        Raises:
+            OSError: the file cannot be written.
+        """
+    def close(self) -> CloseSummary:
+        """Finishes the file (footer, trailer, sync) and returns a summary dict. Idempotent.
+
+        Returns:
+            ``path``, and on the call that finished the file ``bytes``, ``chunks``,
+            ``samples`` per stream and ``frame_queues`` (see ``rmf.CloseSummary``).
+
+        Raises:
+            OSError: the file cannot be written.
+            RmfError: kind "writer_failed" when an earlier write failed.
+        """
+    def __enter__(self) -> EpisodeWriter:
+        """Returns the writer itself."""
+    def __exit__(self, *args: object) -> bool:
+        """Closes the writer (see ``close``) and returns False: an exception propagates."""
 
 class Stream:
-    name: str
-    kind: str
-    dtype: str | None
-    shape: tuple[int, ...]
-    names: list[str]
-    units: list[str]
-    rate_hz: float | None
-    sample_rate: int | None
-    sensitivity: str
-    tags: dict[str, str]
-    info: dict[str, Any]
-    count: int
-    start_ns: int | None
-    end_ns: int | None
-    def __len__(self) -> int: ...
-    def read(self, t0: int | None = None, t1: int | None = None) -> Any: ...
-    def times(self) -> npt.NDArray[np.int64]: ...
-    def at(self, t_ns: int) -> Any: ...
-    def nearest(self, t_ns: int) -> Any: ...
-    def time_at(self, t_ns: int) -> int | None: ...
-    def time_nearest(self, t_ns: int) -> int | None: ...
-    def to_arrow(self, t0: int | None = None, t1: int | None = None) -> pa.Table: ...
-    def stored_frames(self) -> tuple[npt.NDArray[np.int64], list[bytes]]: ...
+    """One stream of an episode: its declaration and time queries.
+
+    Reads raise ``RmfError`` (with ``stream`` set) for damaged data, and with kind "encrypted"
+    for an encrypted stream of an episode opened without its key ("authentication" when sealed
+    bytes were changed).
+    """
+
+    @property
+    def name(self) -> str:
+        """Stream name."""
+    @property
+    def kind(self) -> StreamKind:
+        """"signal", "frames", "audio" or "events"."""
+    @property
+    def dtype(self) -> str | None:
+        """numpy dtype name of the samples ("float32", "uint8" for rgb8/gray8 frames, "uint16"
+        for gray16), or None for events."""
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """Shape of one sample: the signal's shape, (H, W, 3) / (H, W) for frames, (channels,)
+        for audio, () for events."""
+    @property
+    def names(self) -> list[str]:
+        """Per-element names."""
+    @property
+    def units(self) -> list[str]:
+        """Units (one per element, or one for the stream)."""
+    @property
+    def rate_hz(self) -> float | None:
+        """Nominal rate in Hz, if declared."""
+    @property
+    def sample_rate(self) -> int | None:
+        """Audio sample rate in Hz, or None."""
+    @property
+    def sensitivity(self) -> Sensitivity:
+        """"public", "internal" or "private"."""
+    @property
+    def tags(self) -> dict[str, str]:
+        """Free tags."""
+    @property
+    def info(self) -> StreamInfo:
+        """The stream declaration as stored (a dict).
+
+        See ``rmf.StreamInfo`` for its keys.
+        """
+    @property
+    def count(self) -> int:
+        """Number of samples (audio: blocks)."""
+    @property
+    def start_ns(self) -> int | None:
+        """First timestamp (ns), or None."""
+    @property
+    def end_ns(self) -> int | None:
+        """Last timestamp (ns), or None."""
+    def stored_frames(self) -> tuple[_Times, list[bytes]]:
+        """A frame stream's frames as stored, without decoding: (timestamps int64[n], list of
+        bytes). For h264 each item is an access unit (together an H.264 elementary stream that
+        FFmpeg reads), for jpeg/png an image file, for raw a zstd frame. Each is checked
+        against its checksum.
+
+        Raises:
+            ValueError: the stream is not a frame stream.
+            RmfError: a chunk is damaged (kind "checksum", ...), or encrypted without the key.
+        """
+    def __len__(self) -> int:
+        """Number of samples (audio: blocks), as ``count``."""
+    def read(
+        self, t0: int | None = None, t1: int | None = None
+    ) -> tuple[_Times, _Values] | pa.Table:
+        """Samples with t0 <= t < t1 (all when omitted). Signals: (int64[n], values[n, *shape]);
+        frames: (int64[n], uint8/uint16[n, H, W(, 3)]); audio: (int64[n] per-sample times,
+        samples[n, channels]); events: a pyarrow.Table.
+
+        The arrays own the decoded data (no copy). The events table has the columns of
+        ``to_arrow``: t, kind, operator, text, payload (JSON text).
+
+        Raises:
+            RmfError: damaged data, or an encrypted stream without its key.
+        """
+    def times(self) -> _Times:
+        """Every timestamp of the stream (audio: block start times), int64[n].
+
+        Raises:
+            RmfError: damaged data, or an encrypted stream without its key.
+        """
+    def at(self, t_ns: int) -> _Values | Event | None:
+        """The last sample at or before `t_ns` (as-of), or None before the first sample.
+        Signals: an array of the stream's shape; frames: HxW(x3); audio: the block
+        [n, channels]; events: a dict.
+
+        Raises:
+            RmfError: damaged data, or an encrypted stream without its key.
+        """
+    def nearest(self, t_ns: int) -> _Values | Event | None:
+        """The sample nearest to `t_ns` (the earlier one on a tie), or None for an empty stream.
+
+        The value is as ``at`` returns it.
+
+        Raises:
+            RmfError: damaged data, or an encrypted stream without its key.
+        """
+    def time_at(self, t_ns: int) -> int | None:
+        """Time of the sample `at(t_ns)` would return, or None.
+
+        Raises:
+            RmfError: damaged data, or an encrypted stream without its key.
+        """
+    def time_nearest(self, t_ns: int) -> int | None:
+        """Time of the sample `nearest(t_ns)` would return, or None.
+
+        Raises:
+            RmfError: damaged data, or an encrypted stream without its key.
+        """
+    def to_arrow(self, t0: int | None = None, t1: int | None = None) -> pa.Table:
+        """Samples with t0 <= t < t1 as a pyarrow.Table (schema: spec/streams.md), passed through
+        the Arrow C stream interface.
+
+        Columns: ``t`` (int64) and ``value`` (signals, a fixed-size list), ``frame`` (frames,
+        fixed-size binary), ``samples`` (audio, a list), or ``kind``, ``operator``, ``text``,
+        ``payload`` (events, strings; the payload as JSON text).
+
+        Raises:
+            RmfError: damaged data, or an encrypted stream without its key.
+        """
 
 class Episode:
-    path: Path
-    metadata: dict[str, Any]
-    streams: dict[str, Stream]
-    start_ns: int | None
-    end_ns: int | None
-    recovery: RecoveryReport | None
-    skipped_streams: list[tuple[int, str, str]]
+    """An open episode: metadata, streams by name, time span.
+
+    ``ep[name]`` is a ``Stream``; ``name in ep``, ``len(ep)`` and ``iter(ep)`` (the stream
+    names, in declaration order) work as for a dict. Usable as a context manager (nothing to
+    close: the file is memory-mapped and released with the last reference).
+    """
+
+    @property
+    def path(self) -> Path:
+        """The file."""
+    @property
+    def metadata(self) -> EpisodeMetadata:
+        """Episode metadata as a dict (id, start time, clock, robot, task, operator, extra,
+        writer).
+
+        See ``rmf.EpisodeMetadata`` for its keys.
+        """
+    @property
+    def streams(self) -> dict[str, Stream]:
+        """Streams by name, in declaration order."""
+    @property
+    def start_ns(self) -> int | None:
+        """First timestamp of any stream (ns), or None for an empty episode."""
+    @property
+    def end_ns(self) -> int | None:
+        """Last timestamp of any stream (ns), or None for an empty episode."""
+    @property
+    def skipped_streams(self) -> list[tuple[int, str, str]]:
+        """Streams this version cannot read (a kind, codec or pixel format from a newer
+        version): a list of (id, name, reason). The other streams read normally."""
+    @property
+    def recovery(self) -> RecoveryReport | None:
+        """None for a finished file; for a file opened by scanning, what recovery kept."""
     def events(
         self, name: str | None = None, t0: int | None = None, t1: int | None = None
-    ) -> pa.Table: ...
-    def __getitem__(self, name: str) -> Stream: ...
-    def __contains__(self, name: str) -> bool: ...
-    def __len__(self) -> int: ...
-    def __iter__(self) -> Iterator[str]: ...
-    def __enter__(self) -> Episode: ...
-    def __exit__(self, *args: object) -> bool: ...
+    ) -> pa.Table:
+        """Events of an event stream as a pyarrow.Table (t, kind, operator, text, payload).
+        Without a name, the episode's only event stream.
 
-def open(
-    path: _Path, key: bytes | _Path | None = None, passphrase: str | None = None
-) -> Episode: ...
-def recover(input: _Path, output: _Path) -> RecoveryReport: ...
-def validate(
-    path: _Path, key: bytes | _Path | None = None, passphrase: str | None = None
-) -> list[str]: ...
-def share(
-    input: _Path,
-    output: _Path,
-    max_label: str,
-    drop_streams: list[str] | None = None,
-    require_tags: list[str] | None = None,
-) -> dict[str, Any]: ...
-def verify_provenance(shared: _Path, source: _Path) -> list[str]: ...
-def generate_key() -> bytes: ...
-def trim(
-    input: _Path,
-    output: _Path,
-    from_ns: int,
-    to_ns: int,
-    key: bytes | _Path | None = None,
-    passphrase: str | None = None,
-) -> dict[str, Any]: ...
-def split(
-    input: _Path,
-    out_dir: _Path,
-    at_ns: list[int] | None = None,
-    at_event: str | None = None,
-    key: bytes | _Path | None = None,
-    passphrase: str | None = None,
-) -> list[Path]: ...
-def merge(inputs: list[_Path], output: _Path) -> dict[str, Any]: ...
-def redact(
-    input: _Path,
-    output: _Path,
-    stream: str,
-    from_ns: int,
-    to_ns: int,
-    reason: str = "",
-    key: bytes | _Path | None = None,
-    passphrase: str | None = None,
-) -> dict[str, Any]: ...
-def key_id(key: bytes | _Path) -> str: ...
+        ``t0 <= t < t1`` selects events by time (all when omitted); ``payload`` is JSON text.
+
+        Raises:
+            rmf.UnknownStreamError: no stream of that name (a ``ValueError``).
+            ValueError: the stream is not an event stream, or no name was given and the
+                episode does not have exactly one event stream.
+            RmfError: damaged data, or an encrypted stream without its key.
+        """
+    def __getitem__(self, name: str) -> Stream:
+        """The stream named ``name``.
+
+        Raises:
+            rmf.UnknownStreamError: no stream of that name (a ``KeyError``).
+        """
+    def __contains__(self, name: str) -> bool:
+        """Whether the episode has a stream named ``name``."""
+    def __len__(self) -> int:
+        """Number of (readable) streams."""
+    def __iter__(self) -> Iterator[str]:
+        """The stream names, in declaration order."""
+    def __enter__(self) -> Episode:
+        """Returns the episode itself."""
+    def __exit__(self, *args: object) -> bool:
+        """Returns False (nothing to close; an exception propagates)."""
+
+def open(path: _Path, key: _Key | None = None, passphrase: str | None = None) -> Episode:
+    """Opens an RMF file (memory-mapped; reads only its footer). A file without a footer (a
+    crash) opens by scanning its chunks; `Episode.recovery` then says what was kept. `key` (32
+    bytes or a key-file path) or `passphrase` opens encrypted (private) streams; without it they
+    raise `RmfError` with kind "encrypted", and a wrong one raises kind "wrong_key" here.
+
+    Raises:
+        FileNotFoundError: no such file (or key file).
+        RmfError: not an RMF file (kind "not_rmf"), a newer major version
+            ("unsupported_version"), damage that scanning cannot get past ("malformed",
+            "checksum", "truncated", ...), or a wrong key or passphrase ("wrong_key").
+        ValueError: a key that is not 32 bytes.
+        TypeError: both ``key`` and ``passphrase``, or a ``key`` that is neither bytes nor a
+            path.
+    """
+
+def recover(input: _Path, output: _Path) -> RecoveryReport:
+    """Writes a complete copy of a truncated or damaged file to `output`, holding every intact
+    chunk; returns a `RecoveryReport`.
+
+    ``output`` is renamed into place only when complete.
+
+    Raises:
+        FileNotFoundError: ``input`` does not exist.
+        RmfError: nothing of the file can be recovered (kind "not_rmf", ...).
+    """
+
+def validate(path: _Path, key: _Key | None = None, passphrase: str | None = None) -> list[str]:
+    """Checks a file completely (every checksum, the index, every chunk). Returns a list of
+    problem strings: empty when the file is valid. Without `key` / `passphrase`, chunks of
+    encrypted streams are checked by their checksums only.
+
+    Raises:
+        FileNotFoundError: no such file.
+        RmfError: the file cannot be checked at all (kind "not_rmf", ...); a wrong key
+            ("wrong_key").
+        ValueError, TypeError: a bad ``key`` / ``passphrase``, as in ``open``.
+    """
+
 def transcode(
     input: _Path,
     output: _Path,
@@ -191,26 +542,247 @@ def transcode(
     quality: int | None = None,
     qp: int | None = None,
     gop: int | None = None,
-    streams: list[str] | None = None,
+    streams: Sequence[str] | None = None,
     zstd_level: int | None = None,
-) -> dict[str, Any]: ...
+) -> TranscodeReport:
+    """Writes `output`: `input` with its frame streams re-encoded with `codec` ("h264", "jpeg",
+    "png" or "raw"; `quality` for jpeg, `qp` and `gop` for h264), all of them or those named in
+    `streams`; every other stream is copied chunk for chunk, and gray16 (depth) stays lossless.
+    `zstd_level` (-7..=22, default 3) compresses what is written anew, raw frames above all.
+    `input` is not modified; `output` is renamed into place when complete. Returns a dict:
+    input_bytes, output_bytes, and per stream (name, from codec or None if copied, why it was
+    copied, samples, bytes before, bytes after).
+
+    Returns:
+        A ``rmf.TranscodeReport``; ``streams`` holds ``rmf.TranscodedStream`` tuples.
+
+    A frame stream the codec cannot hold (gray16 for jpeg/h264, a size h264 refuses) is copied,
+    with the reason in the report, as is every stream that is not a frame stream or not named
+    in ``streams``.
+
+    Raises:
+        ValueError: an unknown codec, a setting of another codec, a name in ``streams`` that
+            is not a stream of ``input``, ``output`` being ``input``.
+        FileNotFoundError: ``input`` does not exist.
+        FileExistsError: ``output`` exists.
+        RmfError: ``input`` is damaged, or an encrypted frame stream has to be re-encoded
+            (``transcode`` takes no key).
+    """
+
+def share(
+    input: _Path,
+    output: _Path,
+    max_label: str,
+    drop_streams: Sequence[str] | None = None,
+    require_tags: Sequence[str] | None = None,
+) -> ShareReport:
+    """Copies the episodes of `input` that carry every tag of `require_tags` into `output`,
+    keeping only streams labelled up to `max_label` ("public" or "internal") and not in
+    `drop_streams`; each copy records its provenance. Returns a dict: `shared` (list of dicts:
+    source, output, provenance) and `left_out` (list of (file, reason)).
+
+    ``input`` and ``output`` are directories. The (file, reason) pairs of ``left_out`` are
+    two-item lists (the report passes through JSON); see ``rmf.ShareReport``.
+
+    Episodes that cannot be read, are not finished or lack a required tag are left out (with
+    the reason), not raised.
+
+    Raises:
+        ValueError: ``max_label`` is "private" or not a label; ``output`` is ``input``.
+        FileNotFoundError: ``input`` does not exist.
+        OSError: the copies cannot be written.
+    """
+
+def verify_provenance(shared: _Path, source: _Path) -> list[str]:
+    """Checks a shared episode against its source (ids, content hashes, every kept stream byte
+    for byte). Returns a list of problem strings: empty when everything matches.
+
+    Raises:
+        FileNotFoundError: either file does not exist.
+        ValueError: ``shared`` carries no provenance record (not made by ``share``).
+        RmfError: either file cannot be read, or the provenance record is malformed.
+    """
+
+def generate_key() -> bytes:
+    """A new random key: 32 bytes from the operating system. Write it with `rmf keygen FILE` or
+    keep the bytes somewhere safe: without it, encrypted streams cannot be read.
+
+    Raises:
+        OSError: the operating system has no randomness to give.
+    """
+
+def key_id(key: _Key) -> str:
+    """The public id (16 hex digits) of a key given as in `secret`.
+
+    ``key``: 32 raw bytes, or the path of a key file (32 raw bytes or 64 hex digits).
+
+    Raises:
+        ValueError: bytes that are not 32 long, a key file that holds no key.
+        FileNotFoundError: no such key file.
+        TypeError: ``key`` is neither bytes nor a path.
+    """
+
+def trim(
+    input: _Path,
+    output: _Path,
+    from_ns: int,
+    to_ns: int,
+    key: _Key | None = None,
+    passphrase: str | None = None,
+) -> EditReport:
+    """Writes `output`: a new episode with the samples of `from_ns <= t < to_ns` of every
+    stream. Returns a dict: output, input_bytes, output_bytes.
+
+    ``key`` / ``passphrase`` let it decode encrypted streams it must rewrite.
+
+    Raises:
+        ValueError: ``from_ns >= to_ns``; ``output`` being ``input``; a bad key, as in
+            ``open``.
+        FileNotFoundError: ``input`` does not exist.
+        FileExistsError: ``output`` exists (edits never replace a file).
+        RmfError: ``input`` is damaged, or an encrypted stream cut inside a chunk needs a key
+            that was not given (kind "encrypted") or was wrong ("wrong_key").
+    """
+
+def split(
+    input: _Path,
+    out_dir: _Path,
+    at_ns: Sequence[int] | None = None,
+    at_event: str | None = None,
+    key: _Key | None = None,
+    passphrase: str | None = None,
+) -> list[Path]:
+    """Splits `input` at the times `at_ns` (and at every event of kind `at_event`) into
+    `out_dir/<name>-part000.rmf`, ...; returns the files written.
+
+    Parts that would hold no time of the episode are not written; a split that fails leaves
+    no parts. ``key`` / ``passphrase`` also open encrypted event streams for ``at_event``.
+
+    Raises:
+        ValueError: the episode has no samples; a bad key, as in ``open``.
+        FileNotFoundError: ``input`` does not exist.
+        FileExistsError: a part exists.
+        RmfError: as ``trim``.
+    """
+
+def merge(inputs: Sequence[_Path], output: _Path) -> EditReport:
+    """Joins episodes with the same streams into `output`, in time order (they must not
+    overlap).
+
+    Returns:
+        A dict: output, input_bytes (of all inputs), output_bytes (``rmf.EditReport``).
+
+    Chunks are copied byte for byte, so encrypted episodes merge only when they share their
+    data key (parts of one episode).
+
+    Raises:
+        ValueError: fewer than two inputs; inputs with different streams (names and kinds, in
+            order) or data keys, or that overlap in time; ``output`` being an input.
+        FileNotFoundError: an input does not exist.
+        FileExistsError: ``output`` exists.
+        RmfError: an input is damaged.
+    """
+
+def redact(
+    input: _Path,
+    output: _Path,
+    stream: str,
+    from_ns: int,
+    to_ns: int,
+    reason: str = "",
+    key: _Key | None = None,
+    passphrase: str | None = None,
+) -> EditReport:
+    """Writes `output`: `input` with stream `stream` blanked in `from_ns <= t < to_ns`, logged
+    as a `redaction` event in the `rmf/redactions` stream.
+
+    Returns:
+        A dict: output, input_bytes, output_bytes (``rmf.EditReport``).
+
+    The blanked samples keep their times (black frames, silent audio, NaN or zero signal
+    values, event text and payload removed); the episode keeps its id.
+
+    Raises:
+        ValueError: an unknown stream, ``rmf/redactions`` itself, ``from_ns >= to_ns``,
+            ``output`` being ``input``; a bad key, as in ``open``.
+        FileNotFoundError: ``input`` does not exist.
+        FileExistsError: ``output`` exists.
+        RmfError: as ``trim`` (an encrypted stream to blank needs its key).
+    """
 
 class DatasetCore:
+    """The native dataset: an index, episodes opened on demand, samples as numpy arrays.
+
+    Used through ``rmf.Dataset``, which keeps the configuration (so that it pickles) and
+    builds one core per process.
+    """
+
     def __init__(
         self,
         root: _Path,
         reference: str | float,
-        streams: list[tuple[str, dict[str, Any]]],
-        episodes: list[str] | None = None,
+        streams: Sequence[tuple[str, dict[str, Any]]],
+        episodes: Sequence[str] | None = None,
         max_open_episodes: int = 16,
-        key: bytes | _Path | None = None,
+        key: _Key | None = None,
         passphrase: str | None = None,
         chunk_cache_bytes: int = 33554432,
-    ) -> None: ...
-    def __len__(self) -> int: ...
-    def cache_bytes(self) -> int: ...
-    def episodes(self) -> list[tuple[str, str]]: ...
-    def get(self, i: int) -> dict[str, Any]: ...
-    def stats(self) -> dict[str, dict[str, Any]]: ...
+    ) -> None:
+        """`reference`: a stream name or a rate in Hz; `streams`: a list of (name, spec dict);
+        `episodes`: ids or files, or None for all.
 
-def build_index(root: _Path) -> dict[str, Any]: ...
+        A spec dict is what ``rmf.window``, ``rmf.asof``, ``rmf.nearest``, ``rmf.linear`` or
+        ``rmf.events`` return. ``chunk_cache_bytes`` bounds the decoded chunks kept between
+        samples (default 32 MiB).
+
+        Episodes are opened when a sample needs them (at most ``max_open_episodes`` at once).
+
+        Raises:
+            ValueError: a bad reference or spec, an episode not in the index, an episode
+                without a stream asked for.
+            FileNotFoundError: ``root`` or its index (``episodes.parquet``) does not exist.
+            RmfError: the index is damaged.
+            TypeError: both ``key`` and ``passphrase``, or a ``key`` that is neither bytes
+                nor a path.
+        """
+    def __len__(self) -> int:
+        """Number of samples."""
+    def cache_bytes(self) -> int:
+        """Decoded bytes the chunk cache holds now."""
+    def episodes(self) -> list[tuple[str, str]]:
+        """Ids and files of the episodes used, in order."""
+    def stats(self) -> dict[str, StreamStats]:
+        """Normalization statistics merged from the index: stream -> dict of float64 arrays (one
+        entry per element): count, non_finite, mean, std, min, max, q01, q05, q50, q95, q99.
+
+        ``count`` and ``non_finite`` are uint64 arrays (see ``rmf.StreamStats``).
+
+        Raises:
+            ValueError: an episode's statistics do not fit another's (element counts differ).
+            RmfError: the index cannot be read.
+        """
+    def get(self, i: int) -> dict[str, Any]:
+        """Sample `i` as a dict: each stream's array, `<name>_pad` (bool per slot), `<name>_t`
+        (int64 source times), and `episode`, `episode_index`, `t`.
+
+        For a stream read at one time (``asof``, ...) ``<name>_pad`` is a bool and
+        ``<name>_t`` an int; for a window they are arrays. An events label is a list of
+        ``rmf.Event`` dicts, with ``<name>_inside`` a bool. ``i`` may be negative.
+
+        Raises:
+            IndexError: ``i`` is out of range.
+            ValueError: a stream has no sample within its tolerance (and ``pad`` is off).
+            RmfError: damaged data, or an encrypted stream without its key.
+        """
+
+def build_index(root: _Path) -> IndexReport:
+    """Builds or refreshes `root/episodes.parquet`; returns a dict of what it did.
+
+    Returns:
+        ``episodes`` (in the index now), ``added``, ``updated``, ``removed`` and ``failed``
+        (file, reason) (``rmf.IndexReport``).
+
+    Raises:
+        FileNotFoundError: ``root`` does not exist.
+        OSError: the index cannot be written.
+    """

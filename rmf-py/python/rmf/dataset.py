@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ._rmf import DatasetCore, build_index
+from ._types import IndexReport, StreamStats
 
 INDEX_FILE = "episodes.parquet"
 
@@ -157,7 +158,7 @@ class Dataset:
         return [i for i, _ in self._open().episodes()]
 
     @property
-    def stats(self) -> dict[str, dict[str, Any]]:
+    def stats(self) -> dict[str, StreamStats]:
         """Normalization statistics of every signal stream over the episodes used, merged from
         the index without reading the episodes: ``stats[name]["mean"]`` and ``count``,
         ``non_finite``, ``std``, ``min``, ``max``, ``q01``, ``q05``, ``q50``, ``q95``, ``q99``,
@@ -175,7 +176,7 @@ class Dataset:
         return f"Dataset({self.root!r}, reference={self.reference!r}, {len(self)} samples)"
 
 
-def index(root: str | os.PathLike[str]) -> dict[str, Any]:
+def index(root: str | os.PathLike[str]) -> IndexReport:
     """Builds or refreshes ``root/episodes.parquet`` from the ``.rmf`` files under ``root``;
     files whose size and time did not change are not read again. Returns what it did."""
     return build_index(os.fspath(root))

@@ -1,0 +1,373 @@
+//! The `rmf` binary end to end: every command group run as a user runs it, checking output,
+//! `--json` objects and exit codes (0 success, 1 a problem found, 2 an error).
+#![allow(clippy::unwrap_used)]
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use rmf_core::{EpisodeReader, Sensitivity};
+
+fn rmf(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rmf"))
+        .args(args)
+        .env_remove("RMF_KEY")
+        .env_remove("RMF_KEY_FILE")
+        .env_remove("RMF_PASSPHRASE")
+        .output()
+        .unwrap()
+}
+
+/// Runs `rmf args` and returns stdout; fails the test unless it exits with `code`.
+fn run(code: i32, args: &[&str]) -> String {
+    let out = rmf(args);
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "rmf {args:?}\nstdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn json(args: &[&str]) -> serde_json::Value {
+    let mut all = args.to_vec();
+    all.push("--json");
+    serde_json::from_str(run(0, &all).trim()).unwrap()
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// A short demo episode with raw cameras (fast to write and read in a debug build).
+fn demo(dir: &Path, name: &str) -> std::path::PathBuf {
+    let path = dir.join(name);
+    let v = json(&["demo", s(&path), "--seconds", "0.5", "--codec", "raw"]);
+    assert_eq!(v["seconds"], 0.5);
+    path
+}
+
+#[test]
+fn demo_info_and_validate_describe_the_same_episode() {
+    let dir = tempfile::tempdir().unwrap();
+    let ep = demo(dir.path(), "a.rmf");
+    let text = run(0, &["info", s(&ep)]);
+    for want in [
+        "cam/front",
+        "ft/wrist",
+        "interventions",
+        "640x480 rgb8 raw",
+        "finished",
+    ] {
+        assert!(text.contains(want), "{want:?} not in\n{text}");
+    }
+    let info = json(&["info", s(&ep)]);
+    let streams = info["streams"].as_array().unwrap();
+    assert_eq!(streams.len(), 7);
+    let r = EpisodeReader::open(&ep).unwrap();
+    for st in streams {
+        let name = st["name"].as_str().unwrap();
+        assert_eq!(st["count"], r.stream(name).unwrap().summary().count);
+    }
+    let v = json(&["validate", s(&ep)]);
+    assert_eq!(
+        (v["ok"].clone(), v["streams"].clone()),
+        (true.into(), 7.into())
+    );
+    assert!(run(0, &["validate", s(&ep)]).contains(": OK:"));
+}
+
+#[test]
+fn a_damaged_file_fails_validation_and_recovers_its_intact_chunks() {
+    let dir = tempfile::tempdir().unwrap();
+    let ep = demo(dir.path(), "a.rmf");
+    let mut bytes = std::fs::read(&ep).unwrap();
+    let chunks = EpisodeReader::open(&ep).unwrap().chunks().to_vec();
+    // One byte inside the last chunk's body, then the file cut before its footer.
+    let last = chunks.iter().max_by_key(|c| c.offset).unwrap();
+    let flip = (last.offset + last.length / 2) as usize;
+    bytes[flip] ^= 0x40;
+    let damaged = dir.path().join("damaged.rmf");
+    std::fs::write(&damaged, &bytes).unwrap();
+    let out = rmf(&["validate", s(&damaged), "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["ok"], false);
+    assert!(!v["problems"].as_array().unwrap().is_empty());
+
+    let cut = dir.path().join("cut.rmf");
+    std::fs::write(&cut, &bytes[..(last.offset + last.length) as usize]).unwrap();
+    let fixed = dir.path().join("fixed.rmf");
+    let rep = json(&["recover", s(&cut), s(&fixed)]);
+    assert_eq!(
+        rep["chunks"],
+        chunks.len() - 1,
+        "every intact chunk is kept"
+    );
+    run(0, &["validate", s(&fixed)]);
+}
+
+#[test]
+fn errors_exit_2_with_a_message_and_a_json_object() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.rmf");
+    let out = rmf(&["info", s(&missing)]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with("rmf: error: ") && err.contains("missing.rmf"),
+        "{err}"
+    );
+
+    let not_rmf = dir.path().join("not.rmf");
+    std::fs::write(&not_rmf, b"hello, this is not an episode").unwrap();
+    let out = rmf(&["info", s(&not_rmf), "--json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["error"].as_str().unwrap().contains("not.rmf"), "{v}");
+
+    // Usage errors (clap) and settings given to the wrong codec.
+    assert_eq!(rmf(&["info"]).status.code(), Some(2));
+    let out = rmf(&[
+        "demo",
+        s(&dir.path().join("x.rmf")),
+        "--codec",
+        "png",
+        "--qp",
+        "20",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("applies to the h264 codec only"));
+    assert!(!dir.path().join("x.rmf").exists());
+}
+
+#[test]
+fn edits_write_new_files_and_leave_the_input_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let ep = demo(dir.path(), "a.rmf");
+    let before = std::fs::read(&ep).unwrap();
+    let p = |n: &str| dir.path().join(n);
+
+    let v = json(&[
+        "trim",
+        s(&ep),
+        s(&p("t.rmf")),
+        "--from",
+        "1100000000",
+        "--to",
+        "1300000000",
+    ]);
+    assert_eq!(v["streams"], 7);
+    let t = EpisodeReader::open(p("t.rmf")).unwrap();
+    let times = t.stream("ft/wrist").unwrap().times().unwrap();
+    assert!(times
+        .iter()
+        .all(|&x| (1_100_000_000..1_300_000_000).contains(&x)));
+
+    json(&["drop-stream", s(&ep), s(&p("d.rmf")), "--stream", "mic"]);
+    assert!(EpisodeReader::open(p("d.rmf"))
+        .unwrap()
+        .stream("mic")
+        .is_err());
+    json(&[
+        "rename-stream",
+        s(&ep),
+        s(&p("r.rmf")),
+        "joints",
+        "arm/joints",
+    ]);
+    assert!(EpisodeReader::open(p("r.rmf"))
+        .unwrap()
+        .stream("arm/joints")
+        .is_ok());
+    json(&[
+        "relabel",
+        s(&ep),
+        s(&p("l.rmf")),
+        "--sensitivity",
+        "mic=private",
+        "--add-tag",
+        "licence:CC-BY-4.0",
+    ]);
+    let l = EpisodeReader::open(p("l.rmf")).unwrap();
+    assert_eq!(l.stream("mic").unwrap().sensitivity, Sensitivity::Private);
+    assert_eq!(l.meta().tags(), ["licence:CC-BY-4.0"]);
+
+    let v = json(&["split", s(&ep), s(&p("parts")), "--at", "1250000000"]);
+    assert_eq!(v["parts"].as_array().unwrap().len(), 2);
+    let v = json(&[
+        "merge",
+        s(&p("parts/a-part000.rmf")),
+        s(&p("parts/a-part001.rmf")),
+        "-o",
+        s(&p("m.rmf")),
+    ]);
+    assert_eq!(v["streams"], 7);
+    let m = EpisodeReader::open(p("m.rmf")).unwrap();
+    let a = EpisodeReader::open(&ep).unwrap();
+    assert_eq!(
+        m.stream("ft/wrist").unwrap().times().unwrap(),
+        a.stream("ft/wrist").unwrap().times().unwrap()
+    );
+
+    let v = json(&[
+        "transcode",
+        s(&ep),
+        s(&p("png.rmf")),
+        "--codec",
+        "png",
+        "--stream",
+        "cam/front",
+    ]);
+    assert_eq!(v["streams"][0]["from"], "raw");
+    let (_, px) = EpisodeReader::open(p("png.rmf"))
+        .unwrap()
+        .frames_range("cam/front", i64::MIN, i64::MAX)
+        .unwrap();
+    assert_eq!(
+        px,
+        a.frames_range("cam/front", i64::MIN, i64::MAX).unwrap().1,
+        "png is lossless"
+    );
+
+    assert_eq!(
+        std::fs::read(&ep).unwrap(),
+        before,
+        "the input is never edited"
+    );
+    // An existing output is refused.
+    assert_eq!(
+        rmf(&["drop-stream", s(&ep), s(&p("d.rmf")), "--stream", "mic"])
+            .status
+            .code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn exports_hold_the_stream_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let ep = demo(dir.path(), "a.rmf");
+    let csv = dir.path().join("action.csv");
+    let v = json(&["export", s(&ep), "--stream", "action", s(&csv)]);
+    let r = EpisodeReader::open(&ep).unwrap();
+    let (t, values) = r.signal_range::<f32>("action", i64::MIN, i64::MAX).unwrap();
+    assert_eq!(v["rows"], t.len());
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let first: Vec<&str> = text.lines().nth(1).unwrap().split(',').collect();
+    assert_eq!(first[0].parse::<i64>().unwrap(), t[0]);
+    assert_eq!(first[1].parse::<f32>().unwrap(), values[0]);
+
+    let frames = dir.path().join("frames");
+    let v = json(&["export-frames", s(&ep), "--stream", "cam/wrist", s(&frames)]);
+    let n = r.stream("cam/wrist").unwrap().summary().count as usize;
+    assert_eq!(v["frames"], n);
+    assert_eq!(
+        std::fs::read_to_string(frames.join("timestamps.csv"))
+            .unwrap()
+            .lines()
+            .count(),
+        n + 1
+    );
+}
+
+#[test]
+fn datasets_index_stats_and_share_with_provenance() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    for name in ["a.rmf", "b.rmf"] {
+        let ep = demo(&data, name);
+        let tagged = data.join(format!("t-{name}"));
+        json(&[
+            "relabel",
+            s(&ep),
+            s(&tagged),
+            "--add-tag",
+            "ok",
+            "--sensitivity",
+            "mic=private",
+        ]);
+        std::fs::remove_file(&ep).unwrap();
+    }
+    let v = json(&["index", s(&data)]);
+    assert_eq!(v["episodes"], 2);
+    let v = json(&["stats", s(&data)]);
+    let ft = v["streams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["stream"] == "ft/wrist")
+        .unwrap();
+    assert_eq!(ft["count"].as_array().unwrap().len(), 6);
+
+    let out = dir.path().join("shared");
+    let v = json(&[
+        "share",
+        s(&data),
+        s(&out),
+        "--max-label",
+        "internal",
+        "--require-tag",
+        "ok",
+    ]);
+    assert_eq!(v["shared"].as_array().unwrap().len(), 2);
+    let copy = out.join("t-a.rmf");
+    assert!(
+        EpisodeReader::open(&copy).unwrap().stream("mic").is_err(),
+        "private stays"
+    );
+    let v = json(&["verify-provenance", s(&copy), s(&data.join("t-a.rmf"))]);
+    assert_eq!(v["ok"], true);
+    // Against another source: a mismatch, exit 1.
+    let out = rmf(&["verify-provenance", s(&copy), s(&data.join("t-b.rmf"))]);
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn keygen_makes_a_key_that_opens_what_it_sealed() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("k.key");
+    let v = json(&["keygen", s(&key)]);
+    assert_eq!(v["key_id"].as_str().unwrap().len(), 16);
+    assert_eq!(
+        rmf(&["keygen", s(&key)]).status.code(),
+        Some(2),
+        "never overwrites a key"
+    );
+    let ep = demo(dir.path(), "a.rmf");
+    let sealed = dir.path().join("sealed.rmf");
+    json(&[
+        "--key-file",
+        s(&key),
+        "relabel",
+        s(&ep),
+        s(&sealed),
+        "--sensitivity",
+        "ft/wrist=private",
+    ]);
+    let text = run(0, &["info", s(&sealed)]);
+    assert!(text.contains("private (encrypted, no key)"), "{text}");
+    let text = run(0, &["info", s(&sealed), "--key-file", s(&key)]);
+    assert!(text.contains("private (encrypted)"), "{text}");
+    let out = dir.path().join("ft.csv");
+    assert_eq!(
+        rmf(&["export", s(&sealed), "--stream", "ft/wrist", s(&out)])
+            .status
+            .code(),
+        Some(2)
+    );
+    run(
+        0,
+        &[
+            "export",
+            s(&sealed),
+            "--stream",
+            "ft/wrist",
+            s(&out),
+            "--key-file",
+            s(&key),
+        ],
+    );
+}

@@ -1,0 +1,202 @@
+//! Opening an episode: the trailer and footer when they are intact (O(footer) bytes read),
+//! else a scan of every record (recovery mode).
+
+use super::*;
+
+impl EpisodeReader {
+    /// Opens a file (memory-mapped) with default options.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        Self::open_with(path, ReadOptions::default())
+    }
+
+    /// Opens a file (memory-mapped).
+    pub fn open_with(path: impl AsRef<Path>, opts: ReadOptions) -> Result<Self> {
+        let path = path.as_ref();
+        let file = File::open(path).map_err(|e| Error::io(path, "open", e))?;
+        let len = file
+            .metadata()
+            .map_err(|e| Error::io(path, "stat", e))?
+            .len();
+        let data = if len == 0 {
+            Data::Owned(Vec::new())
+        } else {
+            // SAFETY: the map is read-only. RMF files are written append-only and never edited
+            // in place, so the mapped bytes do not change under the reader; a file truncated by
+            // another process while mapped is outside what this library supports (as for every
+            // mmap-based reader).
+            #[allow(unsafe_code)]
+            let map =
+                unsafe { memmap2::Mmap::map(&file) }.map_err(|e| Error::io(path, "mmap", e))?;
+            Data::Mapped(map)
+        };
+        Self::from_data(data, path.display().to_string(), opts)
+    }
+
+    /// Reads an episode held in memory; `name` names it in errors.
+    pub fn from_bytes(bytes: Vec<u8>, name: impl Into<String>, opts: ReadOptions) -> Result<Self> {
+        Self::from_data(Data::Owned(bytes), name.into(), opts)
+    }
+
+    fn from_data(data: Data, name: String, opts: ReadOptions) -> Result<Self> {
+        let b = Bytes::new(data.bytes(), &name);
+        check_file_header(b.data, &name)?;
+        let opts_secret = opts.secret.clone();
+        let name_for_key = name.clone();
+        let mut read = FILE_HEADER_LEN as u64;
+        let (footer, recovery) = match footer_of(&b, &mut read) {
+            Ok(f) => (f, None),
+            Err(why) => {
+                let s = scan(&b, opts.max_chunk_bytes)?;
+                read = b.len();
+                let report = s.report(&name, b.len(), why);
+                (s.into_footer(), Some(report))
+            }
+        };
+        let mut reader = EpisodeReader {
+            name,
+            meta: footer.episode,
+            ids: HashMap::new(),
+            by_name: HashMap::new(),
+            streams: Vec::new(),
+            per_stream: Vec::new(),
+            chunks: Vec::new(),
+            recovery,
+            skipped: Vec::new(),
+            opts,
+            bytes_read: AtomicU64::new(read),
+            source: NEXT_SOURCE.fetch_add(1, Ordering::Relaxed),
+            data,
+            data_key: match (&footer.key, &opts_secret) {
+                (Some(record), Some(secret)) => {
+                    Some(DataKey::unwrap(record, secret, &name_for_key)?)
+                }
+                _ => None,
+            },
+            key: footer.key,
+            ciphers: Vec::new(),
+            plain_cache: Mutex::new(VecDeque::new()),
+            touched_since_release: AtomicU64::new(0),
+        };
+        for s in footer.streams {
+            reader.ids.insert(s.id, reader.streams.len());
+            reader
+                .by_name
+                .insert(s.info.name.clone(), reader.streams.len());
+            let cipher = match (&s.info.encryption, &reader.data_key) {
+                (Some(enc), Some(dk)) => Some(dk.stream_cipher(enc)?),
+                _ => None,
+            };
+            reader.ciphers.push(cipher);
+            reader.streams.push(s.info);
+            reader.per_stream.push(Vec::new());
+        }
+        reader.skipped = footer.skipped;
+        // Chunks of skipped streams stay out of the index.
+        let skipped_ids: Vec<u32> = reader.skipped.iter().map(|k| k.id).collect();
+        let mut kept = Vec::with_capacity(footer.chunks.len());
+        for c in footer.chunks {
+            if !skipped_ids.contains(&c.stream_id) {
+                kept.push(c);
+            }
+        }
+        for (i, c) in kept.iter().enumerate() {
+            if let Some(&s) = reader.ids.get(&c.stream_id) {
+                reader.per_stream[s].push(i);
+            }
+        }
+        reader.chunks = kept;
+        for list in &mut reader.per_stream {
+            list.sort_by_key(|&i| (reader.chunks[i].t_min, reader.chunks[i].offset));
+        }
+        Ok(reader)
+    }
+}
+
+/// Reads the trailer and footer; the error string says why the footer cannot be used.
+fn footer_of(b: &Bytes<'_>, read: &mut u64) -> std::result::Result<Footer, String> {
+    let trailer = match Trailer::read(b) {
+        Ok(Some(t)) => t,
+        Ok(None) => {
+            return Err(
+                "the file has no trailer: the writer did not finish (crash or kill?)".into(),
+            )
+        }
+        Err(e) => return Err(format!("the trailer is damaged: {e}")),
+    };
+    *read += TRAILER_LEN as u64;
+    let rec = read_record(b, trailer.footer_offset)
+        .map_err(|e| format!("the footer is unusable: {e}"))?;
+    *read += rec.len();
+    if rec.kind != RecordKind::Footer as u8 || rec.len() != trailer.footer_len {
+        return Err(format!(
+            "the trailer points at a record of kind {} and {} bytes, not the footer",
+            rec.kind,
+            rec.len()
+        ));
+    }
+    let footer = decode_footer(rec.body, b.file, rec.body_offset())
+        .map_err(|e| format!("the footer is unusable: {e}"))?;
+    check_footer(&footer, trailer.footer_offset)
+        .map_err(|e| format!("the footer is inconsistent: {e}"))?;
+    Ok(footer)
+}
+
+/// The footer's promises that the reader relies on without reading chunks.
+fn check_footer(f: &Footer, footer_offset: u64) -> std::result::Result<(), String> {
+    let mut ids = HashMap::new();
+    let mut names = HashMap::new();
+    for s in &f.streams {
+        if ids.insert(s.id, &s.info).is_some() {
+            return Err(format!("stream id {} appears twice", s.id));
+        }
+        if names.insert(s.info.name.as_str(), ()).is_some() {
+            return Err(format!("stream name {:?} appears twice", s.info.name));
+        }
+    }
+    let mut last_t: HashMap<u32, i64> = HashMap::new();
+    for (i, c) in f.chunks.iter().enumerate() {
+        if f.skipped.iter().any(|k| k.id == c.stream_id) {
+            continue; // a stream of a newer kind: not indexed
+        }
+        if let Some(&prev) = last_t.get(&c.stream_id) {
+            if c.t_min < prev {
+                return Err(format!(
+                    "chunk {i} starts at {} ns, before the previous chunk of its stream ends ({prev} ns)",
+                    c.t_min
+                ));
+            }
+        }
+        last_t.insert(c.stream_id, c.t_max);
+        let Some(info) = ids.get(&c.stream_id) else {
+            return Err(format!(
+                "chunk {i} names undeclared stream id {}",
+                c.stream_id
+            ));
+        };
+        let inside = c.offset >= FILE_HEADER_LEN as u64
+            && c.length >= RECORD_OVERHEAD as u64
+            && c.offset
+                .checked_add(c.length)
+                .is_some_and(|e| e <= footer_offset);
+        if !inside {
+            return Err(format!(
+                "chunk {i} at {}+{} lies outside the chunk area",
+                c.offset, c.length
+            ));
+        }
+        if c.rows == 0 {
+            return Err(format!("chunk {i} has no rows"));
+        }
+        let want = expected_stats_len(info, c.rows);
+        // A sealed chunk's statistics are sealed (nonce and tag added), or absent.
+        let sealed_ok = info.encryption.is_some()
+            && (c.stats.is_empty() || c.stats.len() == want + NONCE_LEN + TAG_LEN);
+        if c.stats.len() != want && !sealed_ok {
+            return Err(format!(
+                "chunk {i} has {} stats bytes, its stream needs {want}",
+                c.stats.len()
+            ));
+        }
+    }
+    Ok(())
+}

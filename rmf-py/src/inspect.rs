@@ -1,0 +1,87 @@
+//! `rmf.recover` and `rmf.validate`: whole-file checks, interruptible with Ctrl-C.
+
+use std::path::PathBuf;
+
+use pyo3::prelude::*;
+
+use crate::errors::IntoPy;
+use crate::reader::interruptible;
+
+/// Writes a complete copy of a truncated or damaged file to `output`, holding every intact
+/// chunk; returns a `RecoveryReport`.
+#[pyfunction]
+pub fn recover(py: Python<'_>, input: PathBuf, output: PathBuf) -> PyResult<RecoveryReport> {
+    let report = interruptible(py, move || rmf_core::recover(&input, &output))?.py_err()?;
+    Ok(RecoveryReport { inner: report })
+}
+
+/// Checks a file completely (every checksum, the index, every chunk). Returns a list of problem
+/// strings: empty when the file is valid. Without `key` / `passphrase`, chunks of encrypted
+/// streams are checked by their checksums only.
+#[pyfunction]
+#[pyo3(signature = (path, key=None, passphrase=None))]
+pub fn validate(
+    py: Python<'_>,
+    path: PathBuf,
+    key: Option<&Bound<'_, PyAny>>,
+    passphrase: Option<String>,
+) -> PyResult<Vec<String>> {
+    let opts = crate::keys::read_options(key, passphrase)?;
+    let report = interruptible(py, move || rmf_core::validate_with(&path, opts))?.py_err()?;
+    Ok(report.problems.iter().map(ToString::to_string).collect())
+}
+
+/// What recovery kept and lost.
+#[pyclass(module = "rmf._rmf", frozen)]
+pub struct RecoveryReport {
+    pub(crate) inner: rmf_core::RecoveryReport,
+}
+
+#[pymethods]
+impl RecoveryReport {
+    /// Why the file was scanned.
+    #[getter]
+    fn why(&self) -> String {
+        self.inner.why.clone()
+    }
+    /// Intact chunks kept.
+    #[getter]
+    fn chunks(&self) -> usize {
+        self.inner.chunks
+    }
+    /// Samples in the kept chunks.
+    #[getter]
+    fn samples(&self) -> u64 {
+        self.inner.samples
+    }
+    /// Streams declared by intact stream records.
+    #[getter]
+    fn streams(&self) -> usize {
+        self.inner.streams
+    }
+    /// Whether the episode metadata record was intact.
+    #[getter]
+    fn episode_intact(&self) -> bool {
+        self.inner.episode_intact
+    }
+    /// Damaged stretches: a list of (offset, length, reason).
+    #[getter]
+    fn damage(&self) -> Vec<(u64, u64, String)> {
+        self.inner
+            .damage
+            .iter()
+            .map(|d| (d.offset, d.length, d.reason.clone()))
+            .collect()
+    }
+    fn __str__(&self) -> String {
+        self.inner.to_string()
+    }
+    fn __repr__(&self) -> String {
+        format!(
+            "RecoveryReport(chunks={}, samples={}, damage={})",
+            self.inner.chunks,
+            self.inner.samples,
+            self.inner.damage.len()
+        )
+    }
+}
