@@ -1,13 +1,16 @@
-//! Edits from Python: trim, split, merge and redact (each writes new files; inputs are never
-//! modified). A key or passphrase lets an edit decode encrypted streams it must rewrite.
+//! Edits from Python: trim, split, merge, redact, transcode, drop_streams, rename_stream and
+//! relabel (each writes new files; inputs are never modified). A key or passphrase lets an
+//! edit decode encrypted streams it must rewrite.
 
 use std::path::PathBuf;
 
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use rmf_core::edit::RewriteReport;
 use rmf_core::WriteOptions;
 
+use crate::convert::to_json;
 use crate::errors::IntoPy;
 use crate::reader::interruptible;
 
@@ -160,4 +163,98 @@ pub fn transcode<'py>(
     }
     d.set_item("streams", list)?;
     Ok(d)
+}
+
+/// Writes `output`: `input` without the streams `streams`. Returns a dict: output,
+/// input_bytes, output_bytes.
+#[pyfunction]
+#[pyo3(signature = (input, output, streams, key=None, passphrase=None))]
+pub fn drop_streams<'py>(
+    py: Python<'py>,
+    input: PathBuf,
+    output: PathBuf,
+    streams: Vec<String>,
+    key: Option<&Bound<'py, PyAny>>,
+    passphrase: Option<String>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let opts = options(key, passphrase)?;
+    let r = interruptible(py, move || {
+        rmf_core::edit::drop_streams(&input, &output, &streams, opts)
+    })?
+    .py_err()?;
+    report(py, &r)
+}
+
+/// Writes `output`: `input` with stream `old` named `new`. Returns a dict: output,
+/// input_bytes, output_bytes.
+#[pyfunction]
+#[pyo3(signature = (input, output, old, new, key=None, passphrase=None))]
+pub fn rename_stream<'py>(
+    py: Python<'py>,
+    input: PathBuf,
+    output: PathBuf,
+    old: String,
+    new: String,
+    key: Option<&Bound<'py, PyAny>>,
+    passphrase: Option<String>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let opts = options(key, passphrase)?;
+    let r = interruptible(py, move || {
+        rmf_core::edit::rename_stream(&input, &output, &old, &new, opts)
+    })?
+    .py_err()?;
+    report(py, &r)
+}
+
+/// Writes `output`: `input` with new labels, stream tags or episode metadata; samples are
+/// copied unchanged. `sensitivity`: stream -> "public" | "internal" | "private"; `tags`:
+/// stream -> {key: value} (an empty value removes the tag); `meta`: key -> value (`robot`,
+/// `task`, `operator`, or a free key, which None removes); `add_tags` / `remove_tags`: episode
+/// tags in `extra.tags`. With `key` / `passphrase`, a stream newly labelled private is
+/// encrypted. Returns a dict: output, input_bytes, output_bytes.
+#[pyfunction]
+#[pyo3(signature = (input, output, sensitivity=None, tags=None, meta=None, add_tags=None, remove_tags=None, key=None, passphrase=None))]
+#[allow(clippy::too_many_arguments)] // mirrors the Python keyword arguments
+pub fn relabel<'py>(
+    py: Python<'py>,
+    input: PathBuf,
+    output: PathBuf,
+    sensitivity: Option<Bound<'py, PyDict>>,
+    tags: Option<Bound<'py, PyDict>>,
+    meta: Option<Bound<'py, PyDict>>,
+    add_tags: Option<Vec<String>>,
+    remove_tags: Option<Vec<String>>,
+    key: Option<&Bound<'py, PyAny>>,
+    passphrase: Option<String>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let mut changes = rmf_core::edit::Relabel {
+        add_tags: add_tags.unwrap_or_default(),
+        remove_tags: remove_tags.unwrap_or_default(),
+        ..Default::default()
+    };
+    for (stream, label) in sensitivity.iter().flat_map(|d| d.iter()) {
+        let label: String = label.extract()?;
+        let label = rmf_core::Sensitivity::parse(&label).py_err()?;
+        changes.sensitivity.push((stream.extract()?, label));
+    }
+    for (stream, kv) in tags.iter().flat_map(|d| d.iter()) {
+        let stream: String = stream.extract()?;
+        let kv = kv
+            .cast_into::<PyDict>()
+            .map_err(|_| PyTypeError::new_err("tags maps a stream to a dict of its tags"))?;
+        for (k, v) in kv.iter() {
+            changes
+                .tags
+                .push((stream.clone(), k.extract()?, v.extract()?));
+        }
+    }
+    for (k, v) in meta.iter().flat_map(|d| d.iter()) {
+        changes.meta.push((k.extract()?, to_json(&v)?));
+    }
+    let opts = options(key, passphrase)?;
+    let r = interruptible(py, move || {
+        rmf_core::edit::relabel(&input, &output, &changes, opts)
+    })?
+    .py_err()?;
+    report(py, &r)
 }

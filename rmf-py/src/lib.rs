@@ -9,6 +9,7 @@ mod convert;
 mod dataset;
 mod edits;
 mod errors;
+mod formats;
 mod inspect;
 mod keys;
 mod reader;
@@ -39,7 +40,6 @@ fn _rmf(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(reader::open, m)?)?;
     m.add_function(wrap_pyfunction!(inspect::recover, m)?)?;
     m.add_function(wrap_pyfunction!(inspect::validate, m)?)?;
-    m.add_function(wrap_pyfunction!(edits::transcode, m)?)?;
     m.add_function(wrap_pyfunction!(share::share, m)?)?;
     m.add_function(wrap_pyfunction!(share::verify_provenance, m)?)?;
     m.add_function(wrap_pyfunction!(keys::generate_key, m)?)?;
@@ -48,6 +48,12 @@ fn _rmf(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(edits::merge, m)?)?;
     m.add_function(wrap_pyfunction!(edits::redact, m)?)?;
     m.add_function(wrap_pyfunction!(keys::key_id, m)?)?;
+    m.add_function(wrap_pyfunction!(edits::transcode, m)?)?;
+    m.add_function(wrap_pyfunction!(edits::drop_streams, m)?)?;
+    m.add_function(wrap_pyfunction!(edits::rename_stream, m)?)?;
+    m.add_function(wrap_pyfunction!(edits::relabel, m)?)?;
+    m.add_function(wrap_pyfunction!(formats::export, m)?)?;
+    m.add_function(wrap_pyfunction!(formats::import_mcap, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }
