@@ -14,6 +14,9 @@ cargo fmt --all -- --check
 echo "== clippy (warnings are errors)"
 cargo clippy --workspace --all-targets -j "$jobs" -- -D warnings
 
+echo "== rustdoc (broken links and bad markup are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc -q --no-deps --workspace --exclude rmf-py --exclude rmf-benches -j "$jobs"
+
 echo "== cargo test"
 # rmf-py is a Python extension (a cdylib without libpython): pytest tests it below.
 cargo test --workspace --exclude rmf-py -j "$jobs"

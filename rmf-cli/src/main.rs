@@ -6,6 +6,9 @@
 //! and `context` what one run shares. Errors print one line and exit 2; there is no panic on
 //! bad input.
 
+// The doc comments of the commands are their `--help` text, written for a terminal.
+#![allow(rustdoc::invalid_html_tags)]
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 

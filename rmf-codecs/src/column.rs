@@ -2,9 +2,9 @@
 //!
 //! Four encodings exist (spec/encodings.md): `plain` (the little-endian bytes as they are),
 //! `zstd` (a zstd frame of those bytes) and `pco` (a pcodec standalone file of the numbers).
-//! Numbers go through pco: on real sensor logs it stores 0.6-0.9x of zstd at the same speed
+//! Numbers go through pco: on real sensor logs it stores less than zstd at the same speed
 //! class, because it models numeric distributions and deltas instead of byte repeats
-//! (measurements in `benches/` and the README). Bytes (frame payloads, strings) go through zstd,
+//! (benches/README.md). Bytes (frame payloads, strings) go through zstd,
 //! or stay plain when they are compressed already.
 
 use crate::element::Element;
@@ -13,14 +13,15 @@ use crate::error::CodecError;
 /// Default zstd level: fast enough for a small robot computer, within a few percent of level 9
 /// on sensor bytes.
 pub const DEFAULT_ZSTD_LEVEL: i32 = 3;
-/// Default pco level (0..=12). Chosen by measurement on the IMU logs in `shared/data` and
-/// synthetic force/torque: level 8 stores 2-10 % less but takes 3-40x longer; level 0 is often
-/// larger than zstd (README, Benchmarks).
+/// Default pco level (0..=12). Chosen by measurement on real IMU logs and synthetic
+/// force/torque: higher levels store a little less for many times the time, level 0 is often
+/// larger than zstd (benches/README.md, "Numbers behind the defaults").
 pub const DEFAULT_PCO_LEVEL: usize = 4;
 
 /// How a buffer's bytes are stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(u8)]
+#[non_exhaustive]
 pub enum Encoding {
     /// The raw little-endian bytes.
     Plain = 0,
@@ -174,7 +175,7 @@ fn pco_search<T: Element>(
     out = cc.write(out).map_err(pco_error)?;
     out = fc.write_footer(out).map_err(pco_error)?;
     // Integer multiples (e.g. a microsecond clock in nanoseconds) keep their base: searching the
-    // mode again costs 5 % more per chunk (58 against 55 us for 4000 timestamps).
+    // mode again on every chunk costs time for nothing (benches/README.md, "Numbers behind the defaults").
     let mode = match meta.mode {
         pco::metadata::Mode::Classic => pco::ModeSpec::Classic,
         pco::metadata::Mode::IntMult(pco::metadata::DynLatent::U64(base)) => {
@@ -191,9 +192,9 @@ fn pco_search<T: Element>(
             pco::DeltaSpec::TryConsecutive(order)
         }
         // Lookback deltas (a previous value that is close, not just the last one) pay off on
-        // sample-and-hold sensors, but compress 3.4x slower than consecutive deltas: 64 against
-        // 19 us for a column of 1590 values of the 400 Hz walk, for columns 8 % smaller. The
-        // column's next chunks use first-order deltas instead (readers decode both alike).
+        // sample-and-hold sensors, but compress several times slower than consecutive deltas
+        // for columns only a little smaller (benches/README.md, "Numbers behind the defaults"). The column's next chunks use first-order
+        // deltas instead (readers decode both alike).
         pco::metadata::DeltaEncoding::Lookback { .. } => pco::DeltaSpec::TryConsecutive(1),
         _ => pco::DeltaSpec::Auto,
     };
@@ -247,10 +248,9 @@ pub fn encode_times(
         hint.times_choice = Some((Encoding::DeltaZstd, 0));
         return Ok((Encoding::DeltaZstd, dz));
     }
-    // Whole logs, 4 s chunks: on the 400 Hz x-IMU3 walk (a jittery clock, 0.67 bytes per value
-    // with delta_zstd, under the old 1 byte per value cut) pco stores 9.7 KB against 11.0 KB and
-    // compresses 1.6x faster (0.18 against 0.29 ms); on the 100 Hz x-IMU3 log pco's own search
-    // picks int-mult mode (9.9 KB) where classic first-order deltas store 8.3 KB.
+    // A jittery clock (the 400 Hz x-IMU3 walk) is smaller and faster with pco than with
+    // delta_zstd; and pco's own search can pick int-mult mode where classic first-order deltas
+    // store less (the 100 Hz x-IMU3 log), so both are tried (benches/README.md, "Numbers behind the defaults").
     let (searched, searched_config) = pco_search(t, opts)?;
     let step_config = pco::ChunkConfig::default()
         .with_compression_level(opts.pco_level)

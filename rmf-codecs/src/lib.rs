@@ -8,7 +8,7 @@
 //! |---|---|
 //! | [`element`] | [`DType`], the ten numeric element types, and [`Element`], the Rust types behind them |
 //! | [`pixel`] | [`PixelFormat`]: rgb8, gray8, gray16 |
-//! | [`column`] | column encodings: plain, zstd, delta + zstd, pco ([`Encoding`], [`CodecOptions`]) |
+//! | [`column`](mod@column) | column encodings: plain, zstd, delta + zstd, pco ([`Encoding`], [`CodecOptions`]) |
 //! | [`frame`] | frame codecs: raw, PNG, JPEG, H.264 ([`FrameCodec`] carries each codec's parameters) |
 //! | [`error`] | [`CodecError`] and [`InvalidName`] |
 //!

@@ -17,7 +17,7 @@
 //!
 //! | module | what it holds |
 //! |---|---|
-//! | [`format`] | magic and version, record framing, CRC32C, the trailer; bounds-checked reads of file bytes |
+//! | [`format`](mod@format) | magic and version, record framing, CRC32C, the trailer; bounds-checked reads of file bytes |
 //! | [`chunk`] | the body of a chunk record: header, statistics, buffer directory, buffers |
 //! | [`footer`] | the episode, stream and footer records; the chunk index ([`ChunkEntry`]) |
 //! | `schema` | what an episode declares: [`EpisodeMeta`], [`StreamInfo`], [`StreamKind`], [`Sensitivity`] |

@@ -5,6 +5,7 @@
 
 /// How a stream is sampled at a reference time `t`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Policy {
     /// The last sample at or before `t` (what a controller would have seen).
     AsOf,

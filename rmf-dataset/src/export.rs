@@ -20,6 +20,7 @@ use rmf_core::{Error, Result};
 
 /// The table a stream exports to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum TableFormat {
     /// Apache Parquet, zstd-compressed columns.
     Parquet,
@@ -149,6 +150,10 @@ pub fn stream_table(r: &EpisodeReader, name: &str) -> Result<RecordBatch> {
             ],
         )
         .map_err(arrow),
+        other => Err(Error::InvalidArgument(format!(
+            "stream {name:?}: {} streams have no table form",
+            other.name()
+        ))),
     }
 }
 

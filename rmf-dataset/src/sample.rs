@@ -38,6 +38,7 @@ pub enum WindowSpec {
 
 /// How one stream enters a sample.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum Query {
     /// One value at the reference time.
     At {

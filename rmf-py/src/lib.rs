@@ -22,8 +22,8 @@ use pyo3::prelude::*;
 /// Decoded frames are large, short-lived buffers (a 640x480 RGB frame is 900 KiB, a training
 /// sample holds two or more). glibc's malloc hands such blocks back to the kernel when they are
 /// freed, depending on what the process allocated before, and then zero-fills fresh pages for
-/// the next sample: sampling JPEG episodes ran at 430 or 601 samples/s depending on the dataset.
-/// mimalloc reuses them: 622 and 607 (README, training samples).
+/// the next sample, which made JPEG sampling up to a third slower on some datasets; mimalloc
+/// reuses them (benches/README.md, "Numbers behind the defaults").
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

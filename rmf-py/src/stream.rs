@@ -114,6 +114,7 @@ impl Stream {
             StreamKind::Frames { .. } => self.frame_shape(),
             StreamKind::Audio { channels, .. } => vec![*channels as usize],
             StreamKind::Events => Vec::new(),
+            _ => Vec::new(),
         }
     }
 
@@ -207,6 +208,10 @@ impl Stream {
                 }
                 Ok(d.into_any())
             }
+            other => Err(PyValueError::new_err(format!(
+                "{} streams are not supported by this version of rmf",
+                other.name()
+            ))),
         }
     }
 }
@@ -237,6 +242,7 @@ impl Stream {
             } => Some(DType::Uint16.name()),
             StreamKind::Frames { .. } => Some(DType::Uint8.name()),
             StreamKind::Events => None,
+            _ => None,
         }
     }
     /// Shape of one sample: the signal's shape, (H, W, 3) / (H, W) for frames, (channels,) for
@@ -400,6 +406,10 @@ impl Stream {
                 Ok((PyArray1::from_vec(py, ts), values).into_pyobject(py)?.into_any())
             }),
             StreamKind::Events => self.to_arrow(py, Some(t0), Some(t1)),
+            other => Err(PyValueError::new_err(format!(
+                "{} streams are not supported by this version of rmf",
+                other.name()
+            ))),
         }
     }
 

@@ -443,6 +443,10 @@ impl EpisodeWriter {
                 StreamKind::Events => Err(PyValueError::new_err(format!(
                     "stream {name:?} holds events: use write_event(name, t_ns, kind=...)"
                 ))),
+                other => Err(PyValueError::new_err(format!(
+                    "{} streams are not supported by this version of rmf",
+                    other.name()
+                ))),
             }
         })
     }

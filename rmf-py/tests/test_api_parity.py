@@ -20,7 +20,9 @@ def episode(tmp_path_factory):
         w.add_signal("ft", dtype="float32", shape=(3,), rate_hz=100, names=["fx", "fy", "fz"])
         w.add_signal("joints", dtype="float64", shape=(2,), rate_hz=50)
         w.add_events("log")
-        w.write_many("ft", np.arange(200, dtype=np.int64) * 10_000_000, rng.random((200, 3), np.float32))
+        w.write_many(
+            "ft", np.arange(200, dtype=np.int64) * 10_000_000, rng.random((200, 3), np.float32)
+        )
         w.write_many("joints", np.arange(100, dtype=np.int64) * 20_000_000, rng.random((100, 2)))
         w.write_event("log", 5_000_000, kind="note", text="hello")
     return path
@@ -52,7 +54,7 @@ def test_drop_and_rename_match_the_commands(episode, tmp_path, rmf_cli):
     ep = rmf.open(tmp_path / "rn.rmf")
     assert "ft" not in ep and "wrist/ft" in ep
     assert np.array_equal(ep["wrist/ft"].read()[1], rmf.open(episode)["ft"].read()[1])
-    with pytest.raises(rmf.UnknownStreamError):
+    with pytest.raises(ValueError, match="no stream named"):
         rmf.drop_streams(episode, tmp_path / "x.rmf", ["nope"])
     assert not (tmp_path / "x.rmf").exists()
 
@@ -99,7 +101,7 @@ def test_export_writes_the_values_as_the_command_does(episode, tmp_path, rmf_cli
     assert table.num_rows == 100
     with pytest.raises(ValueError, match="format"):
         rmf.export(episode, "ft", tmp_path / "ft.txt")
-    with pytest.raises(rmf.UnknownStreamError):
+    with pytest.raises(ValueError, match="no stream named"):
         rmf.export(episode, "nope", tmp_path / "n.csv")
 
 
@@ -120,8 +122,10 @@ def test_import_mcap_matches_the_command(tmp_path, rmf_cli):
     assert np.array_equal(ta, wrench_t) and np.array_equal(va, wrench)
     # Log time instead of the header stamp: 3 ms later.
     rmf.import_mcap(bag, tmp_path / "log.rmf", topics=["/ft_sensor/wrench"], log_time=True)
-    assert np.array_equal(rmf.open(tmp_path / "log.rmf")["ft_sensor/wrench"].read()[0], ta + 3_000_000)
+    assert np.array_equal(
+        rmf.open(tmp_path / "log.rmf")["ft_sensor/wrench"].read()[0], ta + 3_000_000
+    )
     with pytest.raises(ValueError, match="codec"):
         rmf.import_mcap(bag, tmp_path / "q.rmf", codec="webp")
-    with pytest.raises(FileExistsError):
+    with pytest.raises(ValueError, match="exists"):
         rmf.import_mcap(bag, tmp_path / "py.rmf")

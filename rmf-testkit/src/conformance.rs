@@ -410,6 +410,12 @@ fn samples(r: &EpisodeReader, info: &StreamInfo) -> Result<Vec<Value>> {
             .into_iter()
             .map(|(t, e)| json!({"t": t, "kind": e.kind, "operator": e.operator, "text": e.text, "payload": e.payload}))
             .collect(),
+        other => {
+            return Err(rmf_core::Error::InvalidArgument(format!(
+                "stream {name:?}: no canonical form for {} streams",
+                other.name()
+            )))
+        }
     };
     Ok(rows)
 }

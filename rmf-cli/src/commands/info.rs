@@ -42,6 +42,7 @@ fn details(kind: &StreamKind) -> String {
             dtype,
         } => format!("{sample_rate} Hz x{channels} {dtype}"),
         StreamKind::Events => String::new(),
+        _ => String::new(),
     }
 }
 

@@ -65,9 +65,8 @@ pub(crate) fn decode_jpeg_append(
 }
 
 /// A baseline JPEG with chroma at half resolution both ways (4:2:0), as camera pipelines and
-/// video store colour: at quality 90 than `image`'s 4:4:4, a random frame decodes in about 20 %
-/// less time, encoding is 3.6-3.7x faster and files are 10-20 % smaller, at 1.6-2.5 dB lower
-/// PSNR (README, frame codecs).
+/// video store colour: against `image`'s 4:4:4 at the same quality, frames decode and encode
+/// faster and are smaller, at a lower PSNR (benches/README.md, "Numbers behind the defaults").
 #[cfg(feature = "jpeg")]
 pub(crate) fn encode_jpeg(
     s: &FrameSpec,

@@ -201,6 +201,7 @@ pub struct KeyRecord {
 /// Key derivation from the user's secret to the wrapping key.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "name", rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Kdf {
     /// The secret is a key and wraps directly.
     None,

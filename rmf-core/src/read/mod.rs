@@ -86,9 +86,9 @@ impl ReadOptions {
 /// has mapped: file-backed pages count in the process's resident memory until unmapped, so a
 /// training process sampling frames across many large files would otherwise grow by every page
 /// it ever read (they stay in the page cache; only this process's mapping of them goes). The
-/// kernel maps more than the bytes counted (whole pages, and pages around each fault): the JPEG
-/// sampling benchmark peaked 138 MiB above its baseline without releasing, 97 MiB with 1 MiB here
-/// and 56 MiB with 256 KiB, at the same speed (README, training samples).
+/// kernel maps more than the bytes counted (whole pages, and pages around each fault), so the
+/// step is small: smaller steps lowered the JPEG sampling benchmark's peak memory at the same
+/// speed (benches/README.md, "Numbers behind the defaults").
 const RELEASE_PAGES_AFTER: u64 = 1 << 18;
 
 /// Decrypted chunk bodies a reader keeps, so that reading a sealed chunk row by row (a video

@@ -55,6 +55,7 @@ impl Sensitivity {
 /// What a stream carries, with the parameters of that kind.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "wire::StreamKindWire", into = "wire::StreamKindWire")]
+#[non_exhaustive]
 pub enum StreamKind {
     /// Fixed-shape numeric samples (force/torque, joint states, actions).
     Signal {
@@ -223,7 +224,7 @@ impl StreamInfo {
     }
 
     /// Sets a frame stream's codec and its parameters (`FrameCodec::Jpeg { quality: 90 }`,
-    /// [`FrameCodec::H264`] for the defaults); other kinds are unchanged.
+    /// [`FrameCodec::H264`](const@FrameCodec::H264) for the defaults); other kinds are unchanged.
     pub fn with_codec(mut self, codec: FrameCodec) -> Self {
         if let StreamKind::Frames { codec: c, .. } = &mut self.kind {
             *c = codec;

@@ -17,10 +17,9 @@ pub const MAX_CHUNK_DECODED_BYTES: u64 = 256 << 20;
 pub const DEFAULT_CHUNK_BYTES: usize = 4 << 20;
 /// Default longest time span of a chunk: 4 s of episode clock. A chunk older than this is
 /// flushed as soon as any stream's clock passes it, so at most this much of a stream is at risk
-/// in a crash. Measured on the IMU logs in `shared/data`: at 100 Hz, 1 s chunks hold too few
-/// values for the numeric codecs (1.03x the size of plain zstd), 4 s chunks 0.83x (README,
-/// benchmarks). Event streams are flushed at every event regardless (see
-/// [`WriteOptions::flush_events`]).
+/// in a crash. Shorter chunks of a 100 Hz stream hold too few values for the numeric codecs to
+/// beat plain zstd (measured on real IMU logs: benches/README.md, "Numbers behind the defaults"). Event streams are flushed at every event
+/// regardless (see [`WriteOptions::flush_events`]).
 pub const DEFAULT_CHUNK_DURATION_NS: i64 = 4_000_000_000;
 
 /// Default depth of a frame stream's encoder queue: 8 frames (7.4 MB of 640x480 RGB, a quarter

@@ -12,7 +12,7 @@
 //! | `sensor_msgs/msg/Imu` | signal `<topic>`: float64 `[10]` `qx qy qz qw wx wy wz ax ay az` (covariances are not kept) |
 //! | `geometry_msgs/msg/WrenchStamped` | signal `<topic>`: float64 `[6]` `fx fy fz tx ty tz` |
 //! | `audio_common_msgs/msg/AudioData`, `AudioDataStamped` | audio `<topic>`: PCM `S16LE` as i16, `F32LE` as f32, at the sample rate and channel count of the first message that parses of the `audio_common_msgs/msg/AudioInfo` topic in the same namespace (`/mic/audio` takes `/mic/audio_info`; the only AudioInfo topic of the file otherwise); each message is one block. Audio without such a format (no AudioInfo, `mp3`, other sample formats) is kept as raw events (or skipped, like unknown topics) with the reason in the report |
-//! | anything else | events `<topic>`, one `raw` event per message with payload `{"schema", "encoding", "data_base64"}`; or skipped ([`McapImportOptions::keep_unknown`]) |
+//! | anything else | events `<topic>`, one `raw` event per message with payload `{"schema", "encoding", "data_base64"}`; or skipped ([`McapImportOptions::with_keep_unknown`]) |
 //!
 //! The AudioInfo topic itself is not stored as a stream when an audio topic takes its format
 //! (the stream's sample rate, channels and type are that format); an AudioInfo topic whose

@@ -11,6 +11,7 @@ pub const DEFAULT_DEPTH_CODEC: FrameCodec = FrameCodec::Png;
 /// Which clock stamps the imported samples.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum TimeSource {
     /// The message's `std_msgs/Header` stamp: when the sensor took the sample (the default).
     /// Messages without a header use the log time.
