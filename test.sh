@@ -42,11 +42,17 @@ python=${PYTHON:-python3}
 .venv/bin/python -m pip install -q --upgrade pip
 # av (PyAV): a test decodes exported H.264 with FFmpeg, as the spec says other tools can, and
 # the LeRobot importer and exporter read and write MP4 with it; h5py: the HDF5 importer;
-# mcap + mcap-ros2-support: the ROS 2 project's own writer makes the MCAP import test's input.
+# mcap + mcap-ros2-support: the ROS 2 project's own writer makes the MCAP import test's input;
+# mypy: its stubtest checks rmf/_rmf.pyi against the native module that was built.
 CARGO_BUILD_JOBS="$jobs" .venv/bin/python -m pip install -q ./rmf-py pytest ruff av h5py \
-    mcap mcap-ros2-support
+    mcap mcap-ros2-support mypy
 .venv/bin/ruff check rmf-py benches
 .venv/bin/ruff format --check rmf-py benches
+echo "== Python stubs: rmf/_rmf.pyi against the installed native module"
+# Run from target/ so that stubtest's .mypy_cache stays out of the source tree.
+(cd target && ../.venv/bin/python -m mypy.stubtest rmf._rmf)
+.venv/bin/python -m mypy --strict --follow-imports=silent --cache-dir=/dev/null \
+    rmf-py/python/rmf/_rmf.pyi rmf-py/python/rmf/_types.py
 cargo build -q -p rmf-cli -p rmf-testkit --example conformance_reader -j "$jobs"
 # Run from the tests folder so that `import rmf` finds the installed package, not the source.
 (cd rmf-py/tests && RMF_CLI="$PWD/../../target/debug/rmf" \

@@ -12,7 +12,7 @@ use rmf_core::WriteOptions;
 
 use crate::convert::to_json;
 use crate::errors::IntoPy;
-use crate::reader::interruptible;
+use crate::interrupt::interruptible;
 
 fn options(key: Option<&Bound<'_, PyAny>>, passphrase: Option<String>) -> PyResult<WriteOptions> {
     crate::keys::with_secret(WriteOptions::default(), key, passphrase)

@@ -12,7 +12,7 @@ use rmf_import::mcap::{import_mcap as import, McapImportOptions, TimeSource};
 
 use crate::convert::from_json;
 use crate::errors::IntoPy;
-use crate::reader::interruptible;
+use crate::interrupt::interruptible;
 
 /// Writes stream `stream` of episode `file` as a table to `output` (which must not exist):
 /// Parquet (any stream) or CSV (signals and events), chosen by `format` ("parquet" or "csv")

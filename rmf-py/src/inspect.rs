@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use pyo3::prelude::*;
 
 use crate::errors::IntoPy;
-use crate::reader::interruptible;
+use crate::interrupt::interruptible;
 
 /// Writes a complete copy of a truncated or damaged file to `output`, holding every intact
 /// chunk; returns a `RecoveryReport`.

@@ -11,6 +11,7 @@ mod edits;
 mod errors;
 mod formats;
 mod inspect;
+mod interrupt;
 mod keys;
 mod reader;
 mod share;

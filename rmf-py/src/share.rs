@@ -8,7 +8,7 @@ use pyo3::types::PyDict;
 
 use crate::convert::from_json;
 use crate::errors::IntoPy;
-use crate::reader::interruptible;
+use crate::interrupt::interruptible;
 
 /// Copies the episodes of `input` that carry every tag of `require_tags` into `output`, keeping
 /// only streams labelled up to `max_label` ("public" or "internal") and not in `drop_streams`;

@@ -12,7 +12,7 @@ use rmf_core::{with_dtype, DType, EpisodeReader, PixelFormat, StreamInfo, Stream
 
 use crate::convert::from_json;
 use crate::errors::IntoPy;
-use crate::reader::interruptible;
+use crate::interrupt::interruptible;
 
 /// Decoded bytes read per call before Python gets a chance to handle Ctrl-C.
 const BYTES_BETWEEN_SIGNAL_CHECKS: u64 = 64 << 20;

@@ -77,8 +77,8 @@ def test_the_stub_names_what_each_class_has(cls):
         return
     runtime = {n for n in vars(runtime_cls) if not n.startswith("_")}
     assert {n for n in stub if not n.startswith("_")} == runtime
-    # Every special method the stub declares is there at run time (__init__ is __new__ there).
-    for n in stub - {"__init__"}:
+    # Every special method the stub declares is there at run time.
+    for n in stub:
         assert hasattr(runtime_cls, n), n
 
 
@@ -95,9 +95,9 @@ def _doc_pairs():
             cls = getattr(native, node.name)
             yield node.name, ast.get_docstring(node), cls.__doc__
             for name, doc in _documented(node.body).items():
-                if name == "__init__":
+                if name == "__new__":
                     # pyo3 shows no doc for #[new]: the stub carries the Rust one.
-                    yield f"{node.name}.__init__", doc, None
+                    yield f"{node.name}.__new__", doc, None
                     continue
                 member = vars(cls).get(name)
                 # Slot wrappers (__len__, ...) have CPython's generic doc, not the Rust one.
@@ -111,8 +111,7 @@ def test_every_stub_docstring_starts_with_the_runtime_doc(name, stub_doc, runtim
     if runtime_doc:
         # The stub may add arguments, returns and raises after the Rust doc comment.
         assert _words(stub_doc).startswith(_words(runtime_doc)), (
-            f"{name}: the stub's docstring does not start with the runtime __doc__:\n"
-            f"{runtime_doc}"
+            f"{name}: the stub's docstring does not start with the runtime __doc__:\n{runtime_doc}"
         )
 
 
@@ -145,7 +144,9 @@ def _problems(value, tp, where="value") -> list:
         if not isinstance(value, np.ndarray):
             return [f"{where}: {type(value).__name__}, expected an ndarray"]
         (scalar,) = typing.get_args(args[1])
-        ok = scalar is typing.Any or issubclass(value.dtype.type, typing.get_origin(scalar) or scalar)
+        ok = scalar is typing.Any or issubclass(
+            value.dtype.type, typing.get_origin(scalar) or scalar
+        )
         return [] if ok else [f"{where}: dtype {value.dtype}, expected {scalar}"]
     if origin in (list, tuple, dict):
         if not isinstance(value, origin):
@@ -156,13 +157,16 @@ def _problems(value, tp, where="value") -> list:
             return [
                 p
                 for k, v in value.items()
-                for p in _problems(k, args[0], f"{where} key") + _problems(v, args[1], f"{where}[{k!r}]")
+                for p in _problems(k, args[0], f"{where} key")
+                + _problems(v, args[1], f"{where}[{k!r}]")
             ]
         if len(args) == 2 and args[1] is Ellipsis:
             args = (args[0],) * len(value)
         if len(args) != len(value):
             return [f"{where}: {len(value)} items, expected {len(args)}"]
-        return [p for i, (v, a) in enumerate(zip(value, args)) for p in _problems(v, a, f"{where}[{i}]")]
+        return [
+            p for i, (v, a) in enumerate(zip(value, args)) for p in _problems(v, a, f"{where}[{i}]")
+        ]
     if tp is float:
         return [] if isinstance(value, float) else [f"{where}: {value!r} is not a float"]
     if tp is int and isinstance(value, bool):
@@ -266,6 +270,33 @@ def test_edits_return_edit_reports(made, tmp_path):
     _check(rmf.redact(made["path"], tmp_path / "r.rmf", "ft", 0, 10**8, key=key), rmf.EditReport)
     _check(rmf.merge(made["parts"], tmp_path / "m.rmf"), rmf.EditReport)
     _check(made["parts"], list[pathlib.Path])
+    _check(rmf.drop_streams(made["path"], tmp_path / "d.rmf", ["mic"]), rmf.EditReport)
+    _check(rmf.rename_stream(made["path"], tmp_path / "n.rmf", "ft", "ft2"), rmf.EditReport)
+    r = rmf.relabel(
+        made["path"],
+        tmp_path / "l.rmf",
+        sensitivity={"ft": "public"},
+        tags={"grip": {"side": ""}},
+        meta={"site": None, "task": "place"},
+        add_tags=["new"],
+    )
+    _check(r, rmf.EditReport)
+
+
+def test_export_returns_an_export_report(made, tmp_path):
+    r = rmf.export(made["path"], "ft", tmp_path / "ft.csv")
+    _check(r, rmf.ExportReport)
+    assert r["rows"] == 20
+
+
+def test_import_mcap_returns_an_import_report(tmp_path):
+    pytest.importorskip("mcap_ros2.writer")
+    from test_mcap_import import write_bag
+
+    write_bag(tmp_path / "a.mcap", n=5)
+    r = rmf.import_mcap(tmp_path / "a.mcap", tmp_path / "a.rmf")
+    _check(r, rmf.McapImportReport)
+    assert r["topics"]
 
 
 def test_transcode_returns_a_transcode_report(made, tmp_path):

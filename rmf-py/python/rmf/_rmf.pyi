@@ -2,22 +2,26 @@
 
 Each docstring starts with the Rust doc comment that the runtime ``__doc__`` shows, followed by
 the arguments, the return value and the exceptions, read from the Rust code. Errors follow
-``rmf-py/src/errors.rs``: a missing file is ``FileNotFoundError`` (an existing output without
-``overwrite``, ``FileExistsError``; no permission, ``PermissionError``; other I/O errors,
-``OSError``), caller mistakes (bad arguments, unknown stream, samples out of time order) are
-``ValueError``, and damaged, unreadable or sealed data is ``RmfError`` (an ``OSError``) with a
-``kind``. Calls that scan or rewrite whole files can be interrupted with Ctrl-C
-(``KeyboardInterrupt``). rmf-py/tests/test_stubs.py checks these stubs against the module.
+``rmf-py/src/errors.rs``: a missing file is ``FileNotFoundError``, an existing output that is
+not to be replaced ``FileExistsError`` (except in ``import_mcap``), no permission
+``PermissionError``, other I/O errors ``OSError``; caller mistakes (bad arguments, unknown
+stream, samples out of time order) are ``ValueError``; damaged, unreadable or sealed data is
+``RmfError`` (an ``OSError``) with a ``kind``. Calls that scan or rewrite whole files can be
+interrupted with Ctrl-C (``KeyboardInterrupt``). rmf-py/tests/test_stubs.py checks these stubs
+against the module.
 """
 
 from collections.abc import Iterator, Sequence
 from os import PathLike
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, final
 
 import numpy as np
 import numpy.typing as npt
-import pyarrow as pa
+
+# pyarrow ships no type information (no py.typed): its objects are Any to a type checker
+# unless pyarrow-stubs is installed.
+import pyarrow as pa  # type: ignore[import-untyped]
 from typing_extensions import TypeAlias
 
 from ._types import (
@@ -25,7 +29,9 @@ from ._types import (
     EditReport,
     EpisodeMetadata,
     Event,
+    ExportReport,
     IndexReport,
+    McapImportReport,
     Sensitivity,
     ShareReport,
     StreamInfo,
@@ -41,6 +47,34 @@ _Key: TypeAlias = bytes | str | PathLike[str]
 # int16 or float32.
 _Values: TypeAlias = npt.NDArray[np.integer[Any] | np.floating[Any]]
 _Times: TypeAlias = npt.NDArray[np.int64]
+
+__all__ = [
+    "RmfError",
+    "EpisodeWriter",
+    "Episode",
+    "Stream",
+    "RecoveryReport",
+    "DatasetCore",
+    "build_index",
+    "open",
+    "recover",
+    "validate",
+    "share",
+    "verify_provenance",
+    "generate_key",
+    "trim",
+    "split",
+    "merge",
+    "redact",
+    "key_id",
+    "transcode",
+    "drop_streams",
+    "rename_stream",
+    "relabel",
+    "export",
+    "import_mcap",
+    "__version__",
+]
 
 __version__: str
 """The version of the native library (the rmf-py crate)."""
@@ -64,6 +98,7 @@ class RmfError(OSError):
     offset: int | None
     """Byte offset in the file, or None."""
 
+@final
 class RecoveryReport:
     """What recovery kept and lost.
 
@@ -90,6 +125,7 @@ class RecoveryReport:
     def damage(self) -> list[tuple[int, int, str]]:
         """Damaged stretches: a list of (offset, length, reason)."""
 
+@final
 class EpisodeWriter:
     """Writes one RMF episode file.
 
@@ -115,19 +151,19 @@ class EpisodeWriter:
     ``{"path": ...}`` again). A stream name that was not declared raises ``ValueError``.
     """
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         path: _Path,
         metadata: dict[str, Any] | None = None,
         compression_level: int = 3,
         chunk_seconds: float | None = None,
         overwrite: bool = False,
         fsync: bool = False,
-        frame_queue: int = 8,
-        on_queue_full: Literal["block", "error"] = "block",
+        frame_queue: int = ...,  # 8 (rmf_core::DEFAULT_FRAME_QUEUE)
+        on_queue_full: str = "block",
         key: _Key | None = None,
         passphrase: str | None = None,
-    ) -> None:
+    ) -> EpisodeWriter:
         """Creates `path`. `metadata`: a dict (robot, task, operator, clock, id,
         start_time_unix_ns; other keys are kept as free key/values). `compression_level`: zstd
         level for frames and text (1-22). `chunk_seconds`: the most of a stream a crash can lose
@@ -213,7 +249,7 @@ class EpisodeWriter:
         name: str,
         sample_rate: int,
         channels: int = 1,
-        dtype: npt.DTypeLike = None,
+        dtype: npt.DTypeLike | None = None,
         sensitivity: str = "internal",
         tags: dict[str, str] | None = None,
     ) -> None:
@@ -305,6 +341,7 @@ class EpisodeWriter:
     def __exit__(self, *args: object) -> bool:
         """Closes the writer (see ``close``) and returns False: an exception propagates."""
 
+@final
 class Stream:
     """One stream of an episode: its declaration and time queries.
 
@@ -318,7 +355,7 @@ class Stream:
         """Stream name."""
     @property
     def kind(self) -> StreamKind:
-        """"signal", "frames", "audio" or "events"."""
+        """ "signal", "frames", "audio" or "events"."""
     @property
     def dtype(self) -> str | None:
         """numpy dtype name of the samples ("float32", "uint8" for rgb8/gray8 frames, "uint16"
@@ -341,7 +378,7 @@ class Stream:
         """Audio sample rate in Hz, or None."""
     @property
     def sensitivity(self) -> Sensitivity:
-        """"public", "internal" or "private"."""
+        """ "public", "internal" or "private"."""
     @property
     def tags(self) -> dict[str, str]:
         """Free tags."""
@@ -431,6 +468,7 @@ class Stream:
             RmfError: damaged data, or an encrypted stream without its key.
         """
 
+@final
 class Episode:
     """An open episode: metadata, streams by name, time span.
 
@@ -479,13 +517,13 @@ class Episode:
                 episode does not have exactly one event stream.
             RmfError: damaged data, or an encrypted stream without its key.
         """
-    def __getitem__(self, name: str) -> Stream:
+    def __getitem__(self, name: str, /) -> Stream:
         """The stream named ``name``.
 
         Raises:
             rmf.UnknownStreamError: no stream of that name (a ``KeyError``).
         """
-    def __contains__(self, name: str) -> bool:
+    def __contains__(self, name: str, /) -> bool:
         """Whether the episode has a stream named ``name``."""
     def __len__(self) -> int:
         """Number of (readable) streams."""
@@ -554,7 +592,8 @@ def transcode(
     copied, samples, bytes before, bytes after).
 
     Returns:
-        A ``rmf.TranscodeReport``; ``streams`` holds ``rmf.TranscodedStream`` tuples.
+        A ``rmf.TranscodeReport``; each item of ``streams`` is a tuple (name, codec or None,
+        reason or None, samples, bytes before, bytes after).
 
     A frame stream the codec cannot hold (gray16 for jpeg/h264, a size h264 refuses) is copied,
     with the reason in the report, as is every stream that is not a frame stream or not named
@@ -710,6 +749,132 @@ def redact(
         RmfError: as ``trim`` (an encrypted stream to blank needs its key).
     """
 
+def drop_streams(
+    input: _Path,
+    output: _Path,
+    streams: Sequence[str],
+    key: _Key | None = None,
+    passphrase: str | None = None,
+) -> EditReport:
+    """Writes `output`: `input` without the streams `streams`. Returns a dict: output,
+    input_bytes, output_bytes.
+
+    Every other chunk is copied as stored. With ``key`` / ``passphrase``, private streams
+    stored in the clear are encrypted on the way (as by every edit).
+
+    Raises:
+        ValueError: a name that is not a stream of ``input``; ``output`` being ``input``; a
+            bad key, as in ``open``.
+        FileNotFoundError: ``input`` does not exist.
+        FileExistsError: ``output`` exists.
+        RmfError: ``input`` is damaged, or the key does not open its encrypted streams
+            ("wrong_key").
+    """
+
+def rename_stream(
+    input: _Path,
+    output: _Path,
+    old: str,
+    new: str,
+    key: _Key | None = None,
+    passphrase: str | None = None,
+) -> EditReport:
+    """Writes `output`: `input` with stream `old` named `new`. Returns a dict: output,
+    input_bytes, output_bytes.
+
+    Raises:
+        ValueError: ``old`` is not a stream of ``input``, ``new`` is one already or not a
+            valid stream name; ``output`` being ``input``; a bad key, as in ``open``.
+        FileNotFoundError: ``input`` does not exist.
+        FileExistsError: ``output`` exists.
+        RmfError: as ``drop_streams``.
+    """
+
+def relabel(
+    input: _Path,
+    output: _Path,
+    sensitivity: dict[str, str] | None = None,
+    tags: dict[str, dict[str, str]] | None = None,
+    meta: dict[str, object] | None = None,
+    add_tags: Sequence[str] | None = None,
+    remove_tags: Sequence[str] | None = None,
+    key: _Key | None = None,
+    passphrase: str | None = None,
+) -> EditReport:
+    """Writes `output`: `input` with new labels, stream tags or episode metadata; samples are
+    copied unchanged. `sensitivity`: stream -> "public" | "internal" | "private"; `tags`:
+    stream -> {key: value} (an empty value removes the tag); `meta`: key -> value (`robot`,
+    `task`, `operator`, or a free key, which None removes); `add_tags` / `remove_tags`: episode
+    tags in `extra.tags`. With `key` / `passphrase`, a stream newly labelled private is
+    encrypted. Returns a dict: output, input_bytes, output_bytes.
+
+    ``meta`` values are any JSON-serialisable values (strings for ``robot``, ``task`` and
+    ``operator``; other values are written as their JSON text there).
+
+    Raises:
+        ValueError: an unknown stream or label, an empty episode tag, ``extra.tags`` that is
+            not a list of strings, a ``meta`` value that is not JSON-serialisable; ``output``
+            being ``input``; a bad key, as in ``open``.
+        TypeError: a ``tags`` entry that is not a dict of strings.
+        FileNotFoundError: ``input`` does not exist.
+        FileExistsError: ``output`` exists.
+        RmfError: as ``drop_streams``.
+    """
+
+def export(
+    file: _Path,
+    stream: str,
+    output: _Path,
+    format: str | None = None,
+    key: _Key | None = None,
+    passphrase: str | None = None,
+) -> ExportReport:
+    """Writes stream `stream` of episode `file` as a table to `output` (which must not exist):
+    Parquet (any stream) or CSV (signals and events), chosen by `format` ("parquet" or "csv")
+    or else by `output`'s extension. Columns: `t_ns`, then the elements (named by the stream's
+    axis names), or kind, operator, text, payload (events), samples (audio), frame (decoded
+    pixels). Returns a dict: output, stream, rows.
+
+    Raises:
+        ValueError: a ``format`` other than "parquet" or "csv", or none and an extension that
+            is neither; CSV for a frame or audio stream; an unknown stream; a bad key, as in
+            ``open``.
+        FileNotFoundError: ``file`` does not exist.
+        FileExistsError: ``output`` exists.
+        RmfError: ``file`` is damaged, or ``stream`` is encrypted and no (or a wrong) key was
+            given.
+    """
+
+def import_mcap(
+    input: _Path,
+    output: _Path,
+    log_time: bool = False,
+    skip_unknown: bool = False,
+    topics: Sequence[str] | None = None,
+    codec: str | None = None,
+    quality: int | None = None,
+    qp: int | None = None,
+    gop: int | None = None,
+    overwrite: bool = False,
+) -> McapImportReport:
+    """Makes the episode `output` from the MCAP file `input` (a ROS 2 bag), as `rmf import-mcap`
+    does: Image and CompressedImage become frames, JointState, Imu and WrenchStamped float64
+    signals, audio_common_msgs audio; other types `raw` events unless `skip_unknown`. Samples
+    are stamped with the header stamp, or the MCAP log time with `log_time=True`. `topics`
+    selects topics; `codec` ("h264" default, "jpeg", "png", "raw") with `quality` / `qp` /
+    `gop` stores rgb8 and gray8 images (depth stays png). Returns the import report as a dict
+    (what became of every topic).
+
+    A file damaged part way is imported up to the damage, which ``damage`` in the report
+    describes (see ``rmf.McapImportReport``).
+
+    Raises:
+        ValueError: ``output`` exists and ``overwrite`` is false; an unknown codec.
+        FileNotFoundError: ``input`` does not exist.
+        OSError: ``input`` is not a readable MCAP file.
+    """
+
+@final
 class DatasetCore:
     """The native dataset: an index, episodes opened on demand, samples as numpy arrays.
 
@@ -717,8 +882,8 @@ class DatasetCore:
     builds one core per process.
     """
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         root: _Path,
         reference: str | float,
         streams: Sequence[tuple[str, dict[str, Any]]],
@@ -726,8 +891,8 @@ class DatasetCore:
         max_open_episodes: int = 16,
         key: _Key | None = None,
         passphrase: str | None = None,
-        chunk_cache_bytes: int = 33554432,
-    ) -> None:
+        chunk_cache_bytes: int = ...,  # 32 MiB (rmf_dataset::DEFAULT_CHUNK_CACHE_BYTES)
+    ) -> DatasetCore:
         """`reference`: a stream name or a rate in Hz; `streams`: a list of (name, spec dict);
         `episodes`: ids or files, or None for all.
 

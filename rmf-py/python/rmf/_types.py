@@ -7,8 +7,6 @@ module (``rmf-py/src/*.rs``) sets. Keys a dict only has in some cases are marked
 files written by a newer version may carry further keys in ``metadata`` and ``info``.
 """
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Any, Literal, Optional, TypedDict
 
@@ -21,21 +19,23 @@ __all__ = [
     "EditReport",
     "EpisodeMetadata",
     "Event",
+    "ExportReport",
     "FrameQueueStats",
     "IndexReport",
+    "McapImportReport",
+    "McapTopicReport",
     "Provenance",
-    "Sensitivity",
     "ShareReport",
     "SharedEpisode",
     "StreamEncryption",
     "StreamInfo",
-    "StreamKind",
     "StreamStats",
     "TranscodeReport",
-    "TranscodedStream",
     "WriterInfo",
 ]
 
+# Type aliases the TypedDicts and the stubs use. They are not re-exported from ``rmf`` (an alias
+# has no docstring of its own at run time); import them from here in type annotations if needed.
 StreamKind = Literal["signal", "frames", "audio", "events"]
 """What a stream carries (``Stream.kind``, ``StreamInfo["kind"]``)."""
 
@@ -163,6 +163,51 @@ class EditReport(TypedDict):
     output: Path
     input_bytes: int
     output_bytes: int
+
+
+class ExportReport(TypedDict):
+    """``export``: the table written, the stream, and its rows."""
+
+    output: Path
+    stream: str
+    rows: int
+
+
+class McapTopicReport(TypedDict):
+    """What ``import_mcap`` made of one MCAP channel: the ROS ``topic``, its ``schema`` name
+    (empty when it has none) and ``message_encoding``; ``messages`` on it and those
+    ``imported`` (that became at least one sample); the ``streams`` it became; the ``clock``
+    of its samples ("header_stamp" or "log_time"; None when skipped); ``sorted`` (its stamps
+    went backwards and its messages were written in time order); why it was ``skipped`` (or
+    None); and ``notes`` (messages skipped and why, zero stamps, codec fallbacks)."""
+
+    topic: str
+    schema: str
+    message_encoding: str
+    messages: int
+    imported: int
+    streams: list[str]
+    clock: Optional[str]
+    sorted: bool
+    skipped: Optional[str]
+    notes: list[str]
+
+
+class McapImportReport(TypedDict):
+    """``import_mcap``: the MCAP file and the episode written (as strings), the
+    ``time_source`` asked for ("header_stamp" or "log_time"), the time of the first imported
+    message (None when nothing was), the episode's size in ``bytes`` and ``chunks``, one entry
+    per channel in the order they first appear, and where and why reading stopped early
+    (``damage``; None for an intact file)."""
+
+    input: str
+    output: str
+    time_source: str
+    start_time_ns: Optional[int]
+    bytes: int
+    chunks: int
+    topics: list[McapTopicReport]
+    damage: Optional[str]
 
 
 class TranscodeReport(TypedDict):
