@@ -50,7 +50,7 @@ CARGO_BUILD_JOBS="$jobs" .venv/bin/python -m pip install -q ./rmf-py pytest ruff
 .venv/bin/ruff format --check rmf-py benches
 echo "== Python stubs: rmf/_rmf.pyi against the installed native module"
 # Run from target/ so that stubtest's .mypy_cache stays out of the source tree.
-(cd target && ../.venv/bin/python -m mypy.stubtest rmf._rmf)
+(cd target && "$OLDPWD/.venv/bin/python" -m mypy.stubtest rmf._rmf)
 .venv/bin/python -m mypy --strict --follow-imports=silent --cache-dir=/dev/null \
     rmf-py/python/rmf/_rmf.pyi rmf-py/python/rmf/_types.py
 cargo build -q -p rmf-cli -p rmf-testkit --example conformance_reader -j "$jobs"

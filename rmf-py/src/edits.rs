@@ -64,11 +64,7 @@ pub fn split(
     let parts = interruptible(py, move || {
         let mut cuts = at_ns.unwrap_or_default();
         if let Some(kind) = at_event {
-            let read = match opts.secret() {
-                Some(s) => rmf_core::ReadOptions::default().with_secret(s.clone()),
-                None => rmf_core::ReadOptions::default(),
-            };
-            let r = rmf_core::EpisodeReader::open_with(&input, read)?;
+            let r = rmf_core::EpisodeReader::open_with(&input, opts.read_options())?;
             cuts.extend(rmf_core::edit::event_times(&r, &kind)?);
         }
         rmf_core::edit::split(&input, &out_dir, &cuts, opts)

@@ -16,7 +16,7 @@ use crate::format::{read_record, Bytes, RecordKind};
 use crate::kind::Event;
 use crate::place::{publish, refuse_existing, temporary_beside, write_new_file};
 use crate::progress::report;
-use crate::read::{EpisodeReader, ReadOptions};
+use crate::read::EpisodeReader;
 mod cut;
 mod rows;
 mod streams;
@@ -405,9 +405,5 @@ fn derived_meta(source: &EpisodeMeta, edit: serde_json::Value) -> EpisodeMeta {
 
 /// The reader of `input` with the key of `opts`, if any.
 fn open_for_edit(input: &Path, opts: &WriteOptions) -> Result<EpisodeReader> {
-    let read = match &opts.secret {
-        Some(s) => ReadOptions::default().with_secret(s.clone()),
-        None => ReadOptions::default(),
-    };
-    EpisodeReader::open_with(input, read)
+    EpisodeReader::open_with(input, opts.read_options())
 }

@@ -277,15 +277,7 @@ impl EpisodeWriter {
         self.names
             .get(name)
             .map(|&i| StreamId(i))
-            .ok_or_else(|| Error::UnknownStream {
-                name: name.to_string(),
-                known: self
-                    .streams
-                    .iter()
-                    .map(|s| s.info.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            })
+            .ok_or_else(|| self.unknown_stream(name.to_string()))
     }
 
     /// The declaration of a stream.
@@ -381,6 +373,15 @@ impl EpisodeWriter {
             .collect()
     }
 
+    /// The error for a stream this writer does not have, listing those it has.
+    fn unknown_stream(&self, name: String) -> Error {
+        let known: Vec<&str> = self.streams.iter().map(|s| s.info.name.as_str()).collect();
+        Error::UnknownStream {
+            name,
+            known: known.join(", "),
+        }
+    }
+
     fn check_open(&self) -> Result<()> {
         match &self.state {
             State::Open => Ok(()),
@@ -397,15 +398,7 @@ impl EpisodeWriter {
     fn stream(&self, id: StreamId) -> Result<&StreamState> {
         self.streams
             .get(id.0 as usize)
-            .ok_or_else(|| Error::UnknownStream {
-                name: format!("#{}", id.0),
-                known: self
-                    .streams
-                    .iter()
-                    .map(|s| s.info.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            })
+            .ok_or_else(|| self.unknown_stream(format!("#{}", id.0)))
     }
 
     /// Flushes the stream's open chunk if `t` would make it span the chunk duration.

@@ -191,6 +191,15 @@ impl WriteOptions {
         self.progress.as_ref()
     }
 
+    /// Reader settings that open what this writer seals (its secret, if any): how an edit
+    /// reads its input.
+    pub fn read_options(&self) -> crate::ReadOptions {
+        match &self.secret {
+            Some(s) => crate::ReadOptions::default().with_secret(s.clone()),
+            None => crate::ReadOptions::default(),
+        }
+    }
+
     pub(crate) fn check(&self) -> Result<()> {
         if !(-7..=22).contains(&self.codec.zstd_level) {
             return Err(Error::InvalidArgument(format!(
