@@ -138,7 +138,7 @@ fn errors_exit_2_with_a_message_and_a_json_object() {
         "20",
     ]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("applies to the h264 codec only"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("qp and gop are for the h264 codec only"));
     assert!(!dir.path().join("x.rmf").exists());
 }
 

@@ -105,23 +105,21 @@ impl FrameCodec {
         gop: Option<u32>,
     ) -> Result<FrameCodec, InvalidName> {
         let codec = FrameCodec::parse(name)?;
-        let misplaced = |setting: &str, owner: &str| {
+        // The same words as a stream declaration that mixes them up used to get.
+        let video = || Err(InvalidName("qp and gop are for the h264 codec only".into()));
+        let image = |q: u8| {
             Err(InvalidName(format!(
-                "{setting} applies to the {owner} codec only, not to {:?}",
-                codec.name()
+                "quality {q} is for the jpeg codec only"
             )))
         };
-        match codec {
-            FrameCodec::Jpeg { .. } if qp.is_some() || gop.is_some() => misplaced("qp/gop", "h264"),
-            FrameCodec::H264 { .. } if quality.is_some() => misplaced("quality", "jpeg"),
-            FrameCodec::Raw | FrameCodec::Png if quality.is_some() => misplaced("quality", "jpeg"),
-            FrameCodec::Raw | FrameCodec::Png if qp.is_some() || gop.is_some() => {
-                misplaced("qp/gop", "h264")
-            }
-            FrameCodec::Jpeg { quality: q } => Ok(FrameCodec::Jpeg {
-                quality: quality.unwrap_or(q),
+        match (codec, quality) {
+            (FrameCodec::H264 { .. } | FrameCodec::Raw | FrameCodec::Png, Some(q)) => image(q),
+            (FrameCodec::H264 { .. }, None) => Ok(codec.with_video(qp, gop)),
+            _ if qp.is_some() || gop.is_some() => video(),
+            (FrameCodec::Jpeg { quality: q }, given) => Ok(FrameCodec::Jpeg {
+                quality: given.unwrap_or(q),
             }),
-            other => Ok(other.with_video(qp, gop)),
+            (other, _) => Ok(other),
         }
     }
 
@@ -270,7 +268,7 @@ mod tests {
             ("h264", Some(90), None, None),
         ] {
             let err = FrameCodec::parse_with(name, quality, qp, gop).unwrap_err();
-            assert!(err.0.contains("applies to the"), "{name}: {err}");
+            assert!(err.0.contains("codec only"), "{name}: {err}");
         }
         assert!(FrameCodec::parse_with("webp", None, None, None).is_err());
     }
