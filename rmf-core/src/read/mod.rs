@@ -533,29 +533,17 @@ impl EpisodeReader {
     /// stream `s`: their times and their values back to back as little-endian bytes (a row's
     /// elements, or a frame's pixels). Each chunk holding some is decoded once.
     pub fn row_bytes(&self, s: usize, rows: &[usize]) -> Result<(Vec<i64>, Vec<u8>)> {
-        let name = self.stream_name(s);
         self.gather_rows(s, rows)?
             .into_row_bytes()
-            .ok_or_else(|| Error::Mismatch {
-                stream: name,
-                detail: "only signal and frame streams have rows of bytes".into(),
-            })
+            .ok_or_else(|| no_row_bytes(self.stream_name(s)))
     }
 
     /// Every row of chunk `i` of a signal or frame stream, as [`EpisodeReader::row_bytes`].
     pub fn chunk_row_bytes(&self, i: usize) -> Result<(Vec<i64>, Vec<u8>)> {
-        let name = self
-            .chunks
-            .get(i)
-            .and_then(|c| self.stream_of(c))
-            .map(|s| s.name.clone())
-            .unwrap_or_default();
-        self.decode_chunk(i)?
-            .into_row_bytes()
-            .ok_or_else(|| Error::Mismatch {
-                stream: name,
-                detail: "only signal and frame streams have rows of bytes".into(),
-            })
+        self.decode_chunk(i)?.into_row_bytes().ok_or_else(|| {
+            let name = self.chunks.get(i).and_then(|c| self.stream_of(c));
+            no_row_bytes(name.map(|s| s.name.clone()).unwrap_or_default())
+        })
     }
 
     fn stream_name(&self, s: usize) -> String {
@@ -660,5 +648,14 @@ impl EpisodeReader {
             b.append(view, &times, r.row..r.row + 1)?;
             finish(b)
         })
+    }
+}
+
+/// The error for rows of bytes asked of a stream kind that has none (audio, events). Built only
+/// on failure: the row methods are on the sampling hot path.
+fn no_row_bytes(stream: String) -> Error {
+    Error::Mismatch {
+        stream,
+        detail: "only signal and frame streams have rows of bytes".into(),
     }
 }
