@@ -210,7 +210,21 @@ impl<'a> ChunkView<'a> {
         body_len: u64,
         max_decoded: u64,
     ) -> Result<Self> {
-        let body_data = file.slice(body_offset, body_len, "chunk body")?;
+        file.slice(body_offset, body_len, "chunk body")?;
+        Self::parse_held(file, body_offset, body_len, max_decoded)
+    }
+
+    /// [`ChunkView::parse`] of a body of which `file` holds only the start (a record's prefix
+    /// fetched by a range request): the header and directory must be held; a buffer that is
+    /// not is a [`Error::Truncated`] when read ([`ChunkView::holds`] tells beforehand).
+    pub fn parse_held(
+        file: &Bytes<'a>,
+        body_offset: u64,
+        body_len: u64,
+        max_decoded: u64,
+    ) -> Result<Self> {
+        let held = file.len().saturating_sub(body_offset).min(body_len);
+        let body_data = file.slice(body_offset, held, "chunk body")?;
         let body = Bytes::new(body_data, file.file);
         let malformed = |detail: String| Error::Malformed {
             file: file.file.to_string(),
@@ -318,6 +332,16 @@ impl<'a> ChunkView<'a> {
             source: 0,
             touched: Cell::new(dir_end + 4),
             max_decoded,
+        })
+    }
+
+    /// Whether buffer `i`'s stored bytes are held (always, unless the view was made by
+    /// [`ChunkView::parse_held`] from a prefix).
+    pub fn holds(&self, i: usize) -> bool {
+        self.buffers.get(i).is_some_and(|e| {
+            e.offset
+                .checked_add(e.stored_len)
+                .is_some_and(|end| end <= self.body.len())
         })
     }
 

@@ -155,6 +155,23 @@ impl Record<'_> {
 /// Reads the record header at `offset` and checks its CRC; returns the kind byte and the body
 /// length, which is checked to fit in the file.
 pub fn read_record_header(b: &Bytes<'_>, offset: u64) -> Result<(u8, u64)> {
+    let (kind, body_len) = read_record_header_only(b, offset)?;
+    let available = b.len().saturating_sub(offset + RECORD_HEADER_LEN as u64);
+    if body_len > available.saturating_sub(4) {
+        return Err(Error::Truncated {
+            file: b.file.to_string(),
+            what: "record body",
+            offset: offset + RECORD_HEADER_LEN as u64,
+            needed: body_len.saturating_add(4),
+            available,
+        });
+    }
+    Ok((kind, body_len))
+}
+
+/// The kind and body length of the record at `offset`, its header CRC checked, without
+/// checking that the body is held (for a record's prefix fetched by a range request).
+pub fn read_record_header_only(b: &Bytes<'_>, offset: u64) -> Result<(u8, u64)> {
     let head = b.slice(offset, RECORD_HEADER_LEN as u64, "record header")?;
     let stored = le_u32(&head[12..16]);
     let computed = crc32c::crc32c(&head[..12]);
@@ -167,18 +184,7 @@ pub fn read_record_header(b: &Bytes<'_>, offset: u64) -> Result<(u8, u64)> {
             computed,
         });
     }
-    let body_len = le_u64(&head[4..12]);
-    let available = b.len().saturating_sub(offset + RECORD_HEADER_LEN as u64);
-    if body_len > available.saturating_sub(4) {
-        return Err(Error::Truncated {
-            file: b.file.to_string(),
-            what: "record body",
-            offset: offset + RECORD_HEADER_LEN as u64,
-            needed: body_len.saturating_add(4),
-            available,
-        });
-    }
-    Ok((head[0], body_len))
+    Ok((head[0], le_u64(&head[4..12])))
 }
 
 /// Reads the whole record at `offset`, checking both CRCs.
@@ -271,44 +277,64 @@ impl Trailer {
 
 /// A byte slice that knows its file's name, so that every out-of-bounds read becomes a
 /// [`Error::Truncated`] naming the file and offset instead of a panic.
+///
+/// The slice may be a window of the file (a tail or a record fetched by a range request): it
+/// then starts at file offset `base`, and every offset given to it is a file offset, so that
+/// errors name the same byte as for a whole file.
 #[derive(Debug, Clone, Copy)]
 pub struct Bytes<'a> {
-    /// The bytes.
+    /// The bytes, from file offset `base` on.
     pub data: &'a [u8],
     /// The file's name for error messages.
     pub file: &'a str,
+    base: u64,
 }
 
 impl<'a> Bytes<'a> {
-    /// Wraps `data`, naming it `file` in errors.
+    /// Wraps a whole file's `data`, naming it `file` in errors.
     pub fn new(data: &'a [u8], file: &'a str) -> Self {
-        Bytes { data, file }
+        Bytes {
+            data,
+            file,
+            base: 0,
+        }
     }
 
-    /// Length in bytes.
+    /// Wraps the bytes of `file` that start at file offset `base`.
+    pub fn at(data: &'a [u8], file: &'a str, base: u64) -> Self {
+        Bytes { data, file, base }
+    }
+
+    /// File offset of the first byte held.
+    pub fn base(&self) -> u64 {
+        self.base
+    }
+
+    /// File offset just past the last byte held (the file's length for a whole file).
     pub fn len(&self) -> u64 {
-        self.data.len() as u64
+        self.base + self.data.len() as u64
     }
 
-    /// True when there are no bytes.
+    /// True when no bytes are held.
     pub fn is_empty(&self) -> bool {
         self.data.is_empty()
     }
 
-    /// `len` bytes from `offset`, or a `Truncated` error.
+    /// `len` bytes from file offset `offset`, or a `Truncated` error (also for bytes before
+    /// the window, which a caller reading a window must not ask for).
     pub fn slice(&self, offset: u64, len: u64, what: &'static str) -> Result<&'a [u8]> {
         let available = self.len().saturating_sub(offset);
-        if len > available {
+        if len > available || offset < self.base {
             return Err(Error::Truncated {
                 file: self.file.to_string(),
                 what,
                 offset,
                 needed: len,
-                available,
+                available: if offset < self.base { 0 } else { available },
             });
         }
         // Both fit in usize: they are bounded by the slice length.
-        let start = offset as usize;
+        let start = (offset - self.base) as usize;
         Ok(&self.data[start..start + len as usize])
     }
 

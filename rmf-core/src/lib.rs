@@ -25,7 +25,8 @@
 //! | `kind` | per stream kind: how samples are buffered, laid out in chunks and read as Arrow |
 //! | [`crypt`] | encryption of private streams: keys, secrets, sealed chunks (feature `encryption`) |
 //! | `write` | [`EpisodeWriter`] and [`WriteOptions`]; frame encoding on a thread per camera |
-//! | `read` | [`EpisodeReader`], [`Stream`] and [`ReadOptions`]: time queries over the chunk index |
+//! | [`source`] | where a reader's bytes come from: [`RangeSource`], a mapped file, memory; object stores implement it in `rmf-store` |
+//! | `read` | [`EpisodeReader`], [`Stream`] and [`ReadOptions`]: time queries over the chunk index; range reads, coalesced and cached, for remote files |
 //! | `recover` | [`recover`]: every intact chunk of a damaged or unfinished file |
 //! | `validate` | [`validate`]: every checksum, the index against the records, every chunk decoded |
 //! | [`edit`] | new files from old: drop, rename, relabel, trim, split, merge, redact, [`transcode`] |
@@ -122,6 +123,7 @@ mod progress;
 mod read;
 mod recover;
 mod schema;
+pub mod source;
 pub mod time;
 mod validate;
 mod write;
@@ -141,10 +143,13 @@ pub use footer::{ChunkEntry, SkippedStream};
 pub use kind::{AudioBlock, Event};
 pub use progress::Progress;
 pub use read::{
-    EpisodeReader, ReadOptions, SampleRef, Stream, StreamSummary, DEFAULT_MAX_CHUNK_BYTES,
+    coalesce, EpisodeReader, ReadOptions, SampleRef, Stream, StreamSummary, DEFAULT_COALESCE_GAP,
+    DEFAULT_MAX_CHUNK_BYTES, DEFAULT_MAX_REQUEST_BYTES, DEFAULT_RANGE_CACHE_BYTES,
+    DEFAULT_TAIL_BYTES,
 };
 pub use recover::{recover, Damage, RecoveryReport};
 pub use schema::{EpisodeMeta, Sensitivity, StreamInfo, StreamKind, WriterInfo, TAGS_KEY};
+pub use source::{InMemory, MappedFile, RangeSource, Tail};
 pub use validate::{validate, validate_reader, validate_with, Problem, ValidationReport};
 pub use write::{
     EpisodeWriter, FrameQueueReport, QueueFull, StreamId, WriteOptions, WriteSummary,

@@ -112,11 +112,13 @@ pub fn validate(path: impl AsRef<Path>) -> Result<ValidationReport> {
 /// chunks are decrypted, authenticated and decoded too.
 pub fn validate_with(path: impl AsRef<Path>, opts: ReadOptions) -> Result<ValidationReport> {
     let reader = EpisodeReader::open_with(path, opts)?;
-    Ok(validate_reader(&reader))
+    validate_reader(&reader)
 }
 
-/// [`validate`] for an open reader.
-pub fn validate_reader(reader: &EpisodeReader) -> ValidationReport {
+/// [`validate`] for an open reader. A reader of a remote file fetches the whole file first
+/// (every byte is checked); `Err` when that fails.
+pub fn validate_reader(reader: &EpisodeReader) -> Result<ValidationReport> {
+    let data = reader.file_bytes()?;
     let mut problems = Vec::new();
     let name = reader.file_name();
     let finished = reader.recovery().is_none();
@@ -130,7 +132,7 @@ pub fn validate_reader(reader: &EpisodeReader) -> ValidationReport {
     }
 
     // Every record's checksums, and the footer against the records.
-    let b = Bytes::new(reader.file_bytes(), name);
+    let b = Bytes::new(data, name);
     match scan(&b, u64::MAX) {
         Err(e) => problems.push(Problem {
             offset: e.offset(),
@@ -200,7 +202,7 @@ pub fn validate_reader(reader: &EpisodeReader) -> ValidationReport {
     // Every chunk decoded; order and statistics.
     let mut samples = 0;
     let mut sealed_unopened = 0;
-    let b = Bytes::new(reader.file_bytes(), reader.file_name());
+    let b = Bytes::new(data, reader.file_name());
     let mut last_t: Vec<Option<i64>> = vec![None; reader.streams().len()];
     for (i, c) in reader.chunks().iter().enumerate() {
         let Some(si) = reader.stream_index_of_id(c.stream_id) else {
@@ -262,7 +264,7 @@ pub fn validate_reader(reader: &EpisodeReader) -> ValidationReport {
             }
         }
     }
-    ValidationReport {
+    Ok(ValidationReport {
         file: name.to_string(),
         finished,
         streams: reader.streams().len(),
@@ -270,7 +272,7 @@ pub fn validate_reader(reader: &EpisodeReader) -> ValidationReport {
         samples,
         sealed_unopened,
         problems,
-    }
+    })
 }
 
 fn recompute<T: Element>(list: &FixedSizeListArray, width: usize) -> Vec<u8> {

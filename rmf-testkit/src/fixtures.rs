@@ -137,3 +137,77 @@ pub fn psnr(a: &[u8], b: &[u8]) -> f64 {
         / a.len() as f64;
     10.0 * (255.0f64 * 255.0 / mse.max(1e-12)).log10()
 }
+
+/// A file served as if it were remote: no slice of it is handed out, every read is a counted
+/// "request", and a test can flip a byte on the wire or cut a body short.
+pub struct RemoteLike {
+    name: String,
+    data: Vec<u8>,
+    pub requests: std::sync::atomic::AtomicU64,
+    pub bytes: std::sync::atomic::AtomicU64,
+    /// File offset of a byte to flip in every response that holds it.
+    pub flip: Option<u64>,
+    /// Return bodies one byte short.
+    pub short: bool,
+}
+
+impl RemoteLike {
+    pub fn new(data: Vec<u8>, name: &str) -> Self {
+        RemoteLike {
+            name: name.to_string(),
+            data,
+            requests: Default::default(),
+            bytes: Default::default(),
+            flip: None,
+            short: false,
+        }
+    }
+
+    pub fn requests(&self) -> u64 {
+        self.requests.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub fn bytes(&self) -> u64 {
+        self.bytes.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn serve(&self, start: u64, end: u64) -> Vec<u8> {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.requests.fetch_add(1, Relaxed);
+        let mut v = self.data[start as usize..end as usize].to_vec();
+        if let Some(f) = self.flip {
+            if (start..end).contains(&f) {
+                v[(f - start) as usize] ^= 0x40;
+            }
+        }
+        if self.short {
+            v.pop();
+        }
+        self.bytes.fetch_add(v.len() as u64, Relaxed);
+        v
+    }
+}
+
+impl RangeSource for RemoteLike {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn read_tail(&self, n: u64) -> Result<Tail> {
+        let len = self.data.len() as u64;
+        Ok(Tail {
+            file_len: len,
+            bytes: self.serve(len.saturating_sub(n), len).into(),
+        })
+    }
+
+    fn read_ranges(&self, ranges: &[std::ops::Range<u64>]) -> Result<Vec<bytes::Bytes>> {
+        Ok(ranges
+            .iter()
+            .map(|r| {
+                self.serve(r.start, r.end.min(self.data.len() as u64))
+                    .into()
+            })
+            .collect())
+    }
+}

@@ -277,7 +277,7 @@ pub fn merge(inputs: &[PathBuf], output: &Path, opts: WriteOptions) -> Result<Re
                 bytes_after: 0,
             };
             for r in &readers {
-                let b = Bytes::new(r.file_bytes(), r.file_name());
+                let b = Bytes::new(r.file_bytes()?, r.file_name());
                 let mut chunks: Vec<usize> = (0..r.chunks().len())
                     .filter(|&i| r.stream_index_of_id(r.chunks()[i].stream_id) == Some(k))
                     .collect();

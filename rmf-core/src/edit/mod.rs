@@ -194,7 +194,7 @@ fn write_to(
             StreamPlan::Drop => None,
         });
     }
-    let b = Bytes::new(reader.file_bytes(), reader.file_name());
+    let b = Bytes::new(reader.file_bytes()?, reader.file_name());
     let mut outcomes = Vec::with_capacity(plan.len());
     let mut done = 0u64;
     for (k, (old, p)) in reader.streams().iter().zip(plan).enumerate() {

@@ -1,5 +1,6 @@
-//! Getting at one chunk's bytes: its record checked against its CRCs, decrypted when sealed
-//! (with a small cache of decrypted bodies), and mapped pages released as reading moves on.
+//! Getting at one chunk's bytes: its record (in place, or fetched by a range request) checked
+//! against its CRCs, decrypted when sealed (with a small cache of decrypted bodies), and mapped
+//! pages released as reading moves on.
 
 use super::*;
 
@@ -23,7 +24,8 @@ impl EpisodeReader {
         if let Some(plain) = cached {
             return Ok(plain);
         }
-        let b = Bytes::new(self.data.bytes(), &self.name);
+        let w = self.window(offset, body_len + RECORD_OVERHEAD as u64)?;
+        let b = w.bytes(&self.name);
         let body_offset = offset + RECORD_HEADER_LEN as u64;
         let body = b.slice(body_offset, body_len + 4, "sealed chunk")?;
         let (body, crc) = body.split_at(body_len as usize);
@@ -51,8 +53,8 @@ impl EpisodeReader {
     /// Decrypts chunk `i` of encrypted stream `s` into the plaintext cache.
     pub(super) fn decrypt_ahead(&self, s: usize, i: usize) -> Result<()> {
         let c = self.chunk_entry(i)?;
-        let b = Bytes::new(self.data.bytes(), &self.name);
-        let (_, body_len) = read_record_header(&b, c.offset)?;
+        let w = self.window(c.offset, c.length)?;
+        let (_, body_len) = read_record_header(&w.bytes(&self.name), c.offset)?;
         self.open_sealed(s, c.offset, body_len).map(|_| ())
     }
 
@@ -66,26 +68,9 @@ impl EpisodeReader {
         let c = self.chunk_entry(i)?;
         let s = self.stream_position_of(c)?;
         let sealed = self.streams[s].encryption.is_some();
-        let b = Bytes::new(self.data.bytes(), &self.name);
-        let (kind, body_len) = read_record_header(&b, c.offset)?;
-        let want = if sealed {
-            RecordKind::SealedChunk
-        } else {
-            RecordKind::Chunk
-        };
-        if kind != want as u8 || body_len + RECORD_OVERHEAD as u64 != c.length {
-            return Err(Error::Malformed {
-                file: self.name.clone(),
-                what: "chunk index",
-                offset: c.offset,
-                detail: format!(
-                    "the index points at a record of kind {kind} and {} bytes, expected a {} of {} bytes",
-                    body_len + RECORD_OVERHEAD as u64,
-                    want.name(),
-                    c.length
-                ),
-            });
-        }
+        let w = self.window(c.offset, c.length)?;
+        let b = w.bytes(&self.name);
+        let body_len = self.record_of(&b, c, sealed, read_record_header)?;
         let body_offset = c.offset + RECORD_HEADER_LEN as u64;
         let plain;
         let mut view = if sealed {
@@ -98,17 +83,7 @@ impl EpisodeReader {
             ChunkView::parse(&b, body_offset, body_len, self.opts.max_chunk_bytes)?
         };
         view.source = self.source;
-        let h = view.header;
-        if (h.stream_id != c.stream_id && !sealed)
-            || h.rows != c.rows
-            || h.t_min != c.t_min
-            || h.t_max != c.t_max
-        {
-            return Err(view.malformed(format!(
-                "chunk header (stream {}, {} rows, {}..{}) disagrees with the index (stream {}, {} rows, {}..{})",
-                h.stream_id, h.rows, h.t_min, h.t_max, c.stream_id, c.rows, c.t_min, c.t_max
-            )));
-        }
+        self.check_view(&view, c, sealed)?;
         let result = f(&view);
         let touched = if sealed {
             c.length
@@ -120,12 +95,61 @@ impl EpisodeReader {
         result
     }
 
-    /// Lets the kernel drop this process's mapping of the file's pages once
-    /// [`RELEASE_PAGES_AFTER`] bytes were touched (see there).
-    pub(super) fn release_pages_if_due(&self, touched: u64) {
-        let Data::Mapped(map) = &self.data else {
-            return;
+    /// The body length of chunk `c`'s record in `b`, its header checked (by `read`) and
+    /// compared with the index.
+    pub(super) fn record_of(
+        &self,
+        b: &Bytes<'_>,
+        c: &ChunkEntry,
+        sealed: bool,
+        read: fn(&Bytes<'_>, u64) -> Result<(u8, u64)>,
+    ) -> Result<u64> {
+        let (kind, body_len) = read(b, c.offset)?;
+        let want = if sealed {
+            RecordKind::SealedChunk
+        } else {
+            RecordKind::Chunk
         };
+        if kind != want as u8 || body_len.saturating_add(RECORD_OVERHEAD as u64) != c.length {
+            return Err(Error::Malformed {
+                file: self.name.clone(),
+                what: "chunk index",
+                offset: c.offset,
+                detail: format!(
+                    "the index points at a record of kind {kind} and {} bytes, expected a {} of {} bytes",
+                    body_len.saturating_add(RECORD_OVERHEAD as u64),
+                    want.name(),
+                    c.length
+                ),
+            });
+        }
+        Ok(body_len)
+    }
+
+    /// The chunk header against the index entry `c`.
+    pub(super) fn check_view(
+        &self,
+        view: &ChunkView<'_>,
+        c: &ChunkEntry,
+        sealed: bool,
+    ) -> Result<()> {
+        let h = view.header;
+        if (h.stream_id != c.stream_id && !sealed)
+            || h.rows != c.rows
+            || h.t_min != c.t_min
+            || h.t_max != c.t_max
+        {
+            return Err(view.malformed(format!(
+                "chunk header (stream {}, {} rows, {}..{}) disagrees with the index (stream {}, {} rows, {}..{})",
+                h.stream_id, h.rows, h.t_min, h.t_max, c.stream_id, c.rows, c.t_min, c.t_max
+            )));
+        }
+        Ok(())
+    }
+
+    /// Tells the source to release pages once [`RELEASE_PAGES_AFTER`] bytes were touched (a
+    /// mapped file lets the kernel drop this process's mapping of them, see there).
+    pub(super) fn release_pages_if_due(&self, touched: u64) {
         let since = self
             .touched_since_release
             .fetch_add(touched, Ordering::Relaxed)
@@ -134,15 +158,6 @@ impl EpisodeReader {
             return;
         }
         self.touched_since_release.store(0, Ordering::Relaxed);
-        #[cfg(unix)]
-        {
-            // SAFETY: the map is read-only and file-backed, and RMF files are not modified in
-            // place: dropping its pages loses nothing, and the next access faults them in again
-            // from the page cache or the file, with the same bytes.
-            #[allow(unsafe_code)]
-            let _ = unsafe { map.unchecked_advise(memmap2::UncheckedAdvice::DontNeed) };
-        }
-        #[cfg(not(unix))]
-        let _ = map;
+        self.src.release_pages();
     }
 }

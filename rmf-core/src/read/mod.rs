@@ -5,7 +5,6 @@
 
 use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
-use std::fs::File;
 use std::ops::RangeInclusive;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -24,15 +23,22 @@ use crate::format::{
 use crate::kind::{decode_times, expected_stats_len, BatchBuilder};
 use crate::recover::{scan, RecoveryReport};
 use crate::schema::{EpisodeMeta, StreamInfo, StreamKind};
+use crate::source::RangeSource;
 use rmf_codecs::with_dtype;
 use rmf_codecs::DType;
 
 mod chunks;
 mod open;
+mod ranged;
 mod stats;
 mod stream;
 pub(crate) mod typed;
 
+use ranged::Ranged;
+pub use ranged::{
+    coalesce, DEFAULT_COALESCE_GAP, DEFAULT_MAX_REQUEST_BYTES, DEFAULT_RANGE_CACHE_BYTES,
+    DEFAULT_TAIL_BYTES,
+};
 pub use stream::Stream;
 
 /// Default cap on the decoded size of one chunk (1 GiB). A file claiming more is refused with
@@ -44,6 +50,10 @@ pub const DEFAULT_MAX_CHUNK_BYTES: u64 = 1 << 30;
 pub struct ReadOptions {
     pub(crate) max_chunk_bytes: u64,
     pub(crate) secret: Option<Secret>,
+    pub(crate) tail_bytes: u64,
+    pub(crate) coalesce_gap: u64,
+    pub(crate) max_request_bytes: u64,
+    pub(crate) range_cache_bytes: u64,
 }
 
 impl Default for ReadOptions {
@@ -51,6 +61,10 @@ impl Default for ReadOptions {
         ReadOptions {
             max_chunk_bytes: DEFAULT_MAX_CHUNK_BYTES,
             secret: None,
+            tail_bytes: DEFAULT_TAIL_BYTES,
+            coalesce_gap: DEFAULT_COALESCE_GAP,
+            max_request_bytes: DEFAULT_MAX_REQUEST_BYTES,
+            range_cache_bytes: DEFAULT_RANGE_CACHE_BYTES,
         }
     }
 }
@@ -64,8 +78,8 @@ impl ReadOptions {
         self
     }
 
-    /// Refuses chunks that decode to more than `bytes` (bounds memory on hostile files;
-    /// default [`DEFAULT_MAX_CHUNK_BYTES`]).
+    /// Refuses chunks that decode to more than `bytes`, and remote footers longer than it
+    /// (bounds memory on hostile files; default [`DEFAULT_MAX_CHUNK_BYTES`]).
     pub fn with_max_chunk_bytes(mut self, bytes: u64) -> Self {
         self.max_chunk_bytes = bytes;
         self
@@ -79,6 +93,45 @@ impl ReadOptions {
     /// The key or passphrase of encrypted streams, if any.
     pub fn secret(&self) -> Option<&Secret> {
         self.secret.as_ref()
+    }
+
+    /// Files read by range requests: bytes read from the end when the file opens (default
+    /// [`DEFAULT_TAIL_BYTES`]). A dataset index that knows an episode's footer length sets it
+    /// to exactly that, so that opening costs one request.
+    pub fn with_tail_bytes(mut self, bytes: u64) -> Self {
+        self.tail_bytes = bytes;
+        self
+    }
+
+    /// Files read by range requests: records closer than `gap` bytes are fetched in one
+    /// request of at most `max_request` bytes (defaults [`DEFAULT_COALESCE_GAP`] and
+    /// [`DEFAULT_MAX_REQUEST_BYTES`]).
+    pub fn with_coalescing(mut self, gap: u64, max_request: u64) -> Self {
+        self.coalesce_gap = gap;
+        self.max_request_bytes = max_request;
+        self
+    }
+
+    /// Files read by range requests: bytes of fetched records kept for later reads (default
+    /// [`DEFAULT_RANGE_CACHE_BYTES`]).
+    pub fn with_range_cache_bytes(mut self, bytes: u64) -> Self {
+        self.range_cache_bytes = bytes;
+        self
+    }
+
+    /// See [`ReadOptions::with_tail_bytes`].
+    pub fn tail_bytes(&self) -> u64 {
+        self.tail_bytes
+    }
+
+    /// See [`ReadOptions::with_coalescing`]: the gap, then the largest request.
+    pub fn coalescing(&self) -> (u64, u64) {
+        (self.coalesce_gap, self.max_request_bytes)
+    }
+
+    /// See [`ReadOptions::with_range_cache_bytes`].
+    pub fn range_cache_bytes(&self) -> u64 {
+        self.range_cache_bytes
     }
 }
 
@@ -95,20 +148,6 @@ const RELEASE_PAGES_AFTER: u64 = 1 << 18;
 /// GOP frame by frame) decrypts it once: at most this many, which bounds the memory to this
 /// many chunks (each at most [`crate::MAX_CHUNK_DECODED_BYTES`] stored, usually far less).
 const PLAIN_CACHE_CHUNKS: usize = 4;
-
-enum Data {
-    Mapped(memmap2::Mmap),
-    Owned(Vec<u8>),
-}
-
-impl Data {
-    fn bytes(&self) -> &[u8] {
-        match self {
-            Data::Mapped(m) => m,
-            Data::Owned(v) => v,
-        }
-    }
-}
 
 /// What the chunk index says about one stream (no chunk is read to answer).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -140,7 +179,10 @@ pub struct SampleRef {
 
 /// An open episode file.
 pub struct EpisodeReader {
-    data: Data,
+    /// Where the bytes come from (a mapped file, memory, an object store).
+    src: Arc<dyn RangeSource>,
+    /// For a source not in memory: what was fetched, and the range cache.
+    ranged: Option<Ranged>,
     name: String,
     meta: EpisodeMeta,
     streams: Vec<StreamInfo>,
@@ -162,7 +204,7 @@ pub struct EpisodeReader {
     ciphers: Vec<Option<StreamCipher>>,
     /// Recently decrypted chunk bodies, by record offset, most recent last.
     plain_cache: Mutex<VecDeque<(u64, Arc<Vec<u8>>)>>,
-    /// Mapped bytes touched since the mapping's pages were last released.
+    /// Bytes touched since the source was last told to release pages.
     touched_since_release: AtomicU64,
 }
 
@@ -188,7 +230,16 @@ impl EpisodeReader {
 
     /// Size of the file in bytes.
     pub fn file_len(&self) -> u64 {
-        self.data.bytes().len() as u64
+        match (&self.ranged, self.src.as_slice()) {
+            (_, Some(d)) => d.len() as u64,
+            (Some(r), None) => r.len,
+            (None, None) => 0,
+        }
+    }
+
+    /// The source the reader reads from.
+    pub fn source(&self) -> &Arc<dyn RangeSource> {
+        &self.src
     }
 
     /// Episode metadata.
@@ -389,11 +440,6 @@ impl EpisodeReader {
         })
     }
 
-    /// The file's bytes (memory-mapped or owned), for copying chunk records whole.
-    pub fn file_bytes(&self) -> &[u8] {
-        self.data.bytes()
-    }
-
     /// Position in [`EpisodeReader::streams`] of the stream with file id `id`.
     pub fn stream_index_of_id(&self, id: u32) -> Option<usize> {
         self.ids.get(&id).copied()
@@ -428,6 +474,7 @@ impl EpisodeReader {
             .copied()
             .take_while(|&i| self.chunks[i].t_min <= hi)
             .collect();
+        self.prefetch(&chunks)?;
         let mut b = BatchBuilder::new(&self.streams[s]);
         let decode = |b: &mut BatchBuilder<'_>, i: usize| {
             self.with_chunk(i, |view| {
@@ -471,6 +518,9 @@ impl EpisodeReader {
     /// Rows of stream `s` by their position in the stream (time order), given ascending and
     /// without repeats: each chunk holding some is decoded once, in runs of consecutive rows.
     pub(crate) fn gather_rows(&self, s: usize, rows: &[usize]) -> Result<BatchBuilder<'_>> {
+        if self.ranged.is_some() {
+            self.prefetch(&self.chunks_holding(s, rows))?;
+        }
         let mut b = BatchBuilder::new(&self.streams[s]);
         let mut first = 0usize; // stream row of the chunk's row 0
         let mut next = 0usize; // rows[next] is the next row to find
@@ -506,6 +556,23 @@ impl EpisodeReader {
             )));
         }
         Ok(b)
+    }
+
+    /// The chunks of stream `s` that hold rows `rows` (ascending), from the index alone.
+    pub fn chunks_holding(&self, s: usize, rows: &[usize]) -> Vec<usize> {
+        let mut out = Vec::new();
+        let (mut first, mut next) = (0usize, 0usize);
+        for &i in self.per_stream.get(s).map_or(&[][..], |v| &v[..]) {
+            let n = self.chunks[i].rows as usize;
+            if next < rows.len() && rows[next] < first + n {
+                out.push(i);
+                while next < rows.len() && rows[next] < first + n {
+                    next += 1;
+                }
+            }
+            first += n;
+        }
+        out
     }
 
     /// The stored frames of frame stream `name` (see `stored_frames`).

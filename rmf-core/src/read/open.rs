@@ -2,6 +2,7 @@
 //! else a scan of every record (recovery mode).
 
 use super::*;
+use crate::source::{InMemory, MappedFile};
 
 impl EpisodeReader {
     /// Opens a file (memory-mapped) with default options.
@@ -11,48 +12,97 @@ impl EpisodeReader {
 
     /// Opens a file (memory-mapped).
     pub fn open_with(path: impl AsRef<Path>, opts: ReadOptions) -> Result<Self> {
-        let path = path.as_ref();
-        let file = File::open(path).map_err(|e| Error::io(path, "open", e))?;
-        let len = file
-            .metadata()
-            .map_err(|e| Error::io(path, "stat", e))?
-            .len();
-        let data = if len == 0 {
-            Data::Owned(Vec::new())
-        } else {
-            // SAFETY: the map is read-only. RMF files are written append-only and never edited
-            // in place, so the mapped bytes do not change under the reader; a file truncated by
-            // another process while mapped is outside what this library supports (as for every
-            // mmap-based reader).
-            #[allow(unsafe_code)]
-            let map =
-                unsafe { memmap2::Mmap::map(&file) }.map_err(|e| Error::io(path, "mmap", e))?;
-            Data::Mapped(map)
-        };
-        Self::from_data(data, path.display().to_string(), opts)
+        Self::open_source(Arc::new(MappedFile::open(path)?), opts)
     }
 
     /// Reads an episode held in memory; `name` names it in errors.
     pub fn from_bytes(bytes: Vec<u8>, name: impl Into<String>, opts: ReadOptions) -> Result<Self> {
-        Self::from_data(Data::Owned(bytes), name.into(), opts)
+        Self::open_source(Arc::new(InMemory::new(bytes, name)), opts)
     }
 
-    fn from_data(data: Data, name: String, opts: ReadOptions) -> Result<Self> {
-        let b = Bytes::new(data.bytes(), &name);
-        check_file_header(b.data, &name)?;
-        let opts_secret = opts.secret.clone();
-        let name_for_key = name.clone();
-        let mut read = FILE_HEADER_LEN as u64;
-        let (footer, recovery) = match footer_of(&b, &mut read) {
-            Ok(f) => (f, None),
+    /// Opens the file `source` reads: in place when it is in memory or mapped, else by range
+    /// requests (one for the tail when the footer fits [`ReadOptions::with_tail_bytes`], two
+    /// otherwise; a file without a usable footer is fetched whole and scanned).
+    pub fn open_source(source: Arc<dyn RangeSource>, opts: ReadOptions) -> Result<Self> {
+        let name = source.name().to_string();
+        if let Some(data) = source.as_slice() {
+            let b = Bytes::new(data, &name);
+            check_file_header(b.data, &name)?;
+            let (footer, recovery, read) = footer_or_scan(&b, &opts)?;
+            return Self::build(source.clone(), None, name, opts, footer, recovery, read);
+        }
+        let tail = source.read_tail(opts.tail_bytes.max((FILE_HEADER_LEN + TRAILER_LEN) as u64))?;
+        let len = tail.file_len;
+        let held = tail.bytes.len() as u64;
+        if held > len || (held < len && held < (FILE_HEADER_LEN + TRAILER_LEN) as u64) {
+            return Err(Error::Truncated {
+                file: name,
+                what: "tail read",
+                offset: len.saturating_sub(held),
+                needed: opts.tail_bytes.min(len),
+                available: held,
+            });
+        }
+        let (mut window, mut base) = (tail.bytes, len - held);
+        if base == 0 {
+            check_file_header(&window, &name)?;
+        }
+        // A footer longer than the tail read: fetch the rest of it (the second request).
+        if let Ok(Some(t)) = Trailer::read(&Bytes::at(&window, &name, base)) {
+            if t.footer_offset < base {
+                // The footer's length comes from the file: bounded before it is fetched.
+                if t.footer_len > opts.max_chunk_bytes {
+                    return Err(Error::TooLarge {
+                        file: name,
+                        offset: t.footer_offset,
+                        claimed: t.footer_len,
+                        limit: opts.max_chunk_bytes,
+                    });
+                }
+                let more = ranged::fetch_one(&*source, t.footer_offset..base)?;
+                let mut joined = Vec::with_capacity((len - t.footer_offset) as usize);
+                joined.extend_from_slice(&more);
+                joined.extend_from_slice(&window);
+                (window, base) = (joined.into(), t.footer_offset);
+            }
+        }
+        let mut read = held.min(TRAILER_LEN as u64);
+        let found = footer_of(&Bytes::at(&window, &name, base), &mut read);
+        let (footer, recovery, read, whole) = match found {
+            Ok(f) => (f, None, len - base, false),
             Err(why) => {
+                // No usable footer: everything is needed for the scan.
+                let all = if base == 0 {
+                    window.clone()
+                } else {
+                    ranged::fetch_one(&*source, 0..len)?
+                };
+                let b = Bytes::new(&all, &name);
+                check_file_header(&all, &name)?;
                 let s = scan(&b, opts.max_chunk_bytes)?;
-                read = b.len();
-                let report = s.report(&name, b.len(), why);
-                (s.into_footer(), Some(report))
+                let report = s.report(&name, len, why);
+                (window, base) = (all, 0);
+                (s.into_footer(), Some(report), len, true)
             }
         };
+        let ranged = Ranged::new(len, window, base, whole || base == 0);
+        Self::build(source, Some(ranged), name, opts, footer, recovery, read)
+    }
+
+    fn build(
+        src: Arc<dyn RangeSource>,
+        ranged: Option<Ranged>,
+        name: String,
+        opts: ReadOptions,
+        footer: Footer,
+        recovery: Option<RecoveryReport>,
+        read: u64,
+    ) -> Result<Self> {
+        let opts_secret = opts.secret.clone();
+        let name_for_key = name.clone();
         let mut reader = EpisodeReader {
+            src,
+            ranged,
             name,
             meta: footer.episode,
             ids: HashMap::new(),
@@ -65,7 +115,6 @@ impl EpisodeReader {
             opts,
             bytes_read: AtomicU64::new(read),
             source: NEXT_SOURCE.fetch_add(1, Ordering::Relaxed),
-            data,
             data_key: match (&footer.key, &opts_secret) {
                 (Some(record), Some(secret)) => {
                     Some(DataKey::unwrap(record, secret, &name_for_key)?)
@@ -109,6 +158,23 @@ impl EpisodeReader {
             list.sort_by_key(|&i| (reader.chunks[i].t_min, reader.chunks[i].offset));
         }
         Ok(reader)
+    }
+}
+
+/// The footer of a whole file, or the scan of its records when the footer is unusable; and the
+/// bytes that took.
+fn footer_or_scan(
+    b: &Bytes<'_>,
+    opts: &ReadOptions,
+) -> Result<(Footer, Option<RecoveryReport>, u64)> {
+    let mut read = FILE_HEADER_LEN as u64;
+    match footer_of(b, &mut read) {
+        Ok(f) => Ok((f, None, read)),
+        Err(why) => {
+            let s = scan(b, opts.max_chunk_bytes)?;
+            let report = s.report(b.file, b.len(), why);
+            Ok((s.into_footer(), Some(report), b.len()))
+        }
     }
 }
 

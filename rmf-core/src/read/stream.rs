@@ -128,11 +128,7 @@ impl<'r> Stream<'r> {
 
     /// Every timestamp (decodes only the timestamp buffers).
     pub fn times(&self) -> Result<Vec<Nanos>> {
-        let mut out = Vec::new();
-        for &i in self.chunks() {
-            out.extend(self.reader.with_chunk(i, decode_times)?);
-        }
-        Ok(out)
+        self.reader.stream_times(self.s)
     }
 
     /// One chunk's samples at a time, in time order.
