@@ -7,11 +7,14 @@ use std::sync::{Arc, Mutex};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use rmf_core::{EpisodeReader, Error, Key, Progress, ReadOptions, Secret, WriteOptions};
+use rmf_store::{Location, StoreOptions};
 
 /// One run of `rmf`.
 pub struct Ctx {
     json: bool,
     secret: Option<Secret>,
+    /// Settings of object stores (`--storage-option`), over the environment's.
+    store: StoreOptions,
     /// The spinner of a long command, shown on stderr until it prints its result; shared with
     /// the progress callbacks, which rmf-core calls from its own threads.
     spinner: Arc<Mutex<Option<ProgressBar>>>,
@@ -20,7 +23,18 @@ pub struct Ctx {
 impl Ctx {
     /// A run that prints JSON when `json`, with the key of `--key-file` or else of the
     /// environment (RMF_KEY, RMF_KEY_FILE, RMF_PASSPHRASE).
-    pub fn new(json: bool, key_file: Option<&Path>) -> Result<Ctx, Error> {
+    pub fn new(
+        json: bool,
+        key_file: Option<&Path>,
+        storage_options: &[String],
+    ) -> Result<Ctx, Error> {
+        let mut store = StoreOptions::default();
+        for kv in storage_options {
+            let (k, v) = kv.split_once('=').ok_or_else(|| {
+                Error::InvalidArgument(format!("--storage-option {kv:?}: expected KEY=VALUE"))
+            })?;
+            store = store.with_option(k.trim(), v);
+        }
         let secret = match key_file {
             Some(path) => Some(Secret::Key(Key::from_file(path)?)),
             None => Secret::from_env()?,
@@ -28,6 +42,7 @@ impl Ctx {
         Ok(Ctx {
             json,
             secret,
+            store,
             spinner: Arc::new(Mutex::new(None)),
         })
     }
@@ -45,9 +60,14 @@ impl Ctx {
         }
     }
 
-    /// Opens an episode with this run's key, if any.
+    /// Opens an episode (a path or an object-store URL) with this run's key, if any.
     pub fn open(&self, path: &Path) -> Result<EpisodeReader, Error> {
-        EpisodeReader::open_with(path, self.read_options())
+        rmf_store::open(&Location::from(path), self.read_options(), &self.store)
+    }
+
+    /// Settings of object stores.
+    pub fn store(&self) -> &StoreOptions {
+        &self.store
     }
 
     /// Write options of an edit: this run's key (so that encrypted streams can be decoded and

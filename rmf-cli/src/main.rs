@@ -38,6 +38,11 @@ struct Cli {
     /// Print one JSON object (the result, or {"error": ...}) instead of text, for scripts.
     #[arg(long, global = true)]
     json: bool,
+    /// A setting of object stores (s3://, gs://, az://, http(s):// URLs), e.g.
+    /// `aws_endpoint=http://127.0.0.1:9000` or `aws_region=eu-west-1`; over the environment
+    /// (AWS_ENDPOINT_URL, AWS_ALLOW_HTTP, AWS_ACCESS_KEY_ID, GOOGLE_*, AZURE_*). Repeatable.
+    #[arg(long = "storage-option", global = true, value_name = "KEY=VALUE")]
+    storage_options: Vec<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -59,6 +64,10 @@ enum Command {
     /// Check a shared episode against its source: same source id and content hash, and every
     /// kept stream byte for byte the source's. Exit 1 on any mismatch.
     VerifyProvenance(share::VerifyProvenanceArgs),
+    /// Copy an episode, or a directory / URL prefix ending in `/` with everything under it,
+    /// between local disk and object stores. Each copy appears whole or not at all and is
+    /// verified (size, bytes read back) before the next.
+    Cp(inspect::CpArgs),
     /// Check magic, version, every checksum, the index and every chunk; exit 1 if anything is
     /// wrong, naming stream, chunk and byte offset.
     Validate(inspect::ValidateArgs),
@@ -135,6 +144,7 @@ impl Command {
             Merge(_) => "merging",
             Redact(_) => "redacting",
             Validate(_) => "validating",
+            Cp(_) => "copying",
             Recover(_) => "recovering",
             Index(_) | Stats(_) => "indexing",
             ImportMcap(_) | ImportWav(_) => "importing",
@@ -153,6 +163,7 @@ impl Command {
             Share(a) => share::share_dataset(ctx, a),
             VerifyProvenance(a) => share::verify(ctx, a),
             Validate(a) => inspect::validate(ctx, a),
+            Cp(a) => inspect::cp(ctx, a),
             Recover(a) => inspect::recover(ctx, a),
             Transcode(a) => transcode::transcode(ctx, a),
             Index(a) => dataset::index(ctx, a),
@@ -177,7 +188,7 @@ impl Command {
 fn main() -> ExitCode {
     sigpipe::reset();
     let cli = Cli::parse();
-    let ctx = match Ctx::new(cli.json, cli.key_file.as_deref()) {
+    let ctx = match Ctx::new(cli.json, cli.key_file.as_deref(), &cli.storage_options) {
         Ok(ctx) => ctx,
         Err(e) => {
             eprintln!("rmf: error: {e}");

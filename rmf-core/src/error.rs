@@ -233,6 +233,27 @@ pub enum Error {
         /// What needed it.
         what: String,
     },
+
+    /// A request to an object store failed, after retries when the failure was transient
+    /// (timeouts, 5xx, 429, resets, short bodies).
+    #[error("{url}: {op}{} failed{} after {attempts} attempt{}: {detail}",
+        range.map(|(a, b)| format!(" of bytes {a}..{b}")).unwrap_or_default(),
+        status.map(|s| format!(" with HTTP {s}")).unwrap_or_default(),
+        if *attempts == 1 { "" } else { "s" })]
+    Remote {
+        /// The object's URL.
+        url: String,
+        /// What was asked: `get`, `put`, `list`, `head`, `delete`.
+        op: &'static str,
+        /// The byte range asked for, if a range.
+        range: Option<(u64, u64)>,
+        /// The last HTTP status, if the server answered.
+        status: Option<u16>,
+        /// Requests made, retries included.
+        attempts: u32,
+        /// What the store said.
+        detail: String,
+    },
 }
 
 impl From<rmf_codecs::InvalidName> for Error {

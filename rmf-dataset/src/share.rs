@@ -255,7 +255,7 @@ fn share_episode(
 /// The content hashes of an open episode: every chunk record is read (through its checksums),
 /// none is decoded or decrypted.
 pub fn content_hashes(reader: &EpisodeReader) -> Result<ContentHashes> {
-    let b = Bytes::new(reader.file_bytes(), reader.file_name());
+    let b = Bytes::new(reader.file_bytes()?, reader.file_name());
     let mut per_stream: Vec<Vec<usize>> = vec![Vec::new(); reader.streams().len()];
     for (i, c) in reader.chunks().iter().enumerate() {
         if let Some(s) = reader.stream_index_of_id(c.stream_id) {

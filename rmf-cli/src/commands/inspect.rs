@@ -1,4 +1,5 @@
-//! `rmf validate` and `rmf recover`: is a file whole, and what of a damaged one can be kept.
+//! `rmf validate`, `rmf recover` and `rmf cp`: is a file whole, what of a damaged one can be
+//! kept, and copies between disk and object stores.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -13,6 +14,14 @@ pub struct ValidateArgs {
 }
 
 #[derive(clap::Args)]
+pub struct CpArgs {
+    /// A file or directory, or an object-store URL (a prefix ends in `/`).
+    src: String,
+    /// Where to: a file name, or a directory / prefix ending in `/`.
+    dst: String,
+}
+
+#[derive(clap::Args)]
 pub struct RecoverArgs {
     /// The damaged file (not modified).
     input: PathBuf,
@@ -21,7 +30,7 @@ pub struct RecoverArgs {
 }
 
 pub fn validate(ctx: &Ctx, a: ValidateArgs) -> CliResult {
-    let report = rmf_core::validate_with(&a.file, ctx.read_options())?;
+    let report = rmf_core::validate_reader(&ctx.open(&a.file)?)?;
     ctx.spinner_done();
     if ctx.json() {
         println!(
@@ -63,5 +72,34 @@ pub fn recover(ctx: &Ctx, a: RecoverArgs) -> CliResult {
         print!("{report}");
         println!("wrote {}", a.output.display());
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn cp(ctx: &Ctx, a: CpArgs) -> CliResult {
+    let (src, dst) = (
+        rmf_store::Location::parse(&a.src),
+        rmf_store::Location::parse(&a.dst),
+    );
+    let report = rmf_store::copy(&src, &dst, ctx.store())?;
+    let files: Vec<_> = report
+        .files
+        .iter()
+        .map(|(s, d, n)| serde_json::json!({"from": s, "to": d, "bytes": n}))
+        .collect();
+    let text = report
+        .files
+        .iter()
+        .map(|(s, d, n)| format!("{s} -> {d} ({n} bytes)"))
+        .chain([format!(
+            "copied {} file(s), {} bytes, verified",
+            report.files.len(),
+            report.bytes()
+        )])
+        .collect::<Vec<_>>()
+        .join("\n");
+    ctx.say(
+        text,
+        serde_json::json!({"files": files, "bytes": report.bytes()}),
+    );
     Ok(ExitCode::SUCCESS)
 }
