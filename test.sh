@@ -43,9 +43,10 @@ python=${PYTHON:-python3}
 # av (PyAV): a test decodes exported H.264 with FFmpeg, as the spec says other tools can, and
 # the LeRobot importer and exporter read and write MP4 with it; h5py: the HDF5 importer;
 # mcap + mcap-ros2-support: the ROS 2 project's own writer makes the MCAP import test's input;
-# mypy: its stubtest checks rmf/_rmf.pyi against the native module that was built.
+# mypy: its stubtest checks rmf/_rmf.pyi against the native module that was built;
+# moto[server]: the S3-compatible server the object-store tests start on loopback.
 CARGO_BUILD_JOBS="$jobs" .venv/bin/python -m pip install -q ./rmf-py pytest ruff av h5py \
-    mcap mcap-ros2-support mypy
+    mcap mcap-ros2-support mypy "moto[server]==5.2.5"
 .venv/bin/ruff check rmf-py benches
 .venv/bin/ruff format --check rmf-py benches
 echo "== Python stubs: rmf/_rmf.pyi against the installed native module"

@@ -15,6 +15,15 @@ pyo3::create_exception!(
      bytes changed))."
 );
 
+pyo3::create_exception!(
+    rmf,
+    RemoteError,
+    PyOSError,
+    "A request to an object store failed (after retries when the failure was transient). \
+     Attributes: `url`, `op` (get, put, list, verify), `range` ((start, end) or None), \
+     `status` (HTTP status or None), `attempts`."
+);
+
 /// Converts an rmf-core error: missing file -> FileNotFoundError, caller mistakes -> ValueError,
 /// damaged files -> RmfError (an OSError) carrying file and byte offset.
 pub fn to_py(e: rmf_core::Error) -> PyErr {
@@ -29,6 +38,30 @@ pub fn to_py_in(e: rmf_core::Error, stream: Option<&str>) -> PyErr {
         _ => e.to_string(),
     };
     let kind = match &e {
+        E::Remote {
+            url,
+            op,
+            range,
+            status,
+            attempts,
+            ..
+        } => {
+            return match status {
+                Some(404) => PyFileNotFoundError::new_err(msg),
+                Some(401 | 403) => PyPermissionError::new_err(msg),
+                _ => Python::attach(|py| {
+                    let err = RemoteError::new_err(msg);
+                    let value = err.value(py);
+                    // Best effort: the message names all of it too.
+                    let _ = value.setattr("url", url.as_str());
+                    let _ = value.setattr("op", *op);
+                    let _ = value.setattr("range", *range);
+                    let _ = value.setattr("status", *status);
+                    let _ = value.setattr("attempts", *attempts);
+                    err
+                }),
+            };
+        }
         E::Io { source, .. } => {
             return match source.kind() {
                 std::io::ErrorKind::NotFound => PyFileNotFoundError::new_err(msg),

@@ -32,6 +32,8 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[pymodule]
 fn _rmf(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("RmfError", m.py().get_type::<errors::RmfError>())?;
+    m.add("RemoteError", m.py().get_type::<errors::RemoteError>())?;
+    m.add_function(wrap_pyfunction!(reader::copy, m)?)?;
     m.add_class::<writer::EpisodeWriter>()?;
     m.add_class::<reader::Episode>()?;
     m.add_class::<stream::Stream>()?;

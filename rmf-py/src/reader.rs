@@ -8,6 +8,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use rmf_core::{EpisodeReader, StreamInfo, StreamKind};
+use rmf_store::{Location, StoreOptions};
 
 use crate::convert::from_json;
 use crate::errors::IntoPy;
@@ -32,32 +33,78 @@ fn unknown_stream(py: Python<'_>, name: &str, known: &[String]) -> PyErr {
     }
 }
 
-/// Opens an RMF file (memory-mapped; reads only its footer). A file without a footer (a crash)
-/// opens by scanning its chunks; `Episode.recovery` then says what was kept. `key` (32 bytes or
-/// a key-file path) or `passphrase` opens encrypted (private) streams; without it they raise
-/// `RmfError` with kind "encrypted", and a wrong one raises kind "wrong_key" here.
+/// Settings of object stores from Python's `storage_options` (values as strings).
+pub fn store_options(options: Option<&Bound<'_, PyDict>>) -> PyResult<StoreOptions> {
+    let mut o = StoreOptions::default();
+    for (k, v) in options.into_iter().flat_map(|d| d.iter()) {
+        o = o.with_option(k.str()?.to_string(), v.str()?.to_string());
+    }
+    Ok(o)
+}
+
+/// Opens an RMF file: a path (memory-mapped; reads only its footer) or an object-store URL
+/// (`s3://`, `gs://`, `az://`, `http(s)://`: one range request for the footer, then only the
+/// chunks read). A file without a footer (a crash) opens by scanning its chunks;
+/// `Episode.recovery` then says what was kept. `key` (32 bytes or a key-file path) or
+/// `passphrase` opens encrypted (private) streams; without it they raise `RmfError` with kind
+/// "encrypted", and a wrong one raises kind "wrong_key" here.
 #[pyfunction]
-#[pyo3(signature = (path, key=None, passphrase=None))]
+#[pyo3(signature = (path, key=None, passphrase=None, storage_options=None))]
 pub fn open(
     py: Python<'_>,
     path: PathBuf,
     key: Option<&Bound<'_, PyAny>>,
     passphrase: Option<String>,
+    storage_options: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<Episode> {
-    let p = path.clone();
+    let loc = Location::from(path.as_path());
     let opts = crate::keys::read_options(key, passphrase)?;
-    let reader = interruptible(py, move || EpisodeReader::open_with(&p, opts))?.py_err()?;
+    let store = store_options(storage_options)?;
+    let l = loc.clone();
+    let reader = interruptible(py, move || rmf_store::open(&l, opts, &store))?.py_err()?;
     Ok(Episode {
         reader: Arc::new(reader),
-        path,
+        path: loc,
     })
+}
+
+/// Copies an episode, or a directory / URL prefix ending in `/` with everything under it,
+/// between local disk and object stores; each copy appears whole or not at all and is verified.
+/// Returns `{"files": [{"from", "to", "bytes"}], "bytes": total}`.
+#[pyfunction]
+#[pyo3(signature = (src, dst, storage_options=None))]
+pub fn copy<'py>(
+    py: Python<'py>,
+    src: PathBuf,
+    dst: PathBuf,
+    storage_options: Option<&Bound<'py, PyDict>>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let store = store_options(storage_options)?;
+    // A trailing `/` says "into this directory"; PathBuf keeps it.
+    let (s, d) = (
+        Location::parse(&src.to_string_lossy()),
+        Location::parse(&dst.to_string_lossy()),
+    );
+    let report = interruptible(py, move || rmf_store::copy(&s, &d, &store))?.py_err()?;
+    let out = PyDict::new(py);
+    let files = PyList::empty(py);
+    for (from, to, n) in &report.files {
+        let f = PyDict::new(py);
+        f.set_item("from", from)?;
+        f.set_item("to", to)?;
+        f.set_item("bytes", n)?;
+        files.append(f)?;
+    }
+    out.set_item("files", files)?;
+    out.set_item("bytes", report.bytes())?;
+    Ok(out)
 }
 
 /// An open episode: metadata, streams by name, time span.
 #[pyclass(module = "rmf._rmf", frozen)]
 pub struct Episode {
     reader: Arc<EpisodeReader>,
-    path: PathBuf,
+    path: Location,
 }
 
 impl Episode {
@@ -79,10 +126,13 @@ impl Episode {
 
 #[pymethods]
 impl Episode {
-    /// The file.
+    /// The file: a `pathlib.Path`, or the URL (`str`) of an object in a store.
     #[getter]
-    fn path(&self) -> PathBuf {
-        self.path.clone()
+    fn path<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        match &self.path {
+            Location::Local(p) => p.clone().into_pyobject(py).map(|o| o.into_any()),
+            Location::Remote(u) => Ok(pyo3::types::PyString::new(py, u).into_any()),
+        }
     }
 
     /// Episode metadata as a dict (id, start time, clock, robot, task, operator, extra, writer).
@@ -201,7 +251,7 @@ impl Episode {
     fn __repr__(&self) -> String {
         format!(
             "Episode({:?}, streams=[{}]{})",
-            self.path.display().to_string(),
+            self.path.to_string(),
             self.names().join(", "),
             if self.reader.recovery().is_some() {
                 ", recovered"

@@ -16,7 +16,7 @@ def testdata() -> pathlib.Path:
     return TESTDATA
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def rmf_cli() -> str:
     """The Rust `rmf` command (test.sh builds it and sets RMF_CLI)."""
     path = os.environ.get("RMF_CLI") or shutil.which("rmf")

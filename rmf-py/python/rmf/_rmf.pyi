@@ -98,6 +98,23 @@ class RmfError(OSError):
     offset: int | None
     """Byte offset in the file, or None."""
 
+class RemoteError(OSError):
+    """A request to an object store failed, after retries when the failure was transient
+    (timeouts, 5xx, 429, connection resets, short bodies). A missing object raises
+    FileNotFoundError and a refused one PermissionError instead.
+    """
+
+    url: str
+    """The object's URL."""
+    op: str
+    """What was asked: "get", "put", "list" or "verify"."""
+    range: tuple[int, int] | None
+    """The byte range asked for, or None."""
+    status: int | None
+    """The last HTTP status, or None (no answer: a timeout, a reset, a short body)."""
+    attempts: int
+    """Requests made, retries included."""
+
 @final
 class RecoveryReport:
     """What recovery kept and lost.
@@ -478,8 +495,8 @@ class Episode:
     """
 
     @property
-    def path(self) -> Path:
-        """The file."""
+    def path(self) -> Path | str:
+        """The file: a path, or the URL (str) of an object in a store."""
     @property
     def metadata(self) -> EpisodeMetadata:
         """Episode metadata as a dict (id, start time, clock, robot, task, operator, extra,
@@ -534,8 +551,17 @@ class Episode:
     def __exit__(self, *args: object) -> bool:
         """Returns False (nothing to close; an exception propagates)."""
 
-def open(path: _Path, key: _Key | None = None, passphrase: str | None = None) -> Episode:
-    """Opens an RMF file (memory-mapped; reads only its footer). A file without a footer (a
+def open(
+    path: _Path,
+    key: _Key | None = None,
+    passphrase: str | None = None,
+    storage_options: dict[str, str] | None = None,
+) -> Episode:
+    """Opens an RMF file: a path (memory-mapped; reads only its footer) or an object-store URL
+    (``s3://``, ``gs://``, ``az://``, ``http(s)://``: one range request for the footer when it
+    fits the first read, then only the chunks read). ``storage_options`` (``aws_endpoint``,
+    ``aws_region``, ``allow_http``, ...) override the cloud's environment variables
+    (``AWS_ENDPOINT_URL``, ``AWS_ALLOW_HTTP``, ...). A file without a footer (a
     crash) opens by scanning its chunks; `Episode.recovery` then says what was kept. `key` (32
     bytes or a key-file path) or `passphrase` opens encrypted (private) streams; without it they
     raise `RmfError` with kind "encrypted", and a wrong one raises kind "wrong_key" here.
@@ -548,6 +574,21 @@ def open(path: _Path, key: _Key | None = None, passphrase: str | None = None) ->
         ValueError: a key that is not 32 bytes.
         TypeError: both ``key`` and ``passphrase``, or a ``key`` that is neither bytes nor a
             path.
+        RemoteError: a store request that failed after its retries.
+    """
+
+def copy(
+    src: _Path, dst: _Path, storage_options: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """Copies an episode, or a directory / URL prefix ending in ``/`` with everything under it,
+    between local disk and object stores. Each copy appears whole or not at all and is
+    verified (size, bytes read back) before the next. Returns ``{"files": [{"from", "to",
+    "bytes"}], "bytes": total}``.
+
+    Raises:
+        FileNotFoundError: no such source.
+        RemoteError: a store request that failed after its retries, or a copy that does not
+            read back as written.
     """
 
 def recover(input: _Path, output: _Path) -> RecoveryReport:
