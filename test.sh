@@ -45,7 +45,11 @@ python=${PYTHON:-python3}
 # mcap + mcap-ros2-support: the ROS 2 project's own writer makes the MCAP import test's input;
 # mypy: its stubtest checks rmf/_rmf.pyi against the native module that was built;
 # moto[server]: the S3-compatible server the object-store tests start on loopback.
-CARGO_BUILD_JOBS="$jobs" .venv/bin/python -m pip install -q ./rmf-py pytest ruff av h5py \
+# The wheel is built with the dev profile: its dependencies (opt-level 2, Cargo.toml) are the ones
+# `cargo test` just built, so only rmf-py and pyo3 compile (seconds instead of the release
+# profile's minutes with LTO); overflow checks stay on, which is stricter. Users get release wheels.
+MATURIN_PEP517_ARGS="--profile dev" CARGO_BUILD_JOBS="$jobs" \
+  .venv/bin/python -m pip install -q ./rmf-py pytest ruff av h5py \
     mcap mcap-ros2-support mypy "moto[server]==5.2.5"
 .venv/bin/ruff check rmf-py benches
 .venv/bin/ruff format --check rmf-py benches

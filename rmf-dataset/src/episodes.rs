@@ -4,15 +4,16 @@
 //! reads the index alone; episode files are opened on first use and a bounded number stay open.
 
 use std::collections::VecDeque;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use crate::chunk_cache::ChunkCache;
-use crate::index::{read_index, IndexedEpisode};
+use crate::index::{read_index_at, IndexedEpisode};
 use crate::sample::{EpisodeSampler, EventLabels, Query, StreamValue};
 use crate::stats::{merge, MergedStats, StreamStats};
 use rmf_core::{EpisodeReader, ReadOptions};
 use rmf_core::{Error, Result};
+use rmf_store::{Location, StoreOptions};
 
 /// The timeline samples are drawn on.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,6 +36,7 @@ pub struct DatasetOptions {
     max_open_episodes: usize,
     secret: Option<rmf_core::Secret>,
     chunk_cache_bytes: usize,
+    store: StoreOptions,
 }
 
 impl DatasetOptions {
@@ -47,6 +49,7 @@ impl DatasetOptions {
             max_open_episodes: DEFAULT_MAX_OPEN_EPISODES,
             secret: None,
             chunk_cache_bytes: super::DEFAULT_CHUNK_CACHE_BYTES,
+            store: StoreOptions::default(),
         }
     }
 
@@ -86,6 +89,17 @@ impl DatasetOptions {
         self
     }
 
+    /// Settings of the object store a dataset URL is in (over the environment's).
+    pub fn with_store(mut self, store: StoreOptions) -> Self {
+        self.store = store;
+        self
+    }
+
+    /// See [`DatasetOptions::with_store`].
+    pub fn store(&self) -> &StoreOptions {
+        &self.store
+    }
+
     /// The timeline.
     pub fn reference(&self) -> &Reference {
         &self.reference
@@ -115,9 +129,9 @@ pub struct Sample {
     pub labels: Vec<(String, EventLabels)>,
 }
 
-/// Episodes of a directory, sampled as one sequence.
+/// Episodes of a directory or an object-store prefix, sampled as one sequence.
 pub struct Dataset {
-    dir: PathBuf,
+    dir: Location,
     episodes: Vec<IndexedEpisode>,
     /// `starts[e]` is the index of episode `e`'s first sample; the last entry is the length.
     starts: Vec<u64>,
@@ -128,16 +142,17 @@ pub struct Dataset {
 
 impl Dataset {
     /// Opens `dir` by reading its index (`episodes.parquet`, see [`super::build_index`]).
+    /// `dir` may be an object-store URL (`s3://bucket/data/`): opening is then one request for
+    /// the index, and each episode is opened on first use by one range request for its footer.
     /// Fails, naming the episode, when a selected episode lacks a stream asked for.
     pub fn open(dir: impl AsRef<Path>, opts: DatasetOptions) -> Result<Self> {
-        let dir = dir.as_ref().to_path_buf();
-        let mut episodes = read_index(&dir)?;
+        let dir = Location::from(dir.as_ref());
+        let mut episodes = read_index_at(&dir, &opts.store)?;
         if let Some(want) = &opts.episodes {
             for w in want {
                 if !episodes.iter().any(|e| &e.id == w || &e.file == w) {
                     return Err(Error::InvalidArgument(format!(
-                        "{}: no episode {w:?} in the index (ids and files are accepted)",
-                        dir.display()
+                        "{dir}: no episode {w:?} in the index (ids and files are accepted)"
                     )));
                 }
             }
@@ -202,8 +217,8 @@ impl Dataset {
         &self.episodes
     }
 
-    /// The dataset directory.
-    pub fn dir(&self) -> &Path {
+    /// The dataset directory or URL.
+    pub fn location(&self) -> &Location {
         &self.dir
     }
 
@@ -216,7 +231,7 @@ impl Dataset {
     /// is read): over the episodes used that have the stream. Fails if the index was written
     /// without statistics (refresh it with [`super::build_index`]).
     pub fn stats(&self) -> Result<Vec<MergedStats>> {
-        merged_stats(&self.dir, &self.episodes)
+        merged_stats(&self.dir.to_string(), &self.episodes)
     }
 
     /// The episode and row within it of sample `i`.
@@ -252,6 +267,9 @@ impl Dataset {
                 start.saturating_add((row as f64 * 1e9 / hz).round() as i64)
             }
         };
+        if sampler.reader().is_remote() {
+            self.prefetch(&sampler, t)?;
+        }
         let mut values = Vec::new();
         let mut labels = Vec::new();
         for (name, q) in &self.opts.streams {
@@ -273,6 +291,42 @@ impl Dataset {
         })
     }
 
+    /// Fetches, in one batch of parallel range requests, the chunks every stream of a sample at
+    /// `t` will read (from the index: the time each query reaches), so that a remote sample
+    /// costs one round trip instead of one per stream. Chunks it misses are fetched when read.
+    fn prefetch(&self, sampler: &EpisodeSampler, t: i64) -> Result<()> {
+        let r = sampler.reader();
+        let mut chunks = Vec::new();
+        for (name, q) in &self.opts.streams {
+            let s = r.position(name)?;
+            let period = r.streams()[s]
+                .rate_hz
+                .filter(|hz| *hz > 0.0)
+                .map_or(0, |hz| (1.5e9 / hz) as i64);
+            let (before, after) = match q {
+                Query::At { tolerance_ns, .. } => {
+                    let tol = tolerance_ns.unwrap_or(period);
+                    (tol, tol)
+                }
+                Query::Window(crate::sample::WindowSpec::Steps(steps)) => {
+                    let lo = steps.iter().copied().min().unwrap_or(0).min(0);
+                    let hi = steps.iter().copied().max().unwrap_or(0).max(0);
+                    (
+                        period.saturating_mul(lo.saturating_neg()),
+                        period.saturating_mul(hi),
+                    )
+                }
+                Query::Window(crate::sample::WindowSpec::Seconds { from, to }) => (
+                    -rmf_core::time::secs_to_ns(from.min(0.0)),
+                    rmf_core::time::secs_to_ns(to.max(0.0)),
+                ),
+                Query::Events { .. } => continue, // read whole, once per episode
+            };
+            chunks.extend(r.chunks_around(s, t.saturating_sub(before), t.saturating_add(after)));
+        }
+        r.prefetch(&chunks)
+    }
+
     /// Decoded bytes the chunk cache holds now (at most `chunk_cache_bytes`).
     pub fn cache_bytes(&self) -> usize {
         self.cache.bytes()
@@ -292,13 +346,19 @@ impl Dataset {
             open.push_back(entry);
             return Ok(s);
         }
-        let path = self.dir.join(&self.episodes[e].file);
-        let read = match &self.opts.secret {
+        let ep = &self.episodes[e];
+        let mut read = match &self.opts.secret {
             Some(s) => ReadOptions::default().with_secret(s.clone()),
             None => ReadOptions::default(),
         };
+        // The index knows the footer's length: a remote episode opens with one exact request.
+        if let Some(n) = ep.footer_bytes.filter(|&n| n > 0) {
+            read = read.with_tail_bytes(n as u64);
+        }
+        let size = u64::try_from(ep.file_bytes).ok();
+        let src = rmf_store::source(&self.dir.join(&ep.file), size, &self.opts.store)?;
         let s = Arc::new(
-            EpisodeSampler::new(EpisodeReader::open_with(&path, read)?)
+            EpisodeSampler::new(EpisodeReader::open_source(src, read)?)
                 .with_cache(self.cache.clone()),
         );
         if open.len() >= self.opts.max_open_episodes.max(1) {
@@ -331,13 +391,12 @@ fn with_episode(err: Error, e: &IndexedEpisode) -> Error {
 }
 
 /// Statistics of every signal stream over `episodes`, in order of first appearance.
-pub fn merged_stats(dir: &Path, episodes: &[IndexedEpisode]) -> Result<Vec<MergedStats>> {
+pub fn merged_stats(dir: &str, episodes: &[IndexedEpisode]) -> Result<Vec<MergedStats>> {
     let mut names: Vec<&str> = Vec::new();
     for e in episodes {
         let stats = e.signal_stats.as_ref().ok_or_else(|| {
             Error::InvalidArgument(format!(
-                "{}: the index has no statistics for {}; refresh it (rmf index)",
-                dir.display(),
+                "{dir}: the index has no statistics for {}; refresh it (rmf index)",
                 e.file
             ))
         })?;

@@ -30,9 +30,10 @@ use parquet::file::properties::WriterProperties;
 
 use crate::stats::StreamStats;
 use rmf_core::with_dtype;
-use rmf_core::EpisodeReader;
 use rmf_core::StreamKind;
+use rmf_core::{EpisodeReader, ReadOptions};
 use rmf_core::{Error, Result};
+use rmf_store::{Location, StoreOptions};
 
 /// The index file's name inside a dataset directory.
 pub const INDEX_FILE: &str = "episodes.parquet";
@@ -70,6 +71,10 @@ pub struct IndexedEpisode {
     pub file_mtime_ns: i64,
     /// Whether the file has its footer (false: opened by a recovery scan).
     pub finished: bool,
+    /// Bytes of the footer record and trailer (finished files): a reader of the file in an
+    /// object store opens it with one range request of exactly this size. `None` in indexes
+    /// written before the column existed.
+    pub footer_bytes: Option<i64>,
     /// Earliest and latest sample time over all streams (episode clock).
     pub start_ns: Option<i64>,
     /// See `start_ns`.
@@ -114,6 +119,13 @@ impl IndexedEpisode {
     pub fn from_file(dir: &Path, path: &Path) -> Result<Self> {
         let r = EpisodeReader::open(path)?;
         let (bytes, mtime) = file_stamp(path)?;
+        Self::from_reader(&r, relative(dir, path), bytes, mtime)
+    }
+
+    /// [`IndexedEpisode::from_file`] for an open episode, named `file` in the index, of
+    /// `bytes` bytes last modified at `mtime_ns`.
+    pub fn from_reader(r: &EpisodeReader, file: String, bytes: i64, mtime_ns: i64) -> Result<Self> {
+        let mtime = mtime_ns;
         let meta = r.meta();
         let mut streams = Vec::with_capacity(r.streams().len());
         for s in r.streams() {
@@ -148,10 +160,11 @@ impl IndexedEpisode {
         }
         Ok(IndexedEpisode {
             id: meta.id.to_string(),
-            file: relative(dir, path),
+            file,
             file_bytes: bytes,
             file_mtime_ns: mtime,
             finished: r.recovery().is_none(),
+            footer_bytes: r.footer_bytes().map(|n| n as i64),
             start_ns,
             end_ns,
             start_time_utc: meta.start_time_utc.clone(),
@@ -186,30 +199,43 @@ pub struct IndexReport {
 /// included, sorted by path). Files whose size and modification time match their index row
 /// are not opened again. The index is written to a temporary file, synced, then renamed.
 pub fn build_index(dir: &Path) -> Result<IndexReport> {
-    let old: HashMap<String, IndexedEpisode> = match read_index(dir) {
+    build_index_at(&Location::from(dir), &StoreOptions::default())
+}
+
+/// [`build_index`] of a directory or an object-store prefix (`s3://bucket/data/`): episodes
+/// are listed, and each new or changed one is opened by its tail (one range request) and its
+/// signal chunks (for the statistics); frames are not fetched. The index is uploaded whole.
+pub fn build_index_at(dir: &Location, store: &StoreOptions) -> Result<IndexReport> {
+    let old: HashMap<String, IndexedEpisode> = match read_index_at(dir, store) {
         Ok(rows) => rows.into_iter().map(|e| (e.file.clone(), e)).collect(),
         Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
             HashMap::new()
         }
+        Err(Error::Remote {
+            status: Some(404), ..
+        }) => HashMap::new(),
         Err(e) => return Err(e),
     };
-    let mut files = Vec::new();
-    find_episodes(dir, &mut files)?;
-    files.sort();
+    let mut files = rmf_store::list(dir, ".rmf", store)?;
+    // Hidden files and folders (temporary files among them) are not episodes.
+    files.retain(|f| !f.rel.split('/').any(|c| c.starts_with('.')));
     let mut report = IndexReport::default();
     let mut rows = Vec::with_capacity(files.len());
     let mut seen = std::collections::HashSet::new();
-    for path in files {
-        let rel = relative(dir, &path);
+    for f in files {
+        let rel = f.rel.clone();
         seen.insert(rel.clone());
-        let stamp = file_stamp(&path)?;
+        let stamp = (f.size as i64, f.modified_ns);
         if let Some(row) = old.get(&rel) {
             if (row.file_bytes, row.file_mtime_ns) == stamp && row.signal_stats.is_some() {
                 rows.push(row.clone());
                 continue;
             }
         }
-        match IndexedEpisode::from_file(dir, &path) {
+        let opened = rmf_store::source(&dir.join(&rel), Some(f.size), store)
+            .and_then(|src| EpisodeReader::open_source(src, ReadOptions::default()))
+            .and_then(|r| IndexedEpisode::from_reader(&r, rel.clone(), stamp.0, stamp.1));
+        match opened {
             Ok(row) => {
                 if old.contains_key(&rel) {
                     report.updated.push(rel);
@@ -224,21 +250,26 @@ pub fn build_index(dir: &Path) -> Result<IndexReport> {
     report.removed = old.keys().filter(|f| !seen.contains(*f)).cloned().collect();
     report.removed.sort();
     report.episodes = rows.len();
-    write_index(dir, &rows)?;
+    write_index_at(dir, &rows, store)?;
     Ok(report)
 }
 
 /// Reads `DIR/episodes.parquet`.
 pub fn read_index(dir: &Path) -> Result<Vec<IndexedEpisode>> {
-    let path = dir.join(INDEX_FILE);
-    let file = fs::File::open(&path).map_err(|e| Error::io(&path, "open", e))?;
+    read_index_at(&Location::from(dir), &StoreOptions::default())
+}
+
+/// [`read_index`] of a directory or an object-store prefix (one request).
+pub fn read_index_at(dir: &Location, store: &StoreOptions) -> Result<Vec<IndexedEpisode>> {
+    let loc = dir.join(INDEX_FILE);
+    let bytes = rmf_store::read_all(&loc, store)?;
     let bad = |detail: String| Error::Malformed {
-        file: path.display().to_string(),
+        file: loc.to_string(),
         what: "dataset index",
         offset: 0,
         detail,
     };
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+    let reader = ParquetRecordBatchReaderBuilder::try_new(bytes)
         .and_then(|b| b.build())
         .map_err(|e| bad(format!("not a readable Parquet file: {e}")))?;
     let mut out = Vec::new();
@@ -251,28 +282,24 @@ pub fn read_index(dir: &Path) -> Result<Vec<IndexedEpisode>> {
 
 /// Writes `rows` as `DIR/episodes.parquet` (temporary file, sync, rename).
 pub fn write_index(dir: &Path, rows: &[IndexedEpisode]) -> Result<()> {
-    let path = dir.join(INDEX_FILE);
-    let tmp = dir.join(format!(".{INDEX_FILE}.tmp-{}", std::process::id()));
+    write_index_at(&Location::from(dir), rows, &StoreOptions::default())
+}
+
+/// [`write_index`] to a directory or an object-store prefix (uploaded whole: the index
+/// appears complete or not at all).
+pub fn write_index_at(dir: &Location, rows: &[IndexedEpisode], store: &StoreOptions) -> Result<()> {
+    let loc = dir.join(INDEX_FILE);
     let batch = batch_of(rows).map_err(|e| Error::Encode(format!("dataset index: {e}")))?;
-    let result = (|| -> std::result::Result<(), String> {
-        let file = fs::File::create(&tmp).map_err(|e| e.to_string())?;
-        let props = WriterProperties::builder()
-            .set_compression(Compression::ZSTD(ZstdLevel::default()))
-            .build();
-        let mut w =
-            ArrowWriter::try_new(file, batch.schema(), Some(props)).map_err(|e| e.to_string())?;
-        w.write(&batch).map_err(|e| e.to_string())?;
-        let file = w.into_inner().map_err(|e| e.to_string())?;
-        file.sync_all().map_err(|e| e.to_string())?;
-        fs::rename(&tmp, &path).map_err(|e| e.to_string())
-    })();
-    result.map_err(|e| {
-        let _ = fs::remove_file(&tmp);
-        Error::Encode(format!(
-            "{}: writing the dataset index: {e}",
-            path.display()
-        ))
-    })
+    let props = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::default()))
+        .build();
+    let encoded = (|| -> std::result::Result<Vec<u8>, parquet::errors::ParquetError> {
+        let mut w = ArrowWriter::try_new(Vec::new(), batch.schema(), Some(props))?;
+        w.write(&batch)?;
+        w.into_inner()
+    })()
+    .map_err(|e| Error::Encode(format!("{loc}: writing the dataset index: {e}")))?;
+    rmf_store::write_all(&loc, encoded.into(), store)
 }
 
 pub(crate) fn find_episodes(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
@@ -348,6 +375,7 @@ fn schema() -> SchemaRef {
         i("file_bytes", false),
         i("file_mtime_ns", false),
         Field::new("finished", DataType::Boolean, false),
+        i("footer_bytes", true),
         i("start_ns", true),
         i("end_ns", true),
         Field::new("duration_s", DataType::Float64, false),
@@ -415,6 +443,7 @@ fn batch_of(rows: &[IndexedEpisode]) -> std::result::Result<RecordBatch, arrow_s
             Arc::new(BooleanArray::from_iter(
                 rows.iter().map(|r| Some(r.finished)),
             )),
+            ints(|r| r.footer_bytes),
             ints(|r| r.start_ns),
             ints(|r| r.end_ns),
             Arc::new(Float64Array::from_iter_values(
@@ -637,6 +666,10 @@ fn rows_of(batch: &RecordBatch, out: &mut Vec<IndexedEpisode>) -> std::result::R
         i("samples")?,
     );
     let finished = column::<BooleanArray>(batch, "finished")?;
+    // Added after the first indexes were written: optional.
+    let footer = batch
+        .column_by_name("footer_bytes")
+        .and_then(|c| c.as_any().downcast_ref::<Int64Array>());
     let streams = column::<ListArray>(batch, "streams")?;
     let opt = |a: &Int64Array, k: usize| (!a.is_null(k)).then(|| a.value(k));
     for k in 0..batch.num_rows() {
@@ -669,6 +702,7 @@ fn rows_of(batch: &RecordBatch, out: &mut Vec<IndexedEpisode>) -> std::result::R
             file_bytes: bytes.value(k),
             file_mtime_ns: mtime.value(k),
             finished: finished.value(k),
+            footer_bytes: footer.and_then(|a| opt(a, k)),
             start_ns: opt(start, k),
             end_ns: opt(end, k),
             start_time_utc: utc.value(k).to_string(),

@@ -68,7 +68,10 @@ pub use chunk_cache::{ChunkCache, DEFAULT_CHUNK_CACHE_BYTES};
 pub use episodes::{
     merged_stats, Dataset, DatasetOptions, Reference, Sample, DEFAULT_MAX_OPEN_EPISODES,
 };
-pub use index::{build_index, read_index, IndexReport, IndexedEpisode, IndexedStream, INDEX_FILE};
+pub use index::{
+    build_index, build_index_at, read_index, read_index_at, write_index_at, IndexReport,
+    IndexedEpisode, IndexedStream, INDEX_FILE,
+};
 pub use sample::{
     default_tolerance_ns, EpisodeSampler, EventLabels, Missing, Query, StreamValue, WindowSpec,
     TAKEOVER_END, TAKEOVER_START,

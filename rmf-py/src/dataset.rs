@@ -11,8 +11,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use rmf_core::with_dtype;
 use rmf_dataset::{
-    build_index as build, Dataset, DatasetOptions, Missing, Policy, Query, Reference, StreamValue,
-    WindowSpec,
+    build_index_at as build, Dataset, DatasetOptions, Missing, Policy, Query, Reference,
+    StreamValue, WindowSpec,
 };
 
 use crate::errors::IntoPy;
@@ -83,7 +83,7 @@ impl DatasetCore {
     /// `reference`: a stream name or a rate in Hz; `streams`: a list of (name, spec dict);
     /// `episodes`: ids or files, or None for all.
     #[new]
-    #[pyo3(signature = (root, reference, streams, episodes=None, max_open_episodes=16, key=None, passphrase=None, chunk_cache_bytes=rmf_dataset::DEFAULT_CHUNK_CACHE_BYTES))]
+    #[pyo3(signature = (root, reference, streams, episodes=None, max_open_episodes=16, key=None, passphrase=None, chunk_cache_bytes=rmf_dataset::DEFAULT_CHUNK_CACHE_BYTES, storage_options=None, cache_dir=None, cache_bytes=10 << 30))]
     #[allow(clippy::too_many_arguments)] // mirrors the Python keyword arguments
     fn new(
         py: Python<'_>,
@@ -95,6 +95,9 @@ impl DatasetCore {
         key: Option<&Bound<'_, PyAny>>,
         passphrase: Option<String>,
         chunk_cache_bytes: usize,
+        storage_options: Option<&Bound<'_, PyDict>>,
+        cache_dir: Option<PathBuf>,
+        cache_bytes: u64,
     ) -> PyResult<Self> {
         let reference = if let Ok(name) = reference.extract::<String>() {
             Reference::Stream(name)
@@ -112,7 +115,12 @@ impl DatasetCore {
             .with_episodes(episodes)
             .with_max_open_episodes(max_open_episodes)
             .with_secret(crate::keys::secret(key, passphrase)?)
-            .with_chunk_cache_bytes(chunk_cache_bytes);
+            .with_chunk_cache_bytes(chunk_cache_bytes)
+            .with_store(crate::reader::store_options_cached(
+                storage_options,
+                cache_dir,
+                cache_bytes,
+            )?);
         let inner = py.detach(|| Dataset::open(&root, opts)).py_err()?;
         Ok(DatasetCore { inner })
     }
@@ -222,10 +230,18 @@ fn array_of<'py>(py: Python<'py>, v: StreamValue) -> PyResult<Bound<'py, PyAny>>
     })
 }
 
-/// Builds or refreshes `root/episodes.parquet`; returns a dict of what it did.
+/// Builds or refreshes `root/episodes.parquet` (a directory or an object-store prefix);
+/// returns a dict of what it did.
 #[pyfunction]
-pub fn build_index<'py>(py: Python<'py>, root: PathBuf) -> PyResult<Bound<'py, PyDict>> {
-    let r = py.detach(|| build(&root)).py_err()?;
+#[pyo3(signature = (root, storage_options=None))]
+pub fn build_index<'py>(
+    py: Python<'py>,
+    root: PathBuf,
+    storage_options: Option<&Bound<'py, PyDict>>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let store = crate::reader::store_options(storage_options)?;
+    let loc = rmf_store::Location::from(root.as_path());
+    let r = py.detach(|| build(&loc, &store)).py_err()?;
     let d = PyDict::new(py);
     d.set_item("episodes", r.episodes)?;
     d.set_item("added", PyList::new(py, r.added)?)?;

@@ -42,6 +42,19 @@ pub fn store_options(options: Option<&Bound<'_, PyDict>>) -> PyResult<StoreOptio
     Ok(o)
 }
 
+/// [`store_options`] with a local cache of fetched bytes (`cache_dir`, at most `cache_bytes`).
+pub fn store_options_cached(
+    options: Option<&Bound<'_, PyDict>>,
+    cache_dir: Option<PathBuf>,
+    cache_bytes: u64,
+) -> PyResult<StoreOptions> {
+    let o = store_options(options)?;
+    Ok(match cache_dir {
+        Some(d) => o.with_cache_dir(d, cache_bytes),
+        None => o,
+    })
+}
+
 /// Opens an RMF file: a path (memory-mapped; reads only its footer) or an object-store URL
 /// (`s3://`, `gs://`, `az://`, `http(s)://`: one range request for the footer, then only the
 /// chunks read). A file without a footer (a crash) opens by scanning its chunks;

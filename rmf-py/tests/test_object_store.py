@@ -213,3 +213,117 @@ def test_the_cli_reads_urls(demo: tuple[pathlib.Path, str], rmf_cli: str, proxy:
     local = run("info", str(path)).splitlines()[1:]
     remote = run("info", url, "--storage-option", f"aws_endpoint={proxy.url}").splitlines()[1:]
     assert remote == local
+
+
+STREAMS = {
+    "cam/front": rmf.asof(),
+    "joints": rmf.window(steps=range(-2, 1)),
+    "ft/wrist": rmf.window(seconds=(-0.01, 0.0)),
+    "action": rmf.window(steps=range(0, 4)),
+    "interventions": rmf.events((-1.0, 0.0)),
+}
+
+
+@pytest.fixture(scope="module")
+def dataset(
+    tmp_path_factory: pytest.TempPathFactory, rmf_cli: str, moto: Moto
+) -> tuple[pathlib.Path, str]:
+    d = tmp_path_factory.mktemp("dataset")
+    for k, seed in enumerate((1, 2, 3)):
+        sub = d / ("a" if k < 2 else "b")
+        sub.mkdir(exist_ok=True)
+        subprocess.run(
+            # JPEG cameras: frames are most of the bytes, as in real recordings.
+            [
+                rmf_cli,
+                "demo",
+                str(sub / f"ep{k}.rmf"),
+                "--seconds",
+                "1",
+                "--seed",
+                str(seed),
+                "--codec",
+                "jpeg",
+            ],
+            check=True,
+            capture_output=True,
+        )
+    url = f"s3://{BUCKET}/dataset/"
+    rmf.copy(d, url)
+    rmf.index(d)
+    return d, url
+
+
+def test_a_remote_index_reads_footers_and_signals_not_frames(
+    dataset: tuple[pathlib.Path, str], proxy: Proxy
+) -> None:
+    local, url = dataset
+    proxy.reset()
+    report = rmf.index(url, storage_options=via(proxy))
+    assert sorted(report["added"]) == ["a/ep0.rmf", "a/ep1.rmf", "b/ep2.rmf"]
+    gets = [(p, r) for m, p, r in proxy.log.requests if m == "GET" and p.endswith(".rmf")]
+    # Every episode read by ranges, never downloaded whole: its tail, then its signal chunks.
+    assert all(r is not None for _, r in gets), gets
+    assert sum(1 for _, r in gets if r and r.startswith("bytes=-")) == 3
+    total = sum(p.stat().st_size for p in local.rglob("*.rmf"))
+    assert proxy.log.body_bytes < total / 4, (proxy.log.body_bytes, total)
+    # The same rows as an index built from local disk (but file times, which are the store's).
+    local_rows = rmf.Dataset(local, "cam/front", STREAMS).episode_index.to_pylist()
+    remote_rows = rmf.Dataset(url, "cam/front", STREAMS).episode_index.to_pylist()
+    for a, b in zip(local_rows, remote_rows):
+        a.pop("file_mtime_ns"), b.pop("file_mtime_ns")
+        assert a == b
+    # Unchanged files are not read again.
+    proxy.reset()
+    again = rmf.index(url, storage_options=via(proxy))
+    assert again["added"] == again["updated"] == [] and again["episodes"] == 3
+    assert not [p for m, p, _ in proxy.log.requests if m == "GET" and p.endswith(".rmf")]
+
+
+def test_a_remote_dataset_samples_as_the_local_one(
+    dataset: tuple[pathlib.Path, str], proxy: Proxy
+) -> None:
+    local_dir, url = dataset
+    rmf.index(url)
+    local = rmf.Dataset(local_dir, "cam/front", STREAMS)
+    proxy.reset()
+    remote = rmf.Dataset(url, "cam/front", STREAMS, storage_options=via(proxy))
+    assert proxy.log.gets() == 1, proxy.log.requests  # the index alone
+    assert len(remote) == len(local) and remote.episode_ids == local.episode_ids
+    for i in (0, 1, len(local) // 2, len(local) - 1):
+        a, b = local[i], remote[i]
+        assert a.keys() == b.keys()
+        for k in a:
+            if isinstance(a[k], np.ndarray):
+                np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+            else:
+                assert a[k] == b[k], k
+    assert remote.stats.keys() == local.stats.keys()
+
+
+def test_a_local_cache_serves_the_second_epoch(
+    dataset: tuple[pathlib.Path, str], proxy: Proxy, tmp_path: pathlib.Path
+) -> None:
+    local_dir, url = dataset
+    rmf.index(url)
+    cache = tmp_path / "cache"
+    picks = [0, 7, 20, 33]
+    proxy.reset()
+    first = rmf.Dataset(url, "cam/front", STREAMS, storage_options=via(proxy), cache_dir=cache)
+    a = [first[i] for i in picks]
+    fetched = proxy.log.gets()
+    assert fetched > 1
+    proxy.reset()
+    # A new dataset (as a new epoch's worker would make): the index, then everything from disk.
+    second = rmf.Dataset(url, "cam/front", STREAMS, storage_options=via(proxy), cache_dir=cache)
+    b = [second[i] for i in picks]
+    assert proxy.log.gets() == 1, proxy.log.requests
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x["cam/front"], y["cam/front"])
+        np.testing.assert_array_equal(x["ft/wrist"], y["ft/wrist"])
+    # Bounded: a cache of 1 byte keeps (about) nothing.
+    tiny = tmp_path / "tiny"
+    c = rmf.Dataset(url, "cam/front", STREAMS, cache_dir=tiny, cache_bytes=1)
+    [c[i] for i in picks]
+    held = sum(f.stat().st_size for f in tiny.rglob("*") if f.is_file())
+    assert held < 200_000, held

@@ -19,6 +19,8 @@ pub struct Listed {
     pub rel: String,
     /// Size in bytes.
     pub size: u64,
+    /// Last modification, ns since the Unix epoch (0 when unknown).
+    pub modified_ns: i64,
 }
 
 /// The files under `dir` (sub-folders included) whose names end with `suffix`, sorted.
@@ -56,9 +58,15 @@ fn walk(dir: &Path, rel: &str, suffix: &str, out: &mut Vec<Listed>) -> Result<()
         if meta.is_dir() {
             walk(&path, &child, suffix, out)?;
         } else if name.ends_with(suffix) && !name.contains(".tmp-") {
+            let modified_ns = meta
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_nanos() as i64);
             out.push(Listed {
                 rel: child,
                 size: meta.len(),
+                modified_ns,
             });
         }
     }
@@ -91,7 +99,10 @@ pub fn write_all(loc: &Location, data: bytes::Bytes, opts: &StoreOptions) -> Res
                 std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, "create directory", e))?;
             }
             rmf_core::place::write_new_file(p, true, |tmp| {
-                std::fs::write(tmp, &data).map_err(|e| Error::io(tmp, "write", e))
+                use std::io::Write;
+                let mut f = std::fs::File::create(tmp).map_err(|e| Error::io(tmp, "create", e))?;
+                f.write_all(&data).map_err(|e| Error::io(tmp, "write", e))?;
+                f.sync_all().map_err(|e| Error::io(tmp, "sync", e))
             })
         }
         #[cfg(feature = "cloud")]
@@ -214,6 +225,7 @@ mod remote {
                         (rel.ends_with(suffix) && !rel.is_empty()).then(|| Listed {
                             rel: rel.to_string(),
                             size: m.size,
+                            modified_ns: m.last_modified.timestamp_nanos_opt().unwrap_or(0),
                         })
                     })
                     .collect())

@@ -15,6 +15,7 @@
 //! publishes finished files, and an object appears only once it is complete.
 
 mod copy;
+mod disk_cache;
 mod location;
 mod options;
 
@@ -28,6 +29,7 @@ use rmf_core::{EpisodeReader, MappedFile, RangeSource, ReadOptions, Result};
 #[cfg(feature = "cloud")]
 pub use cloud::ObjectSource;
 pub use copy::{copy, list, read_all, write_all, CopyReport, Listed};
+pub use disk_cache::CachedSource;
 pub use location::{Location, SCHEMES};
 pub use options::{
     StoreOptions, DEFAULT_INITIAL_BACKOFF, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_BACKOFF,
@@ -44,7 +46,13 @@ pub fn source(
     match loc {
         Location::Local(p) => Ok(Arc::new(MappedFile::open(p)?)),
         #[cfg(feature = "cloud")]
-        Location::Remote(u) => Ok(Arc::new(ObjectSource::new(u, size, opts)?)),
+        Location::Remote(u) => {
+            let remote: Arc<dyn RangeSource> = Arc::new(ObjectSource::new(u, size, opts)?);
+            Ok(match &opts.cache {
+                Some((dir, max)) => Arc::new(CachedSource::new(remote, dir, *max)),
+                None => remote,
+            })
+        }
         #[cfg(not(feature = "cloud"))]
         Location::Remote(_) => {
             let _ = (size, opts);

@@ -1,6 +1,7 @@
 //! How to reach a store: its settings (as `storage_options` in lance, deltalake and polars) and
 //! how hard to try.
 
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Default requests in flight for one read (a sample's chunks, a copy's parts).
@@ -25,6 +26,7 @@ pub struct StoreOptions {
     pub(crate) initial_backoff: Duration,
     pub(crate) max_backoff: Duration,
     pub(crate) timeout: Duration,
+    pub(crate) cache: Option<(PathBuf, u64)>,
 }
 
 impl Default for StoreOptions {
@@ -36,6 +38,7 @@ impl Default for StoreOptions {
             initial_backoff: DEFAULT_INITIAL_BACKOFF,
             max_backoff: DEFAULT_MAX_BACKOFF,
             timeout: DEFAULT_TIMEOUT,
+            cache: None,
         }
     }
 }
@@ -80,6 +83,19 @@ impl StoreOptions {
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
+    }
+
+    /// Keeps the bytes fetched from stores under `dir`, at most about `max_bytes` (least
+    /// recently used dropped first), so that later epochs read them from local disk; several
+    /// processes may share the directory.
+    pub fn with_cache_dir(mut self, dir: impl AsRef<Path>, max_bytes: u64) -> Self {
+        self.cache = Some((dir.as_ref().to_path_buf(), max_bytes));
+        self
+    }
+
+    /// See [`StoreOptions::with_cache_dir`].
+    pub fn cache_dir(&self) -> Option<(&Path, u64)> {
+        self.cache.as_ref().map(|(d, n)| (d.as_path(), *n))
     }
 
     /// The store settings given.

@@ -3,24 +3,25 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use rmf_dataset::{build_index, merged_stats, read_index, INDEX_FILE};
+use rmf_dataset::{build_index_at, merged_stats, read_index_at, INDEX_FILE};
+use rmf_store::Location;
 
 use super::CliResult;
 use crate::context::Ctx;
 
 #[derive(clap::Args)]
 pub struct DirArgs {
-    /// The dataset directory.
+    /// The dataset directory, or an object-store prefix (`s3://bucket/data/`).
     dir: PathBuf,
 }
 
 pub fn index(ctx: &Ctx, a: DirArgs) -> CliResult {
-    let dir = a.dir.as_path();
-    let r = build_index(dir)?;
+    let dir = Location::from(a.dir.as_path());
+    let r = build_index_at(&dir, ctx.store())?;
     ctx.spinner_done();
     if ctx.json() {
         let v = serde_json::json!({
-            "index": dir.join(INDEX_FILE),
+            "index": dir.join(INDEX_FILE).to_string(),
             "episodes": r.episodes,
             "added": r.added,
             "updated": r.updated,
@@ -34,7 +35,7 @@ pub fn index(ctx: &Ctx, a: DirArgs) -> CliResult {
         }
         println!(
             "{}: {} episodes ({} added, {} updated, {} removed, {} unreadable)",
-            dir.join(INDEX_FILE).display(),
+            dir.join(INDEX_FILE),
             r.episodes,
             r.added.len(),
             r.updated.len(),
@@ -50,10 +51,10 @@ pub fn index(ctx: &Ctx, a: DirArgs) -> CliResult {
 }
 
 pub fn stats(ctx: &Ctx, a: DirArgs) -> CliResult {
-    let dir = a.dir.as_path();
-    let report = build_index(dir)?;
-    let episodes = read_index(dir)?;
-    let stats = merged_stats(dir, &episodes)?;
+    let dir = Location::from(a.dir.as_path());
+    let report = build_index_at(&dir, ctx.store())?;
+    let episodes = read_index_at(&dir, ctx.store())?;
+    let stats = merged_stats(&dir.to_string(), &episodes)?;
     ctx.spinner_done();
     if ctx.json() {
         let v: Vec<serde_json::Value> = stats

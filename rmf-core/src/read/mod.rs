@@ -183,6 +183,8 @@ pub struct EpisodeReader {
     src: Arc<dyn RangeSource>,
     /// For a source not in memory: what was fetched, and the range cache.
     ranged: Option<Ranged>,
+    /// Bytes of the footer record and trailer, when the file has a usable footer.
+    footer_tail: Option<u64>,
     name: String,
     meta: EpisodeMeta,
     streams: Vec<StreamInfo>,
@@ -235,6 +237,13 @@ impl EpisodeReader {
             (Some(r), None) => r.len,
             (None, None) => 0,
         }
+    }
+
+    /// Bytes of the footer record and trailer (`None` for a file opened by a recovery scan):
+    /// the tail read that opens the file with one range request
+    /// ([`ReadOptions::with_tail_bytes`]); dataset indexes record it.
+    pub fn footer_bytes(&self) -> Option<u64> {
+        self.footer_tail
     }
 
     /// The source the reader reads from.
@@ -556,6 +565,28 @@ impl EpisodeReader {
             )));
         }
         Ok(b)
+    }
+
+    /// The chunks of stream `s` whose time span meets `[lo, hi]`, and the last one starting
+    /// at or before `lo` (where an as-of read of `lo` looks), from the index alone: what to
+    /// [`prefetch`](EpisodeReader::prefetch) before sampling around a time.
+    pub fn chunks_around(&self, s: usize, lo: i64, hi: i64) -> Vec<usize> {
+        let Some(list) = self.per_stream.get(s) else {
+            return Vec::new();
+        };
+        let first = list
+            .partition_point(|&i| self.chunks[i].t_min <= lo)
+            .saturating_sub(1);
+        list[first..]
+            .iter()
+            .copied()
+            .take_while(|&i| self.chunks[i].t_min <= hi)
+            .collect()
+    }
+
+    /// Whether reads fetch from a remote source (range requests) rather than memory.
+    pub fn is_remote(&self) -> bool {
+        self.ranged.is_some() && self.whole().is_none()
     }
 
     /// The chunks of stream `s` that hold rows `rows` (ascending), from the index alone.

@@ -29,7 +29,14 @@ impl EpisodeReader {
             let b = Bytes::new(data, &name);
             check_file_header(b.data, &name)?;
             let (footer, recovery, read) = footer_or_scan(&b, &opts)?;
-            return Self::build(source.clone(), None, name, opts, footer, recovery, read);
+            let tail = recovery.is_none().then(|| footer_tail(&b)).flatten();
+            let parts = Parts {
+                footer,
+                recovery,
+                read,
+                tail,
+            };
+            return Self::build(source.clone(), None, name, opts, parts);
         }
         let tail = source.read_tail(opts.tail_bytes.max((FILE_HEADER_LEN + TRAILER_LEN) as u64))?;
         let len = tail.file_len;
@@ -68,6 +75,10 @@ impl EpisodeReader {
         }
         let mut read = held.min(TRAILER_LEN as u64);
         let found = footer_of(&Bytes::at(&window, &name, base), &mut read);
+        let tail = found
+            .is_ok()
+            .then(|| footer_tail(&Bytes::at(&window, &name, base)))
+            .flatten();
         let (footer, recovery, read, whole) = match found {
             Ok(f) => (f, None, len - base, false),
             Err(why) => {
@@ -86,7 +97,13 @@ impl EpisodeReader {
             }
         };
         let ranged = Ranged::new(len, window, base, whole || base == 0);
-        Self::build(source, Some(ranged), name, opts, footer, recovery, read)
+        let parts = Parts {
+            footer,
+            recovery,
+            read,
+            tail,
+        };
+        Self::build(source, Some(ranged), name, opts, parts)
     }
 
     fn build(
@@ -94,15 +111,20 @@ impl EpisodeReader {
         ranged: Option<Ranged>,
         name: String,
         opts: ReadOptions,
-        footer: Footer,
-        recovery: Option<RecoveryReport>,
-        read: u64,
+        parts: Parts,
     ) -> Result<Self> {
+        let Parts {
+            footer,
+            recovery,
+            read,
+            tail,
+        } = parts;
         let opts_secret = opts.secret.clone();
         let name_for_key = name.clone();
         let mut reader = EpisodeReader {
             src,
             ranged,
+            footer_tail: tail,
             name,
             meta: footer.episode,
             ids: HashMap::new(),
@@ -159,6 +181,21 @@ impl EpisodeReader {
         }
         Ok(reader)
     }
+}
+
+/// What opening found: the footer (or what a scan rebuilt), the recovery report, bytes read,
+/// and the length of the footer record and trailer.
+struct Parts {
+    footer: Footer,
+    recovery: Option<RecoveryReport>,
+    read: u64,
+    tail: Option<u64>,
+}
+
+/// Bytes from the footer record to the end of the file, from a valid trailer.
+fn footer_tail(b: &Bytes<'_>) -> Option<u64> {
+    let t = Trailer::read(b).ok()??;
+    Some(b.len() - t.footer_offset)
 }
 
 /// The footer of a whole file, or the scan of its records when the footer is unusable; and the

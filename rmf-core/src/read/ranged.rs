@@ -53,35 +53,56 @@ impl Ranged {
     }
 }
 
-/// Fetched records by file offset, most recently used last.
+/// Fetched records by file offset, least recently used dropped first. Lookups are by hash
+/// (a long recording's cache holds thousands of small signal records); `order` lists uses
+/// oldest first, with stale entries (a record used again later) skipped when evicting.
 #[derive(Default)]
 struct RecordCache {
-    entries: VecDeque<(u64, bytes::Bytes)>,
+    map: HashMap<u64, (bytes::Bytes, u64)>,
+    order: VecDeque<(u64, u64)>,
+    tick: u64,
     bytes: u64,
 }
 
 impl RecordCache {
+    fn touch(&mut self, offset: u64) -> u64 {
+        self.tick += 1;
+        self.order.push_back((offset, self.tick));
+        if self.order.len() > 4 * self.map.len() + 64 {
+            let map = &self.map;
+            self.order
+                .retain(|(o, t)| map.get(o).is_some_and(|e| e.1 == *t));
+        }
+        self.tick
+    }
+
     fn get(&mut self, offset: u64) -> Option<bytes::Bytes> {
-        let k = self.entries.iter().position(|(o, _)| *o == offset)?;
-        let e = self.entries.remove(k)?;
-        let b = e.1.clone();
-        self.entries.push_back(e);
-        Some(b)
+        self.map.get(&offset)?;
+        let tick = self.touch(offset);
+        let e = self.map.get_mut(&offset)?;
+        e.1 = tick;
+        Some(e.0.clone())
     }
 
     fn contains(&self, offset: u64) -> bool {
-        self.entries.iter().any(|(o, _)| *o == offset)
+        self.map.contains_key(&offset)
     }
 
     fn put(&mut self, offset: u64, b: bytes::Bytes, cap: u64) {
         if self.contains(offset) {
             return;
         }
+        let tick = self.touch(offset);
         self.bytes += b.len() as u64;
-        self.entries.push_back((offset, b));
-        while self.bytes > cap && self.entries.len() > 1 {
-            if let Some((_, old)) = self.entries.pop_front() {
-                self.bytes -= old.len() as u64;
+        self.map.insert(offset, (b, tick));
+        while self.bytes > cap && self.map.len() > 1 {
+            let Some((o, t)) = self.order.pop_front() else {
+                break;
+            };
+            if self.map.get(&o).is_some_and(|e| e.1 == t) {
+                if let Some((old, _)) = self.map.remove(&o) {
+                    self.bytes -= old.len() as u64;
+                }
             }
         }
     }
@@ -288,7 +309,20 @@ impl EpisodeReader {
                     }
                 }
                 want.sort_by_key(|x| x.start);
-                self.fetch_ranges(&want, false)?
+                let got = self.fetch_ranges(&want, false)?;
+                // Prefixes that are whole records (small chunks: signals) serve later reads.
+                let lengths: HashMap<u64, u64> = list
+                    .iter()
+                    .map(|&i| (self.chunks[i].offset, self.chunks[i].length))
+                    .collect();
+                let mut cache = r.cache.lock().map_err(|_| poisoned())?;
+                for (offset, b) in &got {
+                    if lengths.get(offset) == Some(&(b.len() as u64)) {
+                        cache.put(*offset, b.clone(), self.opts.range_cache_bytes);
+                    }
+                }
+                drop(cache);
+                got
             }
             _ => Vec::new(),
         };

@@ -50,6 +50,8 @@ _Times: TypeAlias = npt.NDArray[np.int64]
 
 __all__ = [
     "RmfError",
+    "RemoteError",
+    "copy",
     "EpisodeWriter",
     "Episode",
     "Stream",
@@ -99,9 +101,12 @@ class RmfError(OSError):
     """Byte offset in the file, or None."""
 
 class RemoteError(OSError):
-    """A request to an object store failed, after retries when the failure was transient
-    (timeouts, 5xx, 429, connection resets, short bodies). A missing object raises
-    FileNotFoundError and a refused one PermissionError instead.
+    """A request to an object store failed (after retries when the failure was transient).
+    Attributes: `url`, `op` (get, put, list, verify), `range` ((start, end) or None),
+    `status` (HTTP status or None), `attempts`.
+
+    Transient failures are timeouts, 5xx, 429, connection resets and short bodies. A missing
+    object raises FileNotFoundError and a refused one PermissionError instead.
     """
 
     url: str
@@ -496,7 +501,7 @@ class Episode:
 
     @property
     def path(self) -> Path | str:
-        """The file: a path, or the URL (str) of an object in a store."""
+        """The file: a `pathlib.Path`, or the URL (`str`) of an object in a store."""
     @property
     def metadata(self) -> EpisodeMetadata:
         """Episode metadata as a dict (id, start time, clock, robot, task, operator, extra,
@@ -558,13 +563,14 @@ def open(
     storage_options: dict[str, str] | None = None,
 ) -> Episode:
     """Opens an RMF file: a path (memory-mapped; reads only its footer) or an object-store URL
-    (``s3://``, ``gs://``, ``az://``, ``http(s)://``: one range request for the footer when it
-    fits the first read, then only the chunks read). ``storage_options`` (``aws_endpoint``,
-    ``aws_region``, ``allow_http``, ...) override the cloud's environment variables
-    (``AWS_ENDPOINT_URL``, ``AWS_ALLOW_HTTP``, ...). A file without a footer (a
-    crash) opens by scanning its chunks; `Episode.recovery` then says what was kept. `key` (32
-    bytes or a key-file path) or `passphrase` opens encrypted (private) streams; without it they
-    raise `RmfError` with kind "encrypted", and a wrong one raises kind "wrong_key" here.
+    (`s3://`, `gs://`, `az://`, `http(s)://`: one range request for the footer, then only the
+    chunks read). A file without a footer (a crash) opens by scanning its chunks;
+    `Episode.recovery` then says what was kept. `key` (32 bytes or a key-file path) or
+    `passphrase` opens encrypted (private) streams; without it they raise `RmfError` with kind
+    "encrypted", and a wrong one raises kind "wrong_key" here.
+
+    ``storage_options`` (``aws_endpoint``, ``aws_region``, ``allow_http``, ...) override the
+    cloud's environment variables (``AWS_ENDPOINT_URL``, ``AWS_ALLOW_HTTP``, ...).
 
     Raises:
         FileNotFoundError: no such file (or key file).
@@ -577,13 +583,13 @@ def open(
         RemoteError: a store request that failed after its retries.
     """
 
-def copy(
-    src: _Path, dst: _Path, storage_options: dict[str, str] | None = None
-) -> dict[str, Any]:
-    """Copies an episode, or a directory / URL prefix ending in ``/`` with everything under it,
-    between local disk and object stores. Each copy appears whole or not at all and is
-    verified (size, bytes read back) before the next. Returns ``{"files": [{"from", "to",
-    "bytes"}], "bytes": total}``.
+def copy(src: _Path, dst: _Path, storage_options: dict[str, str] | None = None) -> dict[str, Any]:
+    """Copies an episode, or a directory / URL prefix ending in `/` with everything under it,
+    between local disk and object stores; each copy appears whole or not at all and is verified.
+    Returns `{"files": [{"from", "to", "bytes"}], "bytes": total}`.
+
+    Verified: the size, and the bytes read back (a whole local copy, or the last 64 KiB of an
+    object, which hold an episode's footer and trailer).
 
     Raises:
         FileNotFoundError: no such source.
@@ -933,6 +939,9 @@ class DatasetCore:
         key: _Key | None = None,
         passphrase: str | None = None,
         chunk_cache_bytes: int = ...,  # 32 MiB (rmf_dataset::DEFAULT_CHUNK_CACHE_BYTES)
+        storage_options: dict[str, str] | None = None,
+        cache_dir: _Path | None = None,
+        cache_bytes: int = 10 << 30,
     ) -> DatasetCore:
         """`reference`: a stream name or a rate in Hz; `streams`: a list of (name, spec dict);
         `episodes`: ids or files, or None for all.
@@ -981,8 +990,9 @@ class DatasetCore:
             RmfError: damaged data, or an encrypted stream without its key.
         """
 
-def build_index(root: _Path) -> IndexReport:
-    """Builds or refreshes `root/episodes.parquet`; returns a dict of what it did.
+def build_index(root: _Path, storage_options: dict[str, str] | None = None) -> IndexReport:
+    """Builds or refreshes `root/episodes.parquet` (a directory or an object-store prefix);
+    returns a dict of what it did.
 
     Returns:
         ``episodes`` (in the index now), ``added``, ``updated``, ``removed`` and ``failed``

@@ -99,7 +99,13 @@ class Dataset:
     key-file path) or ``passphrase`` opens encrypted streams; it is pickled with the dataset
     for DataLoader workers, so prefer a key-file path to raw bytes. ``chunk_cache_bytes``
     bounds the decoded signal chunks kept between samples (per process, so per DataLoader
-    worker; default 32 MiB; 0 keeps none)."""
+    worker; default 32 MiB; 0 keeps none). ``root`` may be an object-store URL
+    (``s3://bucket/data/``): the index is read with one request and each episode opened on first
+    use by one range request for its footer, then only the chunks a sample needs;
+    ``storage_options`` (``aws_endpoint``, ``aws_region``, ...) override the cloud's environment
+    variables. ``cache_dir`` keeps the bytes fetched from a store on local disk for later epochs
+    (at most ``cache_bytes``, default 10 GiB, least recently used dropped first; DataLoader
+    workers may share it)."""
 
     def __init__(
         self,
@@ -111,8 +117,14 @@ class Dataset:
         key: bytes | str | os.PathLike[str] | None = None,
         passphrase: str | None = None,
         chunk_cache_bytes: int = 32 << 20,
+        storage_options: Mapping[str, str] | None = None,
+        cache_dir: str | os.PathLike[str] | None = None,
+        cache_bytes: int = 10 << 30,
     ) -> None:
         self.root = os.fspath(root)
+        self.storage_options = None if storage_options is None else dict(storage_options)
+        self.cache_dir = None if cache_dir is None else os.fspath(cache_dir)
+        self.cache_bytes = int(cache_bytes)
         self.reference = reference
         self.streams = {str(k): dict(v) for k, v in streams.items()}
         self.episodes = None if episodes is None else [str(e) for e in episodes]
@@ -136,6 +148,9 @@ class Dataset:
                 self.key,
                 self.passphrase,
                 self.chunk_cache_bytes,
+                self.storage_options,
+                self.cache_dir,
+                self.cache_bytes,
             )
             self._core_pid = os.getpid()
         return self._core
@@ -170,13 +185,35 @@ class Dataset:
         """The index (``episodes.parquet``) as a ``pyarrow.Table``."""
         import pyarrow.parquet as pq
 
+        if "://" in self.root:
+            import io
+
+            data = _read_url(f"{self.root.rstrip('/')}/{INDEX_FILE}", self.storage_options)
+            return pq.read_table(io.BytesIO(data))
         return pq.read_table(os.path.join(self.root, INDEX_FILE))
 
     def __repr__(self) -> str:
         return f"Dataset({self.root!r}, reference={self.reference!r}, {len(self)} samples)"
 
 
-def index(root: str | os.PathLike[str]) -> IndexReport:
-    """Builds or refreshes ``root/episodes.parquet`` from the ``.rmf`` files under ``root``;
-    files whose size and time did not change are not read again. Returns what it did."""
-    return build_index(os.fspath(root))
+def _read_url(url: str, storage_options: Mapping[str, str] | None) -> bytes:
+    """The bytes of one object (through rmf.copy into a temporary file)."""
+    import tempfile
+
+    from . import copy
+
+    with tempfile.TemporaryDirectory() as d:
+        out = os.path.join(d, "object")
+        copy(url, out, storage_options=None if storage_options is None else dict(storage_options))
+        with open(out, "rb") as f:
+            return f.read()
+
+
+def index(
+    root: str | os.PathLike[str], storage_options: Mapping[str, str] | None = None
+) -> IndexReport:
+    """Builds or refreshes ``root/episodes.parquet`` from the ``.rmf`` files under ``root`` (a
+    directory or an object-store prefix such as ``s3://bucket/data/``); files whose size and
+    time did not change are not read again. Returns what it did."""
+    opts = None if storage_options is None else dict(storage_options)
+    return build_index(os.fspath(root), opts)
