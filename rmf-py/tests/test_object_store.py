@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import pathlib
 import subprocess
+import tempfile
 from collections.abc import Iterator
 
 import numpy as np
@@ -213,6 +214,23 @@ def test_the_cli_reads_urls(demo: tuple[pathlib.Path, str], rmf_cli: str, proxy:
     local = run("info", str(path)).splitlines()[1:]
     remote = run("info", url, "--storage-option", f"aws_endpoint={proxy.url}").splitlines()[1:]
     assert remote == local
+    d = pathlib.Path(tempfile.mkdtemp())
+    for stream, ext in (("joints", "csv"), ("cam/front", "parquet")):
+        run("export", "--stream", stream, str(path), str(d / f"local.{ext}"))
+        run("export", "--stream", stream, url, str(d / f"remote.{ext}"))
+        assert (d / f"local.{ext}").read_bytes() == (d / f"remote.{ext}").read_bytes(), stream
+
+
+def test_the_cli_indexes_and_summarizes_a_remote_dataset(
+    dataset: tuple[pathlib.Path, str], rmf_cli: str
+) -> None:
+    local, url = dataset
+
+    def run(*a: str) -> str:
+        return subprocess.run([rmf_cli, *a], check=True, capture_output=True, text=True).stdout
+
+    assert run("index", url).startswith(f"{url}episodes.parquet: 3 episodes")
+    assert run("stats", url, "--json") == run("stats", str(local), "--json")
 
 
 STREAMS = {
