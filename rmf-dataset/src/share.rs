@@ -16,6 +16,7 @@ use rmf_core::Progress;
 use rmf_core::WriteOptions;
 use rmf_core::{Error, Result};
 use rmf_core::{Sensitivity, WriterInfo};
+use rmf_store::{Location, StoreOptions};
 
 /// The key of the provenance record in a shared episode's `extra` metadata.
 pub const PROVENANCE_KEY: &str = "provenance";
@@ -417,4 +418,80 @@ pub fn verify_provenance(shared: &Path, source: &Path) -> Result<ProvenanceCheck
         verified_streams: verified,
         problems,
     })
+}
+
+/// [`share`] between local directories and object-store prefixes (`rmf share s3://a/ gs://b/`).
+/// A remote input is copied to a local staging directory first (sharing reads every chunk
+/// anyway), and a remote output is published from one with [`rmf_store::copy`] once every
+/// episode is written and verified, so a failed share leaves no partial episode in the store.
+/// Paths in the report name the locations given.
+pub fn share_at(
+    input: &Location,
+    output: &Location,
+    opts: &ShareOptions,
+    store: &StoreOptions,
+) -> Result<ShareReport> {
+    if let (Some(i), Some(o)) = (input.local(), output.local()) {
+        return share(i, o, opts);
+    }
+    let staging = Staging::new()?;
+    let in_dir = match input.local() {
+        Some(p) => p.to_path_buf(),
+        None => {
+            let d = staging.0.join("in");
+            rmf_store::copy(&dir_url(input), &Location::Local(d.clone()), store)?;
+            d
+        }
+    };
+    let out_dir = match output.local() {
+        Some(p) => p.to_path_buf(),
+        None => staging.0.join("out"),
+    };
+    let mut report = share(&in_dir, &out_dir, opts)?;
+    if output.is_remote() {
+        rmf_store::copy(&Location::Local(out_dir.clone()), &dir_url(output), store)?;
+    }
+    let rename = |p: &Path, dir: &Path, loc: &Location| -> PathBuf {
+        match (loc, p.strip_prefix(dir)) {
+            (Location::Remote(_), Ok(rel)) => {
+                let rel: Vec<_> = rel.iter().map(|c| c.to_string_lossy()).collect();
+                PathBuf::from(loc.join(&rel.join("/")).to_string())
+            }
+            _ => p.to_path_buf(),
+        }
+    };
+    for (src, out, _) in &mut report.shared {
+        *src = rename(src, &in_dir, input);
+        *out = rename(out, &out_dir, output);
+    }
+    Ok(report)
+}
+
+/// A URL as a prefix (ending in `/`), so that copies take everything under it.
+fn dir_url(loc: &Location) -> Location {
+    match loc {
+        Location::Remote(u) if !u.ends_with('/') => Location::Remote(format!("{u}/")),
+        other => other.clone(),
+    }
+}
+
+/// A temporary directory, removed when dropped.
+struct Staging(PathBuf);
+
+impl Staging {
+    fn new() -> Result<Self> {
+        let d = std::env::temp_dir().join(format!(
+            "rmf-share-{}-{}",
+            std::process::id(),
+            uuid::Uuid::new_v4().simple()
+        ));
+        std::fs::create_dir_all(&d).map_err(|e| Error::io(&d, "create directory", e))?;
+        Ok(Staging(d))
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }

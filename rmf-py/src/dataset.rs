@@ -170,6 +170,30 @@ impl DatasetCore {
     /// Sample `i` as a dict: each stream's array, `<name>_pad` (bool per slot), `<name>_t`
     /// (int64 source times), and `episode`, `episode_index`, `t`.
     fn get<'py>(&self, py: Python<'py>, i: i64) -> PyResult<Bound<'py, PyDict>> {
+        let k = self.index(i)?;
+        let s = py.detach(|| self.inner.get(k)).py_err()?;
+        self.dict_of(py, s)
+    }
+
+    /// Samples `indices` as a list of dicts (a DataLoader batch: `Dataset.__getitems__`); from
+    /// an object store, the chunks of the whole batch are fetched at once.
+    fn get_many<'py>(&self, py: Python<'py>, indices: Vec<i64>) -> PyResult<Bound<'py, PyList>> {
+        let ks = indices
+            .iter()
+            .map(|&i| self.index(i))
+            .collect::<PyResult<Vec<u64>>>()?;
+        let samples = py.detach(|| self.inner.get_many(&ks)).py_err()?;
+        let out = PyList::empty(py);
+        for s in samples {
+            out.append(self.dict_of(py, s)?)?;
+        }
+        Ok(out)
+    }
+}
+
+impl DatasetCore {
+    /// Sample index `i` (negative from the end), checked.
+    fn index(&self, i: i64) -> PyResult<u64> {
         let n = self.inner.len() as i64;
         let k = if i < 0 { i + n } else { i };
         if k < 0 || k >= n {
@@ -177,7 +201,15 @@ impl DatasetCore {
                 "sample {i} is out of range for a dataset of {n} samples"
             )));
         }
-        let s = py.detach(|| self.inner.get(k as u64)).py_err()?;
+        Ok(k as u64)
+    }
+
+    /// A sample as the dict `Dataset[i]` returns.
+    fn dict_of<'py>(
+        &self,
+        py: Python<'py>,
+        s: rmf_dataset::Sample,
+    ) -> PyResult<Bound<'py, PyDict>> {
         let d = PyDict::new(py);
         for (name, v) in s.values {
             if v.window {

@@ -13,9 +13,11 @@ use crate::interrupt::interruptible;
 /// Copies the episodes of `input` that carry every tag of `require_tags` into `output`, keeping
 /// only streams labelled up to `max_label` ("public" or "internal") and not in `drop_streams`;
 /// each copy records its provenance. Returns a dict: `shared` (list of dicts: source, output,
-/// provenance) and `left_out` (list of (file, reason)).
+/// provenance) and `left_out` (list of (file, reason)). `input` and `output` may be
+/// object-store prefixes (`s3://...`).
 #[pyfunction]
-#[pyo3(signature = (input, output, max_label, drop_streams=None, require_tags=None))]
+#[pyo3(signature = (input, output, max_label, drop_streams=None, require_tags=None, storage_options=None))]
+#[allow(clippy::too_many_arguments)] // mirrors the Python keyword arguments
 pub fn share<'py>(
     py: Python<'py>,
     input: PathBuf,
@@ -23,13 +25,19 @@ pub fn share<'py>(
     max_label: &str,
     drop_streams: Option<Vec<String>>,
     require_tags: Option<Vec<String>>,
+    storage_options: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<Bound<'py, PyDict>> {
+    let store = crate::reader::store_options(storage_options)?;
+    let (input, output) = (
+        rmf_store::Location::from(input.as_path()),
+        rmf_store::Location::from(output.as_path()),
+    );
     let opts =
         rmf_dataset::share::ShareOptions::new(rmf_core::Sensitivity::parse(max_label).py_err()?)
             .with_drop_streams(drop_streams.unwrap_or_default())
             .with_require_tags(require_tags.unwrap_or_default());
     let r = interruptible(py, move || {
-        rmf_dataset::share::share(&input, &output, &opts)
+        rmf_dataset::share::share_at(&input, &output, &opts, &store)
     })?
     .py_err()?;
     let json = serde_json::json!({

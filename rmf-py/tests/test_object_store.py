@@ -275,10 +275,15 @@ def dataset(
 def test_a_remote_index_reads_footers_and_signals_not_frames(
     dataset: tuple[pathlib.Path, str], proxy: Proxy
 ) -> None:
-    local, url = dataset
+    local, _ = dataset
+    url = f"s3://{BUCKET}/dataset-index/"  # a prefix no other test has indexed
+    rmf.copy(local, url)
     proxy.reset()
     report = rmf.index(url, storage_options=via(proxy))
-    assert sorted(report["added"]) == ["a/ep0.rmf", "a/ep1.rmf", "b/ep2.rmf"]
+    # The local index came along with the copy: its rows are read again (the objects' times
+    # are not the local files').
+    read = sorted(report["added"] + report["updated"])
+    assert read == ["a/ep0.rmf", "a/ep1.rmf", "b/ep2.rmf"]
     gets = [(p, r) for m, p, r in proxy.log.requests if m == "GET" and p.endswith(".rmf")]
     # Every episode read by ranges, never downloaded whole: its tail, then its signal chunks.
     assert all(r is not None for _, r in gets), gets
@@ -345,3 +350,47 @@ def test_a_local_cache_serves_the_second_epoch(
     [c[i] for i in picks]
     held = sum(f.stat().st_size for f in tiny.rglob("*") if f.is_file())
     assert held < 200_000, held
+
+
+def test_a_share_goes_from_store_to_store(
+    dataset: tuple[pathlib.Path, str], tmp_path: pathlib.Path
+) -> None:
+    local, url = dataset
+    out = f"s3://{BUCKET}/shared/"
+    r = rmf.share(url, out, "public")
+    want = rmf.share(local, tmp_path / "shared", "public")
+    assert sorted(s["output"] for s in r["shared"]) == [
+        f"{out}a/ep0.rmf",
+        f"{out}a/ep1.rmf",
+        f"{out}b/ep2.rmf",
+    ]
+    # The same streams kept as a local share keeps, and a copy that opens from the store.
+    for s, w in zip(
+        sorted(r["shared"], key=lambda x: x["output"]),
+        sorted(want["shared"], key=lambda x: str(x["output"])),
+    ):
+        assert list(rmf.open(s["output"]).streams) == list(rmf.open(w["output"]).streams)
+        assert "interventions" not in rmf.open(s["output"]).streams  # labelled internal
+
+
+def test_a_batch_is_fetched_at_once_and_equals_single_samples(
+    dataset: tuple[pathlib.Path, str], proxy: Proxy
+) -> None:
+    local_dir, url = dataset
+    rmf.index(url)
+    local = rmf.Dataset(local_dir, "cam/front", STREAMS)
+    picks = [3, 40, 88, 17, 61]
+    remote = rmf.Dataset(url, "cam/front", STREAMS, storage_options=via(proxy))
+    [remote[i] for i in (0, 31, 62)]  # each episode opened, its timestamps read
+    proxy.reset()
+    batch = remote.__getitems__(picks)
+    # One batch of requests for the five samples (one per chunk run), not five sequences.
+    assert proxy.log.gets() <= 3 * len(picks), proxy.log.requests
+    for i, b in zip(picks, batch):
+        a = local[i]
+        for k in a:
+            if isinstance(a[k], np.ndarray):
+                np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+            else:
+                assert a[k] == b[k], k
+    assert [s["t"] for s in local.__getitems__(picks)] == [s["t"] for s in batch]

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use rmf_core::{Key, Sensitivity};
-use rmf_dataset::share::{share, verify_provenance, ShareOptions};
+use rmf_dataset::share::{share_at, verify_provenance, ShareOptions};
+use rmf_store::Location;
 
 use super::{io_error, CliResult};
 use crate::context::Ctx;
@@ -18,9 +19,9 @@ pub struct KeygenArgs {
 
 #[derive(clap::Args)]
 pub struct ShareArgs {
-    /// The dataset directory to read (not modified).
+    /// The dataset directory to read (not modified), or an object-store prefix.
     input: PathBuf,
-    /// The directory of the shared copy (same layout).
+    /// The directory of the shared copy (same layout), or an object-store prefix.
     output: PathBuf,
     /// public or internal.
     #[arg(long)]
@@ -69,7 +70,11 @@ pub fn share_dataset(ctx: &Ctx, a: ShareArgs) -> CliResult {
         .with_drop_streams(a.drop_streams)
         .with_require_tags(a.require_tags)
         .with_progress(ctx.progress());
-    let r = share(&a.input, &a.output, &opts)?;
+    let (input, output) = (
+        Location::from(a.input.as_path()),
+        Location::from(a.output.as_path()),
+    );
+    let r = share_at(&input, &output, &opts, ctx.store())?;
     ctx.spinner_done();
     if ctx.json() {
         let v = serde_json::json!({

@@ -661,13 +661,17 @@ def share(
     max_label: str,
     drop_streams: Sequence[str] | None = None,
     require_tags: Sequence[str] | None = None,
+    storage_options: dict[str, str] | None = None,
 ) -> ShareReport:
     """Copies the episodes of `input` that carry every tag of `require_tags` into `output`,
     keeping only streams labelled up to `max_label` ("public" or "internal") and not in
     `drop_streams`; each copy records its provenance. Returns a dict: `shared` (list of dicts:
-    source, output, provenance) and `left_out` (list of (file, reason)).
+    source, output, provenance) and `left_out` (list of (file, reason)). `input` and `output` may be
+    object-store prefixes (`s3://...`).
 
-    ``input`` and ``output`` are directories. The (file, reason) pairs of ``left_out`` are
+    ``input`` and ``output`` are directories or prefixes; a remote input is staged in a local
+    temporary directory, and a remote output published with ``rmf.copy`` once every episode is
+    written. The (file, reason) pairs of ``left_out`` are
     two-item lists (the report passes through JSON); see ``rmf.ShareReport``.
 
     Episodes that cannot be read, are not finished or lack a required tag are left out (with
@@ -986,6 +990,15 @@ class DatasetCore:
 
         Raises:
             IndexError: ``i`` is out of range.
+            ValueError: a stream has no sample within its tolerance (and ``pad`` is off).
+            RmfError: damaged data, or an encrypted stream without its key.
+        """
+    def get_many(self, indices: list[int]) -> list[dict[str, Any]]:
+        """Samples `indices` as a list of dicts (a DataLoader batch: `Dataset.__getitems__`); from
+        an object store, the chunks of the whole batch are fetched at once.
+
+        Raises:
+            IndexError: an index is out of range.
             ValueError: a stream has no sample within its tolerance (and ``pad`` is off).
             RmfError: damaged data, or an encrypted stream without its key.
         """

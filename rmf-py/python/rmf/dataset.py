@@ -21,7 +21,7 @@ its own episodes. It does not import torch.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from ._rmf import DatasetCore, build_index
@@ -160,6 +160,11 @@ class Dataset:
 
     def __getitem__(self, i: int) -> dict[str, Any]:
         return self._open().get(int(i))
+
+    def __getitems__(self, indices: Sequence[int]) -> list[dict[str, Any]]:
+        """A batch of samples (PyTorch's DataLoader calls this with a batch's indices): from an
+        object store, the chunks of the whole batch are fetched at once."""
+        return self._open().get_many([int(i) for i in indices])
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
