@@ -14,7 +14,9 @@ Measured, local and remote:
 - opening: ``rmf.Dataset`` (requests: the index alone), and ``rmf.open`` of each episode
   (ms per episode, requests per episode);
 - random samples/s in one process, after 4 untimed warm-up samples, and with 2 worker
-  processes (fork pool, as a DataLoader with 2 workers; each opens its own files);
+  processes (fork pool, as a DataLoader with 2 workers; each opens its own files), taking
+  samples one by one, or in batches of 16 through ``Dataset.__getitems__`` (what a DataLoader
+  with ``batch_size=16`` calls), which fetches a batch's chunks at once;
 - requests and bytes fetched per sample (from the proxy's log, in one process), against the
   compressed bytes of the chunks those samples decode.
 
@@ -65,6 +67,11 @@ def _take(idx: list[int]) -> int:
     return len(idx)
 
 
+def _take_batch(idx: list[int]) -> int:
+    assert _DS is not None
+    return len(_DS.__getitems__(idx))
+
+
 def rate_one(root: str, opts: dict[str, str] | None, idx: list[int]) -> float:
     ds = rmf.Dataset(root, "cam/front", STREAMS, storage_options=opts)
     for i in idx[:4]:
@@ -75,13 +82,19 @@ def rate_one(root: str, opts: dict[str, str] | None, idx: list[int]) -> float:
     return (len(idx) - 4) / (time.perf_counter() - t)
 
 
-def rate_workers(root: str, opts: dict[str, str] | None, idx: list[int], workers: int) -> float:
+def rate_workers(
+    root: str, opts: dict[str, str] | None, idx: list[int], workers: int, batch: int = 0
+) -> float:
+    """Samples/s of `workers` processes taking 8 samples a task, one by one, or with `batch`,
+    `batch` samples a task through `Dataset.__getitems__` (a DataLoader with that batch size)."""
     ctx = mp.get_context("fork")
-    chunks = [idx[k : k + 8] for k in range(0, len(idx), 8)]
+    size = batch or 8
+    chunks = [idx[k : k + size] for k in range(0, len(idx), size)]
+    take = _take_batch if batch else _take
     with ctx.Pool(workers, initializer=_init, initargs=(root, opts)) as pool:
         pool.map(_take, [[i] for i in idx[: 2 * workers]])  # warm-up: each worker opens
         t = time.perf_counter()
-        n = sum(pool.map(_take, chunks))
+        n = sum(pool.map(take, chunks))
         return n / (time.perf_counter() - t)
 
 
@@ -171,6 +184,8 @@ def main() -> None:
         local_one = rate_one(str(local), None, idx)
         local_two = rate_workers(str(local), None, idx, 2)
         remote_two = rate_workers(url, via, idx, 2)
+        local_batch = rate_workers(str(local), None, idx, 2, batch=16)
+        remote_batch = rate_workers(url, via, idx, 2, batch=16)
         size = sum(f.stat().st_size for f in files)
         print(
             f"episodes {len(files)} x {a.seconds} s, {size / 1e6:.1f} MB, {n} samples; "
@@ -188,6 +203,10 @@ def main() -> None:
         print(
             f"samples/s, 2 workers: local {local_two:.1f}, remote {remote_two:.1f} "
             f"({remote_two / local_two:.0%} of local)"
+        )
+        print(
+            f"samples/s, 2 workers, batches of 16 (__getitems__): local {local_batch:.1f}, "
+            f"remote {remote_batch:.1f} ({remote_batch / local_batch:.0%} of local)"
         )
         print(
             f"per sample (1 process, cold episodes included): {per_req:.2f} requests, "
