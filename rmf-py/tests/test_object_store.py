@@ -272,6 +272,16 @@ def dataset(
     return d, url
 
 
+def assert_same_sample(a: dict, b: dict) -> None:
+    """Two samples of `Dataset[i]`: the same keys, arrays and values."""
+    assert a.keys() == b.keys()
+    for k in a:
+        if isinstance(a[k], np.ndarray):
+            np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+        else:
+            assert a[k] == b[k], k
+
+
 def test_a_remote_index_reads_footers_and_signals_not_frames(
     dataset: tuple[pathlib.Path, str], proxy: Proxy
 ) -> None:
@@ -314,13 +324,7 @@ def test_a_remote_dataset_samples_as_the_local_one(
     assert proxy.log.gets() == 1, proxy.log.requests  # the index alone
     assert len(remote) == len(local) and remote.episode_ids == local.episode_ids
     for i in (0, 1, len(local) // 2, len(local) - 1):
-        a, b = local[i], remote[i]
-        assert a.keys() == b.keys()
-        for k in a:
-            if isinstance(a[k], np.ndarray):
-                np.testing.assert_array_equal(a[k], b[k], err_msg=k)
-            else:
-                assert a[k] == b[k], k
+        assert_same_sample(local[i], remote[i])
     assert remote.stats.keys() == local.stats.keys()
 
 
@@ -387,10 +391,5 @@ def test_a_batch_is_fetched_at_once_and_equals_single_samples(
     # One batch of requests for the five samples (one per chunk run), not five sequences.
     assert proxy.log.gets() <= 3 * len(picks), proxy.log.requests
     for i, b in zip(picks, batch):
-        a = local[i]
-        for k in a:
-            if isinstance(a[k], np.ndarray):
-                np.testing.assert_array_equal(a[k], b[k], err_msg=k)
-            else:
-                assert a[k] == b[k], k
+        assert_same_sample(local[i], b)
     assert [s["t"] for s in local.__getitems__(picks)] == [s["t"] for s in batch]
