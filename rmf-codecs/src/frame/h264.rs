@@ -223,12 +223,16 @@ impl H264Decoder {
                 })
             });
             if let Some(i) = resume {
-                let d = idle.swap_remove(i);
+                let d = idle.remove(i);
                 let next = d.at.map_or(keyframe, |(_, _, n)| n);
                 return Ok((d, next));
             }
-            if let Some(i) = idle.iter().position(fits) {
-                let mut d = idle.swap_remove(i);
+            // Not resuming: take one that stands nowhere, else the one recycled longest ago
+            // (the list is in recycling order), so that another thread's reads do not take
+            // the decoder a forward read is about to continue.
+            let unplaced = idle.iter().position(|d| fits(d) && d.at.is_none());
+            if let Some(i) = unplaced.or_else(|| idle.iter().position(fits)) {
+                let mut d = idle.remove(i);
                 d.at = None;
                 return Ok((d, keyframe));
             }
@@ -355,5 +359,28 @@ mod tests {
         let psnr = 10.0 * (255.0f64 * 255.0 / mse).log10();
         // QP 0 is near-lossless (H.264 baseline has no lossless mode); no colour conversion.
         assert!(psnr > 40.0, "qp 0 grey PSNR {psnr:.1} dB");
+    }
+
+    #[test]
+    fn a_fresh_read_takes_an_unplaced_decoder_before_one_that_can_continue() {
+        // A size only this test uses: the idle list is shared by the process.
+        let (w, h, pf) = (48u32, 16u32, PixelFormat::Rgb8);
+        let (a, _) = H264Decoder::take(w, h, pf, None, 0, 0).unwrap();
+        let (b, _) = H264Decoder::take(w, h, pf, None, 0, 0).unwrap();
+        // `a` stands before row 5 of chunk (1, 100); `b` stands nowhere, recycled later.
+        a.recycle(Some((1, 100)), 5);
+        b.recycle(None, 0);
+        // A read of another chunk takes `b`, not the decoder a forward read would continue.
+        let (other, from) = H264Decoder::take(w, h, pf, Some((2, 0)), 0, 3).unwrap();
+        assert_eq!((other.at, from), (None, 0));
+        // The forward read of chunk (1, 100) still continues at row 5.
+        let (cont, from) = H264Decoder::take(w, h, pf, Some((1, 100)), 0, 7).unwrap();
+        assert_eq!((cont.at, from), (Some((1, 100, 5)), 5));
+        // Not continuing (row 3 is before where it stands): a decoder is reset to the keyframe.
+        cont.recycle(Some((1, 100)), 5);
+        other.recycle(Some((3, 0)), 2);
+        let (d, from) = H264Decoder::take(w, h, pf, Some((1, 100)), 0, 3).unwrap();
+        assert_eq!((d.at, from), (None, 0));
+        d.recycle(None, 0);
     }
 }
