@@ -71,6 +71,10 @@ class Faults:
     """Send a body one byte shorter than its Content-Length this many times."""
     flip_offset: int | None = None
     """File offset of a byte to flip in every ranged GET body that holds it."""
+    flip_upload_times: int = 0
+    """Flip the middle byte of the next uploaded bodies (PUT of an object or a part)."""
+    only_method: str | None = None
+    """Apply the status and reset faults to requests of this method only ("PUT", ...)."""
     latency_s: float = 0.0
     """Added before every answer."""
 
@@ -110,13 +114,19 @@ class Proxy:
                     f = proxy.faults
                     latency = f.latency_s
                     fault = None
-                    if f.reset_times > 0:
+                    applies = f.only_method in (None, self.command)
+                    if applies and f.reset_times > 0:
                         f.reset_times -= 1
                         fault = "reset"
-                    elif f.status_times > 0:
+                    elif applies and f.status_times > 0:
                         f.status_times -= 1
                         fault = "status"
                     status = f.status
+                    if self.command == "PUT" and f.flip_upload_times > 0 and body:
+                        f.flip_upload_times -= 1
+                        flipped = bytearray(body)
+                        flipped[len(body) // 2] ^= 0x40
+                        body = bytes(flipped)
                 if latency:
                     time.sleep(latency)
                 if fault == "reset":
@@ -154,7 +164,9 @@ class Proxy:
                 for k, v in r.getheaders():
                     if k.lower() not in ("content-length", "connection", "transfer-encoding"):
                         self.send_header(k, v)
-                self.send_header("Content-Length", str(len(data)))
+                # A HEAD answer has no body but the length of the object's.
+                length = r.getheader("Content-Length", "0") if self.command == "HEAD" else len(data)
+                self.send_header("Content-Length", str(length))
                 self.end_headers()
                 if self.command != "HEAD":
                     sent = data[:-1] if short else data

@@ -204,6 +204,37 @@ def test_copies_go_both_ways_whole(demo: tuple[pathlib.Path, str], tmp_path: pat
     assert (out / "sub" / "b.rmf").read_bytes() == path.read_bytes()
 
 
+def test_a_large_copy_goes_in_parts_survives_faults_and_is_verified(
+    moto: Moto, proxy: Proxy, tmp_path: pathlib.Path
+) -> None:
+    # 20 MiB: three parts of a multipart upload (parts are 8 MiB).
+    data = np.random.default_rng(7).integers(0, 256, size=20 << 20, dtype=np.uint8).tobytes()
+    src = tmp_path / "big.bin"
+    src.write_bytes(data)
+    url = f"s3://{BUCKET}/big/big.bin"
+    # A part refused with 503: the upload is aborted and sent again, and the copy is whole.
+    proxy.reset()
+    proxy.faults.status, proxy.faults.status_times, proxy.faults.only_method = 503, 1, "PUT"
+    r = rmf.copy(src, url, storage_options=via(proxy))
+    assert r["files"] == [{"from": str(src), "to": url, "bytes": len(data)}]
+    starts = [p for m, p, _ in proxy.log.requests if m == "POST" and "?uploads" in p]
+    assert len(starts) == 2, proxy.log.requests
+    back = tmp_path / "back.bin"
+    rmf.copy(url, back)
+    assert back.read_bytes() == data
+    # A byte changed on the way up: the read-back finds it and the object is removed.
+    proxy.reset()
+    proxy.faults.flip_upload_times = 1
+    bad = f"s3://{BUCKET}/big/flipped.bin"
+    with pytest.raises(rmf.RemoteError) as e:
+        rmf.copy(src, bad, storage_options=via(proxy))
+    assert e.value.url == bad and "differ" in str(e.value), e.value
+    with pytest.raises(FileNotFoundError):
+        rmf.copy(bad, tmp_path / "none.bin")
+    assert not (tmp_path / "none.bin").exists()
+    proxy.reset()
+
+
 def test_the_cli_reads_urls(demo: tuple[pathlib.Path, str], rmf_cli: str, proxy: Proxy) -> None:
     path, url = demo
 

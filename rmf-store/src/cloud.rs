@@ -176,6 +176,29 @@ impl Failure {
         }
     }
 
+    /// Whether another attempt may succeed.
+    pub(crate) fn transient(&self) -> bool {
+        self.transient
+    }
+
+    /// The error after `attempts` tries of `op` on `url`.
+    pub(crate) fn into_error(
+        self,
+        url: &str,
+        op: &'static str,
+        range: Option<(u64, u64)>,
+        attempts: u32,
+    ) -> Error {
+        Error::Remote {
+            url: url.to_string(),
+            op,
+            range,
+            status: self.status,
+            attempts,
+            detail: self.detail,
+        }
+    }
+
     fn timeout(after: Duration) -> Failure {
         Failure {
             status: None,
@@ -230,14 +253,7 @@ where
             Err(_) => Failure::timeout(opts.timeout),
         };
         if !failure.transient || tries >= opts.max_attempts {
-            return Err(Error::Remote {
-                url: url.to_string(),
-                op,
-                range,
-                status: failure.status,
-                attempts: tries,
-                detail: failure.detail,
-            });
+            return Err(failure.into_error(url, op, range, tries));
         }
         tokio::time::sleep(jitter(backoff)).await;
         backoff = (backoff * 2).min(opts.max_backoff);
@@ -245,7 +261,7 @@ where
 }
 
 /// A uniformly random duration in `[0, d]` ("full jitter").
-fn jitter(d: Duration) -> Duration {
+pub(crate) fn jitter(d: Duration) -> Duration {
     let mut b = [0u8; 8];
     let r = getrandom::fill(&mut b).map_or(u64::MAX / 2, |_| u64::from_le_bytes(b));
     d.mul_f64(r as f64 / u64::MAX as f64)

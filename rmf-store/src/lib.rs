@@ -17,6 +17,7 @@
 mod copy;
 mod disk_cache;
 mod location;
+mod objects;
 mod options;
 
 #[cfg(feature = "cloud")]
@@ -28,9 +29,10 @@ use rmf_core::{EpisodeReader, MappedFile, RangeSource, ReadOptions, Result};
 
 #[cfg(feature = "cloud")]
 pub use cloud::ObjectSource;
-pub use copy::{copy, list, read_all, write_all, CopyReport, Listed};
+pub use copy::{copy, CopyReport};
 pub use disk_cache::CachedSource;
 pub use location::{Location, SCHEMES};
+pub use objects::{list, read_all, write_all, Listed, PART_BYTES};
 pub use options::{
     StoreOptions, DEFAULT_INITIAL_BACKOFF, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_BACKOFF,
     DEFAULT_MAX_IN_FLIGHT, DEFAULT_TIMEOUT,
