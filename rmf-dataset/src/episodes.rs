@@ -24,6 +24,9 @@ pub enum Reference {
     RateHz(f64),
 }
 
+/// Threads that decode a batch unless told otherwise.
+pub const DEFAULT_BATCH_THREADS: usize = 2;
+
 /// Episode files a dataset keeps open at once unless told otherwise.
 pub const DEFAULT_MAX_OPEN_EPISODES: usize = 16;
 
@@ -37,6 +40,7 @@ pub struct DatasetOptions {
     secret: Option<rmf_core::Secret>,
     chunk_cache_bytes: usize,
     store: StoreOptions,
+    batch_threads: usize,
 }
 
 impl DatasetOptions {
@@ -50,6 +54,7 @@ impl DatasetOptions {
             secret: None,
             chunk_cache_bytes: super::DEFAULT_CHUNK_CACHE_BYTES,
             store: StoreOptions::default(),
+            batch_threads: DEFAULT_BATCH_THREADS,
         }
     }
 
@@ -63,6 +68,13 @@ impl DatasetOptions {
     /// Uses only these episodes, by id or file (as in the index); `None`: all.
     pub fn with_episodes(mut self, episodes: Option<Vec<String>>) -> Self {
         self.episodes = episodes;
+        self
+    }
+
+    /// Decodes a batch ([`Dataset::get_many`]) on this many threads (default
+    /// [`DEFAULT_BATCH_THREADS`]; 1 decodes on the calling thread's helper alone).
+    pub fn with_batch_threads(mut self, n: usize) -> Self {
+        self.batch_threads = n.max(1);
         self
     }
 
@@ -212,6 +224,18 @@ impl Dataset {
         self.len() == 0
     }
 
+    /// Where each episode's samples start: episode `e` holds samples
+    /// `starts[e]..starts[e + 1]`; the last entry is [`Dataset::len`].
+    pub fn sample_starts(&self) -> &[u64] {
+        &self.starts
+    }
+
+    /// Rank `rank` of `world`'s samples for a streaming loader, in the order `order` gives
+    /// (see [`crate::order`]).
+    pub fn rank_order(&self, order: &crate::Order, rank: u64, world: u64) -> crate::RankOrder {
+        order.rank(&self.starts, rank, world)
+    }
+
     /// The episodes used, in index order.
     pub fn episodes(&self) -> &[IndexedEpisode] {
         &self.episodes
@@ -256,10 +280,10 @@ impl Dataset {
         self.assemble(e, &sampler, t)
     }
 
-    /// Samples `indices`, in that order (a DataLoader's batch). Episodes in an object store
-    /// fetch the chunks of all the samples first, one batch of parallel requests per episode
-    /// and the episodes at once, so that a batch costs about one round trip instead of one per
-    /// sample. Local episodes read as [`Dataset::get`] does.
+    /// Samples `indices`, in that order (a DataLoader's batch), decoded on
+    /// [`DatasetOptions::with_batch_threads`] threads. Episodes in an object store fetch the
+    /// chunks of all the samples first, one batch of parallel requests per episode and the
+    /// episodes at once, so that a batch costs about one round trip instead of one per sample.
     pub fn get_many(&self, indices: &[u64]) -> Result<Vec<Sample>> {
         let located = indices
             .iter()
@@ -288,10 +312,30 @@ impl Dataset {
             }
             Ok::<(), Error>(())
         })?;
-        located
-            .iter()
-            .map(|(e, sampler, t)| self.assemble(*e, sampler, *t))
-            .collect()
+        // Decoding on threads: one process does the work of several DataLoader workers,
+        // without pickling samples between processes.
+        let threads = self.opts.batch_threads.clamp(1, located.len().max(1));
+        let per = located.len().div_ceil(threads).max(1);
+        std::thread::scope(|scope| {
+            let parts: Vec<_> = located
+                .chunks(per)
+                .map(|part| {
+                    scope.spawn(move || {
+                        part.iter()
+                            .map(|(e, sampler, t)| self.assemble(*e, sampler, *t))
+                            .collect::<Result<Vec<_>>>()
+                    })
+                })
+                .collect();
+            let mut out = Vec::with_capacity(located.len());
+            for h in parts {
+                let got = h
+                    .join()
+                    .map_err(|_| Error::InvalidArgument("a decoding thread panicked".into()))?;
+                out.extend(got?);
+            }
+            Ok(out)
+        })
     }
 
     /// The episode of sample `i`, its sampler and the reference time.

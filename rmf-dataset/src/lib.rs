@@ -13,6 +13,8 @@
 //! | `episodes` | [`Dataset`]: every episode as one sequence of samples, a bounded set of open files |
 //! | [`chunk_cache`] | decoded signal chunks kept between samples, within a byte budget |
 //! | [`stats`] | normalization statistics merged from the index without reading episodes |
+//! | [`order`] | a streaming loader's order: blocks, ranks, shuffle buffer, workers; a pure function |
+//! | [`prefetch`] | samples decoded ahead on threads, in order, within a byte budget |
 //! | [`share`] | copies for sharing: only what may leave, with provenance |
 //! | [`export`] | a stream as a Parquet or CSV table |
 //!
@@ -59,6 +61,8 @@ pub mod align;
 pub mod chunk_cache;
 pub mod export;
 pub mod index;
+pub mod order;
+pub mod prefetch;
 pub mod sample;
 pub mod share;
 pub mod stats;
@@ -66,12 +70,15 @@ pub mod stats;
 pub use align::{Policy, Window};
 pub use chunk_cache::{ChunkCache, DEFAULT_CHUNK_CACHE_BYTES};
 pub use episodes::{
-    merged_stats, Dataset, DatasetOptions, Reference, Sample, DEFAULT_MAX_OPEN_EPISODES,
+    merged_stats, Dataset, DatasetOptions, Reference, Sample, DEFAULT_BATCH_THREADS,
+    DEFAULT_MAX_OPEN_EPISODES,
 };
 pub use index::{
     build_index, build_index_at, read_index, read_index_at, write_index_at, IndexReport,
     IndexedEpisode, IndexedStream, INDEX_FILE,
 };
+pub use order::{worker_share, Order, RankOrder, Remainder, DEFAULT_BLOCK, DEFAULT_BUFFER};
+pub use prefetch::{Prefetcher, DEFAULT_PREFETCH_BYTES};
 pub use sample::{
     default_tolerance_ns, EpisodeSampler, EventLabels, Missing, Query, StreamValue, WindowSpec,
     TAKEOVER_END, TAKEOVER_START,

@@ -426,3 +426,54 @@ fn the_chunk_cache_changes_no_sample_and_keeps_its_budget() {
     assert_eq!(plain.cache_bytes(), 0);
     assert!(big.cache_bytes() > 0);
 }
+
+#[test]
+fn prefetched_samples_come_in_order_equal_to_get_and_an_error_ends_them() {
+    let dir = tempdir();
+    write_episode(&dir.path().join("a.rmf"), 5, 2);
+    write_episode(&dir.path().join("b.rmf"), 6, 1);
+    build_index(dir.path()).unwrap();
+    let opts = DatasetOptions::new(Reference::Stream("cam".into()))
+        .with_stream(
+            "ft",
+            Query::Window(WindowSpec::Seconds {
+                from: -0.01,
+                to: 0.0,
+            }),
+        )
+        .with_stream("action", Query::Window(WindowSpec::Steps(vec![0, 1, 2])));
+    let ds = std::sync::Arc::new(Dataset::open(dir.path(), opts).unwrap());
+    let order = Order {
+        seed: 11,
+        block: 5,
+        buffer: 16,
+        ..Order::default()
+    };
+    let want: Vec<u64> = ds.rank_order(&order, 0, 1).collect();
+    assert_eq!(want.len() as u64, ds.len());
+    // A budget of about two samples and three threads: order and values must not depend on
+    // which thread finishes first.
+    let one = prefetch::sample_bytes(&ds.get(0).unwrap());
+    let p = Prefetcher::new(ds.clone(), want.clone().into_iter(), 3, 2 * one).unwrap();
+    let mut n = 0;
+    for (got, &i) in p.zip(&want) {
+        assert_eq!(got.unwrap(), ds.get(i).unwrap(), "sample {i}");
+        n += 1;
+    }
+    assert_eq!(n, want.len());
+
+    // A sample out of range in the middle of the order: the samples before it, then its
+    // error, then nothing.
+    let bad = vec![3, 1, u64::MAX, 2, 0];
+    let got: Vec<_> = Prefetcher::new(ds.clone(), bad.into_iter(), 2, 1 << 20)
+        .unwrap()
+        .collect();
+    assert_eq!(got.len(), 3);
+    assert_eq!(got[0].as_ref().unwrap(), &ds.get(3).unwrap());
+    assert_eq!(got[1].as_ref().unwrap(), &ds.get(1).unwrap());
+    assert!(
+        matches!(got[2], Err(Error::InvalidArgument(_))),
+        "{:?}",
+        got[2]
+    );
+}

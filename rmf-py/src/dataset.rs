@@ -3,6 +3,7 @@
 //! DataLoader workers, and builds one core per process).
 
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
 use numpy::ndarray::IxDyn;
 use numpy::{PyArray1, PyArrayMethods};
@@ -11,8 +12,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use rmf_core::with_dtype;
 use rmf_dataset::{
-    build_index_at as build, Dataset, DatasetOptions, Missing, Policy, Query, Reference,
-    StreamValue, WindowSpec,
+    build_index_at as build, worker_share, Dataset, DatasetOptions, Missing, Order, Policy,
+    Prefetcher, Query, Reference, Remainder, StreamValue, WindowSpec,
 };
 
 use crate::errors::IntoPy;
@@ -75,7 +76,7 @@ fn query_of(name: &str, spec: &Bound<'_, PyDict>) -> PyResult<Query> {
 /// The native dataset: an index, episodes opened on demand, samples as numpy arrays.
 #[pyclass(module = "rmf._rmf")]
 pub struct DatasetCore {
-    inner: Dataset,
+    inner: Arc<Dataset>,
 }
 
 #[pymethods]
@@ -83,7 +84,7 @@ impl DatasetCore {
     /// `reference`: a stream name or a rate in Hz; `streams`: a list of (name, spec dict);
     /// `episodes`: ids or files, or None for all.
     #[new]
-    #[pyo3(signature = (root, reference, streams, episodes=None, max_open_episodes=16, key=None, passphrase=None, chunk_cache_bytes=rmf_dataset::DEFAULT_CHUNK_CACHE_BYTES, storage_options=None, cache_dir=None, cache_bytes=10 << 30))]
+    #[pyo3(signature = (root, reference, streams, episodes=None, max_open_episodes=16, key=None, passphrase=None, chunk_cache_bytes=rmf_dataset::DEFAULT_CHUNK_CACHE_BYTES, storage_options=None, cache_dir=None, cache_bytes=10 << 30, batch_threads=rmf_dataset::DEFAULT_BATCH_THREADS))]
     #[allow(clippy::too_many_arguments)] // mirrors the Python keyword arguments
     fn new(
         py: Python<'_>,
@@ -98,6 +99,7 @@ impl DatasetCore {
         storage_options: Option<&Bound<'_, PyDict>>,
         cache_dir: Option<PathBuf>,
         cache_bytes: u64,
+        batch_threads: usize,
     ) -> PyResult<Self> {
         let reference = if let Ok(name) = reference.extract::<String>() {
             Reference::Stream(name)
@@ -116,13 +118,16 @@ impl DatasetCore {
             .with_max_open_episodes(max_open_episodes)
             .with_secret(crate::keys::secret(key, passphrase)?)
             .with_chunk_cache_bytes(chunk_cache_bytes)
+            .with_batch_threads(batch_threads)
             .with_store(crate::reader::store_options_cached(
                 storage_options,
                 cache_dir,
                 cache_bytes,
             )?);
         let inner = py.detach(|| Dataset::open(&root, opts)).py_err()?;
-        Ok(DatasetCore { inner })
+        Ok(DatasetCore {
+            inner: Arc::new(inner),
+        })
     }
 
     fn __len__(&self) -> usize {
@@ -172,11 +177,12 @@ impl DatasetCore {
     fn get<'py>(&self, py: Python<'py>, i: i64) -> PyResult<Bound<'py, PyDict>> {
         let k = self.index(i)?;
         let s = py.detach(|| self.inner.get(k)).py_err()?;
-        self.dict_of(py, s)
+        dict_of(py, &self.inner, s)
     }
 
-    /// Samples `indices` as a list of dicts (a DataLoader batch: `Dataset.__getitems__`); from
-    /// an object store, the chunks of the whole batch are fetched at once.
+    /// Samples `indices` as a list of dicts (a DataLoader batch: `Dataset.__getitems__`),
+    /// decoded on `batch_threads` threads; from an object store, the chunks of the whole batch
+    /// are fetched at once.
     fn get_many<'py>(&self, py: Python<'py>, indices: Vec<i64>) -> PyResult<Bound<'py, PyList>> {
         let ks = indices
             .iter()
@@ -185,13 +191,149 @@ impl DatasetCore {
         let samples = py.detach(|| self.inner.get_many(&ks)).py_err()?;
         let out = PyList::empty(py);
         for s in samples {
-            out.append(self.dict_of(py, s)?)?;
+            out.append(dict_of(py, &self.inner, s)?)?;
         }
         Ok(out)
+    }
+
+    /// The sample indices worker `worker` of `num_workers` of rank `rank` of `world_size`
+    /// visits in epoch `epoch`, past the rank's first `skip` (see `rmf_dataset::order`).
+    #[pyo3(signature = (seed, epoch, rank, world_size, worker, num_workers, skip, group, block, buffer, drop_remainder))]
+    #[allow(clippy::too_many_arguments)] // mirrors the Python keyword arguments
+    fn order(
+        &self,
+        seed: u64,
+        epoch: u64,
+        rank: u64,
+        world_size: u64,
+        worker: u64,
+        num_workers: u64,
+        skip: u64,
+        group: u64,
+        block: u64,
+        buffer: u64,
+        drop_remainder: bool,
+    ) -> PyResult<Vec<u64>> {
+        let rank_order =
+            self.rank_order(seed, epoch, rank, world_size, block, buffer, drop_remainder)?;
+        Ok(worker_share(rank_order, skip, group, worker, num_workers).collect())
+    }
+
+    /// The samples of [`DatasetCore::order`], read and decoded ahead on `threads` threads
+    /// holding at most `prefetch_bytes` decoded bytes: an iterator of sample dicts.
+    #[pyo3(signature = (seed, epoch, rank, world_size, worker, num_workers, skip, group, block, buffer, drop_remainder, threads, prefetch_bytes))]
+    #[allow(clippy::too_many_arguments)] // mirrors the Python keyword arguments
+    fn stream(
+        &self,
+        seed: u64,
+        epoch: u64,
+        rank: u64,
+        world_size: u64,
+        worker: u64,
+        num_workers: u64,
+        skip: u64,
+        group: u64,
+        block: u64,
+        buffer: u64,
+        drop_remainder: bool,
+        threads: usize,
+        prefetch_bytes: u64,
+    ) -> PyResult<SampleStream> {
+        let rank_order =
+            self.rank_order(seed, epoch, rank, world_size, block, buffer, drop_remainder)?;
+        let share = worker_share(rank_order, skip, group, worker, num_workers);
+        let p = Prefetcher::new(self.inner.clone(), share, threads, prefetch_bytes).py_err()?;
+        Ok(SampleStream {
+            dataset: self.inner.clone(),
+            prefetcher: Mutex::new(p),
+        })
+    }
+
+    /// Samples rank `rank` of `world_size` visits in an epoch.
+    #[pyo3(signature = (world_size, drop_remainder))]
+    fn per_rank(&self, world_size: u64, drop_remainder: bool) -> PyResult<u64> {
+        if world_size == 0 {
+            return Err(PyValueError::new_err("world_size must be at least 1"));
+        }
+        let order = Order {
+            remainder: remainder(drop_remainder),
+            ..Order::default()
+        };
+        Ok(order.per_rank(self.inner.len(), world_size))
+    }
+}
+
+fn remainder(drop: bool) -> Remainder {
+    if drop {
+        Remainder::Drop
+    } else {
+        Remainder::Pad
+    }
+}
+
+/// Samples read ahead in a streaming loader's order (`DatasetCore.stream`): an iterator of
+/// sample dicts, as `Dataset[i]` returns them.
+#[pyclass(module = "rmf._rmf")]
+pub struct SampleStream {
+    dataset: Arc<Dataset>,
+    prefetcher: Mutex<Prefetcher>,
+}
+
+#[pymethods]
+impl SampleStream {
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __next__<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
+        let next = py.detach(|| {
+            let mut p = self.prefetcher.lock().unwrap_or_else(|e| e.into_inner());
+            p.next()
+        });
+        match next {
+            None => Ok(None),
+            Some(s) => Ok(Some(dict_of(py, &self.dataset, s.py_err()?)?)),
+        }
+    }
+
+    /// Decoded bytes held ahead now (at most the budget, plus a sample per thread).
+    fn held_bytes(&self) -> u64 {
+        let p = self.prefetcher.lock().unwrap_or_else(|e| e.into_inner());
+        p.held_bytes()
     }
 }
 
 impl DatasetCore {
+    /// Rank `rank`'s samples in the order of these parameters, the arguments checked.
+    #[allow(clippy::too_many_arguments)]
+    fn rank_order(
+        &self,
+        seed: u64,
+        epoch: u64,
+        rank: u64,
+        world_size: u64,
+        block: u64,
+        buffer: u64,
+        drop_remainder: bool,
+    ) -> PyResult<rmf_dataset::RankOrder> {
+        if world_size == 0 || rank >= world_size {
+            return Err(PyValueError::new_err(format!(
+                "rank {rank} is not in a world of {world_size}"
+            )));
+        }
+        if block == 0 {
+            return Err(PyValueError::new_err("block must be at least 1"));
+        }
+        let order = Order {
+            seed,
+            epoch,
+            block,
+            buffer,
+            remainder: remainder(drop_remainder),
+        };
+        Ok(self.inner.rank_order(&order, rank, world_size))
+    }
+
     /// Sample index `i` (negative from the end), checked.
     fn index(&self, i: i64) -> PyResult<u64> {
         let n = self.inner.len() as i64;
@@ -203,50 +345,50 @@ impl DatasetCore {
         }
         Ok(k as u64)
     }
+}
 
-    /// A sample as the dict `Dataset[i]` returns.
-    fn dict_of<'py>(
-        &self,
-        py: Python<'py>,
-        s: rmf_dataset::Sample,
-    ) -> PyResult<Bound<'py, PyDict>> {
-        let d = PyDict::new(py);
-        for (name, v) in s.values {
-            if v.window {
-                d.set_item(format!("{name}_pad"), PyArray1::from_slice(py, &v.pad))?;
-                d.set_item(format!("{name}_t"), PyArray1::from_slice(py, &v.t))?;
-            } else {
-                d.set_item(
-                    format!("{name}_pad"),
-                    v.pad.first().copied().unwrap_or(true),
-                )?;
-                d.set_item(
-                    format!("{name}_t"),
-                    v.t.first().copied().unwrap_or(i64::MIN),
-                )?;
-            }
-            d.set_item(&name, array_of(py, v)?)?;
+/// A sample as the dict `Dataset[i]` returns.
+fn dict_of<'py>(
+    py: Python<'py>,
+    dataset: &Dataset,
+    s: rmf_dataset::Sample,
+) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    for (name, v) in s.values {
+        if v.window {
+            d.set_item(format!("{name}_pad"), PyArray1::from_slice(py, &v.pad))?;
+            d.set_item(format!("{name}_t"), PyArray1::from_slice(py, &v.t))?;
+        } else {
+            d.set_item(
+                format!("{name}_pad"),
+                v.pad.first().copied().unwrap_or(true),
+            )?;
+            d.set_item(
+                format!("{name}_t"),
+                v.t.first().copied().unwrap_or(i64::MIN),
+            )?;
         }
-        for (name, l) in s.labels {
-            let events = PyList::empty(py);
-            for (t, ev) in l.events {
-                let e = PyDict::new(py);
-                e.set_item("t", t)?;
-                e.set_item("kind", ev.kind)?;
-                e.set_item("operator", ev.operator)?;
-                e.set_item("text", ev.text)?;
-                e.set_item("payload", crate::convert::from_json(py, &ev.payload)?)?;
-                events.append(e)?;
-            }
-            d.set_item(&name, events)?;
-            d.set_item(format!("{name}_inside"), l.inside)?;
-        }
-        let e = &self.inner.episodes()[s.episode];
-        d.set_item("episode", &e.id)?;
-        d.set_item("episode_index", s.episode)?;
-        d.set_item("t", s.t)?;
-        Ok(d)
+        d.set_item(&name, array_of(py, v)?)?;
     }
+    for (name, l) in s.labels {
+        let events = PyList::empty(py);
+        for (t, ev) in l.events {
+            let e = PyDict::new(py);
+            e.set_item("t", t)?;
+            e.set_item("kind", ev.kind)?;
+            e.set_item("operator", ev.operator)?;
+            e.set_item("text", ev.text)?;
+            e.set_item("payload", crate::convert::from_json(py, &ev.payload)?)?;
+            events.append(e)?;
+        }
+        d.set_item(&name, events)?;
+        d.set_item(format!("{name}_inside"), l.inside)?;
+    }
+    let e = &dataset.episodes()[s.episode];
+    d.set_item("episode", &e.id)?;
+    d.set_item("episode_index", s.episode)?;
+    d.set_item("t", s.t)?;
+    Ok(d)
 }
 
 fn array_of<'py>(py: Python<'py>, v: StreamValue) -> PyResult<Bound<'py, PyAny>> {

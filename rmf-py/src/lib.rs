@@ -39,6 +39,7 @@ fn _rmf(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<stream::Stream>()?;
     m.add_class::<inspect::RecoveryReport>()?;
     m.add_class::<dataset::DatasetCore>()?;
+    m.add_class::<dataset::SampleStream>()?;
     m.add_function(wrap_pyfunction!(dataset::build_index, m)?)?;
     m.add_function(wrap_pyfunction!(reader::open, m)?)?;
     m.add_function(wrap_pyfunction!(inspect::recover, m)?)?;

@@ -79,6 +79,7 @@ from ._types import (
     WriterInfo,
 )
 from .dataset import Dataset, asof, events, index, linear, nearest, window
+from .streaming import StreamingDataset, collate
 
 
 class UnknownStreamError(KeyError, ValueError):
@@ -113,11 +114,13 @@ __all__ = [
     "StreamEncryption",
     "StreamInfo",
     "StreamStats",
+    "StreamingDataset",
     "TranscodeReport",
     "UnknownStreamError",
     "WriterInfo",
     "__version__",
     "asof",
+    "collate",
     "drop_streams",
     "export",
     "generate_key",

@@ -57,6 +57,7 @@ __all__ = [
     "Stream",
     "RecoveryReport",
     "DatasetCore",
+    "SampleStream",
     "build_index",
     "open",
     "recover",
@@ -588,8 +589,10 @@ def copy(src: _Path, dst: _Path, storage_options: dict[str, str] | None = None) 
     between local disk and object stores; each copy appears whole or not at all and is verified.
     Returns `{"files": [{"from", "to", "bytes"}], "bytes": total}`.
 
-    Verified: the size, and the bytes read back (a whole local copy, or the last 64 KiB of an
-    object, which hold an episode's footer and trailer).
+    Files are streamed in 8 MiB parts (a few in memory at a time); a large object is a
+    multipart upload, sent again whole if a part fails. Verified: the size, and the CRC32C of
+    every byte read back from the destination against the bytes read from the source (a copy
+    to a store is read back once more). A copy that fails its verification is removed.
 
     Raises:
         FileNotFoundError: no such source.
@@ -946,6 +949,7 @@ class DatasetCore:
         storage_options: dict[str, str] | None = None,
         cache_dir: _Path | None = None,
         cache_bytes: int = 10 << 30,
+        batch_threads: int = ...,  # 2 (rmf_dataset::DEFAULT_BATCH_THREADS)
     ) -> DatasetCore:
         """`reference`: a stream name or a rate in Hz; `streams`: a list of (name, spec dict);
         `episodes`: ids or files, or None for all.
@@ -994,14 +998,88 @@ class DatasetCore:
             RmfError: damaged data, or an encrypted stream without its key.
         """
     def get_many(self, indices: list[int]) -> list[dict[str, Any]]:
-        """Samples `indices` as a list of dicts (a DataLoader batch: `Dataset.__getitems__`); from
-        an object store, the chunks of the whole batch are fetched at once.
+        """Samples `indices` as a list of dicts (a DataLoader batch: `Dataset.__getitems__`),
+        decoded on `batch_threads` threads; from an object store, the chunks of the whole batch
+        are fetched at once.
 
         Raises:
             IndexError: an index is out of range.
             ValueError: a stream has no sample within its tolerance (and ``pad`` is off).
             RmfError: damaged data, or an encrypted stream without its key.
         """
+
+    def order(
+        self,
+        seed: int,
+        epoch: int,
+        rank: int,
+        world_size: int,
+        worker: int,
+        num_workers: int,
+        skip: int,
+        group: int,
+        block: int,
+        buffer: int,
+        drop_remainder: bool,
+    ) -> list[int]:
+        """The sample indices worker `worker` of `num_workers` of rank `rank` of `world_size`
+        visits in epoch `epoch`, past the rank's first `skip` (see `rmf_dataset::order`).
+
+        Used through ``rmf.StreamingDataset.order``.
+
+        Raises:
+            ValueError: a rank outside the world, or a block of 0.
+        """
+    def stream(
+        self,
+        seed: int,
+        epoch: int,
+        rank: int,
+        world_size: int,
+        worker: int,
+        num_workers: int,
+        skip: int,
+        group: int,
+        block: int,
+        buffer: int,
+        drop_remainder: bool,
+        threads: int,
+        prefetch_bytes: int,
+    ) -> SampleStream:
+        """The samples of [`DatasetCore::order`], read and decoded ahead on `threads` threads
+        holding at most `prefetch_bytes` decoded bytes: an iterator of sample dicts.
+
+        Used through ``rmf.StreamingDataset``.
+
+        Raises:
+            ValueError: a rank outside the world, or a block of 0.
+        """
+    def per_rank(self, world_size: int, drop_remainder: bool) -> int:
+        """Samples rank `rank` of `world_size` visits in an epoch.
+
+        Raises:
+            ValueError: a world size of 0.
+        """
+
+@final
+class SampleStream:
+    """Samples read ahead in a streaming loader's order (`DatasetCore.stream`): an iterator of
+    sample dicts, as `Dataset[i]` returns them.
+
+    Errors of a sample (as ``DatasetCore.get`` raises them) are raised at its place in the
+    order, and the stream ends there.
+    """
+
+    def __iter__(self) -> SampleStream:
+        """The stream itself."""
+    def __next__(self) -> dict[str, Any]:
+        """The next sample; ``StopIteration`` after the last.
+
+        Raises:
+            ValueError, RmfError: as ``DatasetCore.get`` for the sample at this place.
+        """
+    def held_bytes(self) -> int:
+        """Decoded bytes held ahead now (at most the budget, plus a sample per thread)."""
 
 def build_index(root: _Path, storage_options: dict[str, str] | None = None) -> IndexReport:
     """Builds or refreshes `root/episodes.parquet` (a directory or an object-store prefix);

@@ -105,7 +105,9 @@ class Dataset:
     ``storage_options`` (``aws_endpoint``, ``aws_region``, ...) override the cloud's environment
     variables. ``cache_dir`` keeps the bytes fetched from a store on local disk for later epochs
     (at most ``cache_bytes``, default 10 GiB, least recently used dropped first; DataLoader
-    workers may share it)."""
+    workers may share it). ``batch_threads``: threads that decode a batch
+    (``__getitems__``; default 2), so one process can do the work of several DataLoader
+    workers."""
 
     def __init__(
         self,
@@ -120,11 +122,13 @@ class Dataset:
         storage_options: Mapping[str, str] | None = None,
         cache_dir: str | os.PathLike[str] | None = None,
         cache_bytes: int = 10 << 30,
+        batch_threads: int = 2,
     ) -> None:
         self.root = os.fspath(root)
         self.storage_options = None if storage_options is None else dict(storage_options)
         self.cache_dir = None if cache_dir is None else os.fspath(cache_dir)
         self.cache_bytes = int(cache_bytes)
+        self.batch_threads = int(batch_threads)
         self.reference = reference
         self.streams = {str(k): dict(v) for k, v in streams.items()}
         self.episodes = None if episodes is None else [str(e) for e in episodes]
@@ -151,6 +155,7 @@ class Dataset:
                 self.storage_options,
                 self.cache_dir,
                 self.cache_bytes,
+                self.batch_threads,
             )
             self._core_pid = os.getpid()
         return self._core
@@ -162,8 +167,9 @@ class Dataset:
         return self._open().get(int(i))
 
     def __getitems__(self, indices: Sequence[int]) -> list[dict[str, Any]]:
-        """A batch of samples (PyTorch's DataLoader calls this with a batch's indices): from an
-        object store, the chunks of the whole batch are fetched at once."""
+        """A batch of samples (PyTorch's DataLoader calls this with a batch's indices), decoded
+        on ``batch_threads`` Rust threads; from an object store, the chunks of the whole batch
+        are fetched at once. ``rmf.collate`` stacks them (torch's default collate does too)."""
         return self._open().get_many([int(i) for i in indices])
 
     def __getstate__(self) -> dict[str, Any]:
