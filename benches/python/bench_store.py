@@ -49,7 +49,7 @@ STREAMS = {
     "cam/wrist": rmf.nearest(),
     "action": rmf.window(steps=range(0, 16)),
     "ft/wrist": rmf.window(steps=range(-99, 1)),
-    "joints": rmf.asof(),
+    "joints": rmf.asof(pad=True),  # the first frame may come before the first joint sample
 }
 
 _DS: rmf.Dataset | None = None

@@ -3,8 +3,9 @@
 //! is checked against the file's CRCs as a local file is.
 
 use std::ops::Range;
+use std::collections::HashSet;
 use std::sync::atomic::AtomicBool;
-use std::sync::OnceLock;
+use std::sync::{Condvar, OnceLock};
 
 use super::*;
 use crate::format::read_record_header_only;
@@ -34,6 +35,11 @@ pub(super) struct Ranged {
     /// first records a query needs, when opening did not already read it.
     header_checked: AtomicBool,
     cache: Mutex<RecordCache>,
+    /// Records being fetched by some thread now (by offset): another thread that needs one
+    /// waits for it instead of fetching it again (a loader's threads start on neighbouring
+    /// samples, which share chunks).
+    in_flight: Mutex<HashSet<u64>>,
+    landed: Condvar,
 }
 
 impl Ranged {
@@ -45,11 +51,47 @@ impl Ranged {
             tail: tail.clone(),
             tail_base,
             cache: Mutex::new(RecordCache::default()),
+            in_flight: Mutex::new(HashSet::new()),
+            landed: Condvar::new(),
         };
         if whole {
             let _ = r.whole.set(tail);
         }
         r
+    }
+}
+
+impl Ranged {
+    /// Returns once no thread is fetching any of the records at `offsets`. Each wait ends when
+    /// a fetch ends, and fetching threads always release their claims ([`Claims`]). A record
+    /// whose fetch failed is fetched again when it is read.
+    fn wait_for(&self, offsets: &[u64]) -> Result<()> {
+        if offsets.is_empty() {
+            return Ok(());
+        }
+        let mut busy = self.in_flight.lock().map_err(|_| poisoned())?;
+        while offsets.iter().any(|o| busy.contains(o)) {
+            busy = self.landed.wait(busy).map_err(|_| poisoned())?;
+        }
+        Ok(())
+    }
+}
+
+/// Records a thread claimed to fetch: released (and the waiting threads woken) when dropped,
+/// whether the fetch succeeded, failed or panicked.
+struct Claims<'a> {
+    r: &'a Ranged,
+    offsets: Vec<u64>,
+}
+
+impl Drop for Claims<'_> {
+    fn drop(&mut self) {
+        let mut busy = self.r.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+        for o in &self.offsets {
+            busy.remove(o);
+        }
+        drop(busy);
+        self.r.landed.notify_all();
     }
 }
 
@@ -183,6 +225,11 @@ impl EpisodeReader {
         if let Some(b) = r.cache.lock().ok().and_then(|mut c| c.get(offset)) {
             return Ok(Window::Part(b, offset));
         }
+        // Being fetched by another thread: wait for it rather than fetch it twice.
+        r.wait_for(&[offset])?;
+        if let Some(b) = r.cache.lock().ok().and_then(|mut c| c.get(offset)) {
+            return Ok(Window::Part(b, offset));
+        }
         let end = offset.saturating_add(len).min(r.len);
         let mut got = self.fetch_records(std::slice::from_ref(&(offset..end)))?;
         Ok(match got.pop() {
@@ -224,7 +271,19 @@ impl EpisodeReader {
         if want.is_empty() {
             return Ok(());
         }
-        self.fetch_records(&want).map(|_| ())
+        // Claim the records no other thread is fetching; wait for the others' afterwards.
+        let (mine, theirs): (Vec<_>, Vec<_>) = {
+            let mut busy = r.in_flight.lock().map_err(|_| poisoned())?;
+            want.into_iter().partition(|x| busy.insert(x.start))
+        };
+        {
+            let _claims = Claims {
+                r,
+                offsets: mine.iter().map(|x| x.start).collect(),
+            };
+            self.fetch_records(&mine)?;
+        }
+        r.wait_for(&theirs.iter().map(|x| x.start).collect::<Vec<_>>())
     }
 
     fn fetch_records(&self, records: &[Range<u64>]) -> Result<Vec<(u64, bytes::Bytes)>> {
