@@ -34,7 +34,9 @@ cargo clippy -p rmf-core --no-default-features --all-targets -j "$jobs" -- -D wa
 cargo test -p rmf-core --no-default-features -j "$jobs"
 
 echo "== conformance files"
-cargo run -q -p rmf-testkit --example conformance_writer -- testdata --verify
+# `cargo test` built the examples and the `rmf` binary with the workspace's features; running
+# them directly saves rebuilding the crates with rmf-testkit's features alone (minutes).
+target/debug/examples/conformance_writer testdata --verify
 
 echo "== Python: install rmf-py (maturin builds the wheel) into .venv, then pytest against it"
 python=${PYTHON:-python3}
@@ -58,7 +60,7 @@ echo "== Python stubs: rmf/_rmf.pyi against the installed native module"
 (cd target && "$OLDPWD/.venv/bin/python" -m mypy.stubtest rmf._rmf)
 .venv/bin/python -m mypy --strict --follow-imports=silent --cache-dir=/dev/null \
     rmf-py/python/rmf/_rmf.pyi rmf-py/python/rmf/_types.py
-cargo build -q -p rmf-cli -p rmf-testkit --example conformance_reader -j "$jobs"
+# target/debug/rmf and the conformance reader example were built by `cargo test` above.
 # Run from the tests folder so that `import rmf` finds the installed package, not the source.
 (cd rmf-py/tests && RMF_CLI="$PWD/../../target/debug/rmf" \
   RMF_CONFORMANCE_READER="$PWD/../../target/debug/examples/conformance_reader" \
