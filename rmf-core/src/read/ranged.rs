@@ -2,8 +2,8 @@
 //! fetched, close ones together, and kept in a small cache bounded in bytes; everything fetched
 //! is checked against the file's CRCs as a local file is.
 
-use std::ops::Range;
 use std::collections::HashSet;
+use std::ops::Range;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Condvar, OnceLock};
 
