@@ -8,6 +8,23 @@ scripts/ensure-build-tools.sh
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
 jobs=${RMF_JOBS:-2}
 
+# The Python test tools download and install while Rust builds (network, not the 2 cores):
+# av (PyAV): a test decodes exported H.264 with FFmpeg, as the spec says other tools can, and
+# the LeRobot importer and exporter read and write MP4 with it; h5py: the HDF5 importer;
+# mcap + mcap-ros2-support: the ROS 2 project's own writer makes the MCAP import test's input;
+# mypy: its stubtest checks rmf/_rmf.pyi against the native module that was built;
+# moto[server]: the S3-compatible server the object-store tests start on loopback;
+# ray[data]: rmf.ray's tests run a local Ray (2 CPUs) that the test starts.
+python=${PYTHON:-python3}
+mkdir -p target
+(
+  [ -x .venv/bin/python ] || "$python" -m venv .venv
+  .venv/bin/python -m pip install -q --upgrade pip
+  .venv/bin/python -m pip install -q pytest ruff av h5py mcap mcap-ros2-support mypy \
+    "moto[server]==5.2.5" "ray[data]==2.60.0"
+) > target/python-tools.log 2>&1 &
+python_tools=$!
+
 echo "== rustfmt"
 cargo fmt --all -- --check
 
@@ -39,20 +56,16 @@ echo "== conformance files"
 target/debug/examples/conformance_writer testdata --verify
 
 echo "== Python: install rmf-py (maturin builds the wheel) into .venv, then pytest against it"
-python=${PYTHON:-python3}
-[ -x .venv/bin/python ] || "$python" -m venv .venv
-.venv/bin/python -m pip install -q --upgrade pip
-# av (PyAV): a test decodes exported H.264 with FFmpeg, as the spec says other tools can, and
-# the LeRobot importer and exporter read and write MP4 with it; h5py: the HDF5 importer;
-# mcap + mcap-ros2-support: the ROS 2 project's own writer makes the MCAP import test's input;
-# mypy: its stubtest checks rmf/_rmf.pyi against the native module that was built;
-# moto[server]: the S3-compatible server the object-store tests start on loopback.
+if ! wait "$python_tools"; then
+  cat target/python-tools.log >&2
+  echo "installing the Python test tools failed (above)" >&2
+  exit 1
+fi
 # The wheel is built with the dev profile: its dependencies (opt-level 2, Cargo.toml) are the ones
 # `cargo test` just built, so only rmf-py and pyo3 compile (seconds instead of the release
 # profile's minutes with LTO); overflow checks stay on, which is stricter. Users get release wheels.
 MATURIN_PEP517_ARGS="--profile dev" CARGO_BUILD_JOBS="$jobs" \
-  .venv/bin/python -m pip install -q ./rmf-py pytest ruff av h5py \
-    mcap mcap-ros2-support mypy "moto[server]==5.2.5"
+  .venv/bin/python -m pip install -q ./rmf-py
 .venv/bin/ruff check rmf-py benches
 .venv/bin/ruff format --check rmf-py benches
 echo "== Python stubs: rmf/_rmf.pyi against the installed native module"

@@ -139,6 +139,12 @@ impl DatasetCore {
         self.inner.cache_bytes()
     }
 
+    /// Where each episode's samples start (episode `e` holds samples `starts[e]` up to
+    /// `starts[e + 1]`; the last entry is the number of samples), from the index alone.
+    fn sample_starts(&self) -> Vec<u64> {
+        self.inner.sample_starts().to_vec()
+    }
+
     /// Ids and files of the episodes used, in order.
     fn episodes(&self) -> Vec<(String, String)> {
         self.inner

@@ -972,6 +972,9 @@ class DatasetCore:
         """Number of samples."""
     def cache_bytes(self) -> int:
         """Decoded bytes the chunk cache holds now."""
+    def sample_starts(self) -> list[int]:
+        """Where each episode's samples start (episode `e` holds samples `starts[e]` up to
+        `starts[e + 1]`; the last entry is the number of samples), from the index alone."""
     def episodes(self) -> list[tuple[str, str]]:
         """Ids and files of the episodes used, in order."""
     def stats(self) -> dict[str, StreamStats]:

@@ -194,17 +194,22 @@ class Dataset:
     @property
     def episode_index(self):
         """The index (``episodes.parquet``) as a ``pyarrow.Table``."""
-        import pyarrow.parquet as pq
-
-        if "://" in self.root:
-            import io
-
-            data = _read_url(f"{self.root.rstrip('/')}/{INDEX_FILE}", self.storage_options)
-            return pq.read_table(io.BytesIO(data))
-        return pq.read_table(os.path.join(self.root, INDEX_FILE))
+        return index_table(self.root, self.storage_options)
 
     def __repr__(self) -> str:
         return f"Dataset({self.root!r}, reference={self.reference!r}, {len(self)} samples)"
+
+
+def index_table(root: str, storage_options: Mapping[str, str] | None = None) -> Any:
+    """``root/episodes.parquet`` (a directory or an object-store prefix) as a ``pyarrow.Table``."""
+    import pyarrow.parquet as pq
+
+    if "://" in root:
+        import io
+
+        data = _read_url(f"{root.rstrip('/')}/{INDEX_FILE}", storage_options)
+        return pq.read_table(io.BytesIO(data))
+    return pq.read_table(os.path.join(root, INDEX_FILE))
 
 
 def _read_url(url: str, storage_options: Mapping[str, str] | None) -> bytes:
