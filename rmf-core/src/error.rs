@@ -166,12 +166,14 @@ pub enum Error {
     },
 
     /// No sample of a stream lies within the tolerance of a reference time.
-    #[error("{file}: stream {stream:?}: no sample within {tolerance_ns} ns of t = {t} ns (nearest: {})", nearest.map_or("none, the stream is empty".to_string(), |n| format!("{n} ns, {} ns away", (n as i128 - *t as i128).abs())))]
+    #[error("{file}: stream {stream:?}: {}", no_sample(policy, *t, *tolerance_ns, *nearest))]
     NoSampleNear {
         /// The episode file.
         file: String,
         /// The stream.
         stream: String,
+        /// The alignment asked for: `"asof"`, `"nearest"` or `"linear"`.
+        policy: &'static str,
         /// The reference time.
         t: i64,
         /// The tolerance used.
@@ -259,6 +261,29 @@ pub enum Error {
 impl From<rmf_codecs::InvalidName> for Error {
     fn from(e: rmf_codecs::InvalidName) -> Self {
         Error::InvalidArgument(e.0)
+    }
+}
+
+/// The message of [`Error::NoSampleNear`]: what was missing, and what would accept it. An
+/// as-of sample at an episode's start (the first camera frame before the first joint sample)
+/// is the common case: its nearest sample comes after `t`, where as-of never looks.
+fn no_sample(policy: &str, t: i64, tolerance_ns: i64, nearest: Option<i64>) -> String {
+    let Some(n) = nearest else {
+        return format!("no sample for {policy} at t = {t} ns: the stream is empty");
+    };
+    let away = (n as i128 - t as i128).abs();
+    if n > t && policy == "asof" {
+        format!(
+            "no sample at or before t = {t} ns within {tolerance_ns} ns ({policy} looks back; the \
+             first sample after it is at {n} ns, {away} ns later). `pad=True` (Missing::Pad) \
+             pads such samples with a mask; `nearest()` takes the later sample"
+        )
+    } else {
+        format!(
+            "no sample within {tolerance_ns} ns of t = {t} ns for {policy} (nearest: {n} ns, \
+             {away} ns away). A larger tolerance accepts it; `pad=True` (Missing::Pad) pads \
+             such samples with a mask"
+        )
     }
 }
 

@@ -338,11 +338,62 @@ impl Dataset {
         })
     }
 
+    /// Sample `i` of the reference timeline is not the only time a harness asks about: the
+    /// sample of episode `e` (its position in [`Dataset::episodes`]) at any time `t`, with the
+    /// same streams and rules.
+    pub fn sample_at(&self, e: usize, t: i64) -> Result<Sample> {
+        if e >= self.episodes.len() {
+            return Err(Error::InvalidArgument(format!(
+                "episode {e} is out of range: the dataset has {} episodes",
+                self.episodes.len()
+            )));
+        }
+        let sampler = self.sampler(e)?;
+        if sampler.reader().is_remote() {
+            let chunks = self.plan(&sampler, t)?;
+            sampler.reader().prefetch(&chunks)?;
+        }
+        self.assemble(e, &sampler, t)
+    }
+
+    /// Every sample that [`Dataset::get`] would refuse, with the error it would return: those
+    /// where a stream taken at one time with [`crate::Missing::Error`] has no sample within its
+    /// tolerance (an as-of stream that starts after the reference stream, a gap). Found from
+    /// timestamps alone: each episode is opened and its streams' times read, nothing is
+    /// decoded. In sample order.
+    pub fn check(&self) -> Result<Vec<(u64, Error)>> {
+        let mut out: Vec<(u64, Error)> = Vec::new();
+        for e in 0..self.episodes.len() {
+            let sampler = self.sampler(e)?;
+            let first = self.starts[e];
+            let ts = (0..self.starts[e + 1] - first)
+                .map(|row| self.time_of(e, &sampler, row))
+                .collect::<Result<Vec<i64>>>()?;
+            let mut found = Vec::new();
+            for (name, q) in &self.opts.streams {
+                for (row, err) in sampler.failures(name, &ts, q)? {
+                    found.push((first + row as u64, with_episode(err, &self.episodes[e])));
+                }
+            }
+            // What `get` returns: the first failing stream of each sample.
+            found.sort_by_key(|(i, _)| *i);
+            found.dedup_by_key(|(i, _)| *i);
+            out.extend(found);
+        }
+        Ok(out)
+    }
+
     /// The episode of sample `i`, its sampler and the reference time.
     fn reference_time(&self, i: u64) -> Result<(usize, Arc<EpisodeSampler>, i64)> {
         let (e, row) = self.locate(i)?;
         let sampler = self.sampler(e)?;
-        let t = match &self.opts.reference {
+        let t = self.time_of(e, &sampler, row)?;
+        Ok((e, sampler, t))
+    }
+
+    /// The reference time of row `row` of episode `e`.
+    fn time_of(&self, e: usize, sampler: &EpisodeSampler, row: u64) -> Result<i64> {
+        Ok(match &self.opts.reference {
             Reference::Stream(name) => {
                 let times = sampler.times(name)?;
                 *times.get(row as usize).ok_or_else(|| Error::Mismatch {
@@ -358,8 +409,7 @@ impl Dataset {
                 let start = self.episodes[e].start_ns.unwrap_or(0);
                 start.saturating_add((row as f64 * 1e9 / hz).round() as i64)
             }
-        };
-        Ok((e, sampler, t))
+        })
     }
 
     /// Every stream of episode `e` at reference time `t`.

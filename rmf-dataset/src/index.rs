@@ -259,10 +259,32 @@ pub fn read_index(dir: &Path) -> Result<Vec<IndexedEpisode>> {
     read_index_at(&Location::from(dir), &StoreOptions::default())
 }
 
+/// A missing index says what builds it (a missing local directory stays that error).
+fn no_index(e: Error, dir: &Location, loc: &Location) -> Error {
+    let missing = match (&e, dir) {
+        (_, Location::Local(p)) if !p.is_dir() => false,
+        (Error::Io { source, .. }, _) => source.kind() == std::io::ErrorKind::NotFound,
+        (Error::Remote { status, .. }, _) => *status == Some(404),
+        _ => false,
+    };
+    if !missing {
+        return e;
+    }
+    let detail = format!(
+        "no dataset index ({INDEX_FILE}) in {dir}: build it with `rmf index {dir}` \
+         (Python: rmf.index(...)); it lists the episodes and their streams"
+    );
+    Error::io(
+        loc.to_string(),
+        "read",
+        std::io::Error::new(std::io::ErrorKind::NotFound, detail),
+    )
+}
+
 /// [`read_index`] of a directory or an object-store prefix (one request).
 pub fn read_index_at(dir: &Location, store: &StoreOptions) -> Result<Vec<IndexedEpisode>> {
     let loc = dir.join(INDEX_FILE);
-    let bytes = rmf_store::read_all(&loc, store)?;
+    let bytes = rmf_store::read_all(&loc, store).map_err(|e| no_index(e, dir, &loc))?;
     let bad = |detail: String| Error::Malformed {
         file: loc.to_string(),
         what: "dataset index",

@@ -215,6 +215,44 @@ impl EpisodeSampler {
         Ok(EventLabels { inside, events })
     }
 
+    /// The positions in `ts` of the reference times at which `query` on `stream` has no
+    /// sample and would fail, with the error each would raise: from timestamps alone, nothing
+    /// decoded. Only [`Query::At`] with [`Missing::Error`] can fail this way (windows pad).
+    pub fn failures(&self, stream: &str, ts: &[i64], query: &Query) -> Result<Vec<(usize, Error)>> {
+        let Query::At {
+            policy,
+            tolerance_ns,
+            missing: Missing::Error,
+        } = query
+        else {
+            return Ok(Vec::new());
+        };
+        let s = self.reader.position(stream)?;
+        let times = self.times(stream)?;
+        let tol =
+            tolerance_ns.unwrap_or_else(|| default_tolerance_ns(&self.reader.streams()[s], &times));
+        Ok(ts
+            .iter()
+            .enumerate()
+            .filter(|(_, &t)| matches!(pick(&times, t, *policy, tol), Pick::Missing))
+            .map(|(k, &t)| (k, self.no_sample(stream, &times, t, *policy, tol)))
+            .collect())
+    }
+
+    fn no_sample(&self, stream: &str, times: &[i64], t: i64, policy: Policy, tol: i64) -> Error {
+        Error::NoSampleNear {
+            file: self.reader.file_name().to_string(),
+            stream: stream.to_string(),
+            policy: policy.name(),
+            t,
+            tolerance_ns: tol,
+            nearest: match pick(times, t, Policy::Nearest, i64::MAX) {
+                Pick::Row(i) => times.get(i).copied(),
+                _ => None,
+            },
+        }
+    }
+
     /// The value of `stream` at reference time `t`.
     pub fn sample(&self, stream: &str, t: i64, query: &Query) -> Result<StreamValue> {
         let s = self.reader.position(stream)?;
@@ -243,17 +281,7 @@ impl EpisodeSampler {
                     Pick::Missing => Vec::new(),
                 };
                 if rows.is_empty() && *missing == Missing::Error {
-                    let near = pick(&times, t, Policy::Nearest, i64::MAX);
-                    return Err(Error::NoSampleNear {
-                        file: self.reader.file_name().to_string(),
-                        stream: stream.to_string(),
-                        t,
-                        tolerance_ns: tol,
-                        nearest: match near {
-                            Pick::Row(i) => Some(times[i]),
-                            _ => None,
-                        },
-                    });
+                    return Err(self.no_sample(stream, &times, t, *policy, tol));
                 }
                 let (row_t, bytes) = self.rows(s, &rows)?;
                 let size = elem_size(elem_dtype, &elem_shape);

@@ -477,3 +477,52 @@ fn prefetched_samples_come_in_order_equal_to_get_and_an_error_ends_them() {
         got[2]
     );
 }
+
+#[test]
+fn errors_say_what_fixes_them_a_missing_index_and_asof_before_the_first_sample() {
+    let dir = tempdir();
+    write_episode(&dir.path().join("a.rmf"), 7, 1);
+    let opts = DatasetOptions::new(Reference::Stream("cam".into()));
+    let e = Dataset::open(dir.path(), opts.clone()).err().unwrap();
+    assert!(
+        matches!(&e, Error::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound),
+        "{e}"
+    );
+    assert!(e.to_string().contains("`rmf index "), "{e}");
+    // A directory that does not exist is that error, not "no index".
+    let none = Dataset::open(dir.path().join("none"), opts.clone())
+        .err()
+        .unwrap();
+    assert!(!none.to_string().contains("rmf index"), "{none}");
+
+    build_index(dir.path()).unwrap();
+    // The first frame (0-2 ms) comes before the first action (5 ms): as of it, no action.
+    let ds = Dataset::open(dir.path(), opts.with_stream("action", Query::asof())).unwrap();
+    let e = ds.get(0).unwrap_err();
+    let msg = e.to_string();
+    assert!(
+        matches!(e, Error::NoSampleNear { policy: "asof", .. }),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("ns later") && msg.contains("pad=True"),
+        "{msg}"
+    );
+    assert!(ds.get(1).is_ok());
+
+    // check() finds exactly the samples get() refuses, with the same errors, from times alone.
+    let found = ds.check().unwrap();
+    let refused: Vec<(u64, String)> = (0..ds.len())
+        .filter_map(|i| ds.get(i).err().map(|e| (i, e.to_string())))
+        .collect();
+    assert_eq!(refused.len(), 1);
+    let found: Vec<(u64, String)> = found.into_iter().map(|(i, e)| (i, e.to_string())).collect();
+    assert_eq!(found, refused);
+
+    // Any time, not only the reference timeline's: the same values as the sample at that time.
+    let s = ds.get(5).unwrap();
+    assert_eq!(ds.sample_at(0, s.t).unwrap(), s);
+    let between = ds.sample_at(0, s.t + 1_000).unwrap();
+    assert_eq!(between.values, s.values); // as-of: the same action
+    assert!(ds.sample_at(1, s.t).is_err());
+}

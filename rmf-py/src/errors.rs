@@ -75,6 +75,7 @@ pub fn to_py_in(e: rmf_core::Error, stream: Option<&str>) -> PyErr {
         | E::TimeWentBackwards { .. }
         | E::Mismatch { .. }
         | E::InvalidArgument(_)
+        | E::NoSampleNear { .. }
         | E::WriterFinished { .. } => return PyValueError::new_err(msg),
         E::NotRmf { .. } => "not_rmf",
         E::UnsupportedVersion { .. } => "unsupported_version",

@@ -96,7 +96,8 @@ def test_samples_match_brute_force_and_pad_at_both_edges(data_dir):
 
 def test_asof_tolerance_errors_name_the_stream_or_pad(data_dir):
     strict = rmf.Dataset(data_dir, reference=100.0, streams={"action": rmf.asof(1e-6)})
-    with pytest.raises(rmf.RmfError, match="action"):
+    # Not a damaged file: a ValueError (as the stubs say), naming the stream and what pads it.
+    with pytest.raises(ValueError, match="action.*pad=True"):
         strict[3]
     padded = rmf.Dataset(data_dir, reference=100.0, streams={"action": rmf.asof(1e-6, pad=True)})
     s = padded[3]
@@ -108,6 +109,39 @@ def test_asof_tolerance_errors_name_the_stream_or_pad(data_dir):
         rmf.window(frames=[0], seconds=(0, 1))
     with pytest.raises(ValueError, match="no stream"):
         rmf.Dataset(data_dir, reference="cam", streams={"nope": rmf.asof()})
+
+
+def test_check_finds_the_samples_that_fail_and_sample_takes_any_time(tmp_path):
+    _write_episode(tmp_path / "a.rmf", 1, 1)
+    rmf.index(tmp_path)
+    # The first camera frames come before the first action (5 ms): as of them, no action.
+    ds = rmf.Dataset(tmp_path, reference="cam", streams={"action": rmf.asof()})
+    refused = []
+    for i in range(len(ds)):
+        try:
+            ds[i]
+        except ValueError as e:
+            refused.append((i, str(e)))
+    assert refused and ds.check() == refused
+    assert "pad=True" in refused[0][1]
+    assert (
+        rmf.Dataset(tmp_path, reference="cam", streams={"action": rmf.asof(pad=True)}).check() == []
+    )
+    # Any time: the sample at a reference time, and between two.
+    s = ds[5]
+    got = ds.sample("a.rmf", s["t"])
+    assert got["t"] == s["t"] and got["action"].tobytes() == s["action"].tobytes()
+    assert ds.sample(0, s["t"] + 1000)["action_t"] == s["action_t"]
+    with pytest.raises(ValueError, match="no episode"):
+        ds.sample("b.rmf", 0)
+
+
+def test_a_directory_without_an_index_says_how_to_build_it(tmp_path):
+    _write_episode(tmp_path / "a.rmf", 1, 1)
+    with pytest.raises(FileNotFoundError, match=r"rmf\.index"):
+        rmf.Dataset(tmp_path, reference="cam", streams=STREAMS)
+    rmf.index(tmp_path)
+    assert len(rmf.Dataset(tmp_path, reference="cam", streams=STREAMS)) > 0
 
 
 def test_index_is_a_parquet_table_and_refreshes(data_dir):

@@ -172,6 +172,19 @@ class Dataset:
         are fetched at once. ``rmf.collate`` stacks them (torch's default collate does too)."""
         return self._open().get_many([int(i) for i in indices])
 
+    def sample(self, episode: int | str, t: int) -> dict[str, Any]:
+        """The sample of ``episode`` (its position in ``episode_ids``, its id or its file) at
+        time ``t`` (ns on the episode's clock), at any time, not only the reference timeline's:
+        the same keys and rules as ``ds[i]``."""
+        return self._open().sample(episode, int(t))
+
+    def check(self) -> list[tuple[int, str]]:
+        """Every index ``ds[i]`` would refuse, with the message it would raise (a stream read
+        with ``asof()`` that starts after the reference stream, a gap longer than the
+        tolerance), found from timestamps alone: nothing is decoded. Empty when every sample
+        reads. ``pad=True`` on the stream, or a larger tolerance, accepts such samples."""
+        return self._open().check()
+
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state["_core"] = None
