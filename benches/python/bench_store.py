@@ -42,7 +42,7 @@ import rmf
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "rmf-py" / "tests"))
-from storeserver import Moto, Proxy  # noqa: E402
+from storeserver import Moto, Proxy, s3_environ  # noqa: E402
 
 STREAMS = {
     "cam/front": rmf.asof(),
@@ -110,15 +110,7 @@ def main() -> None:
     tmp = pathlib.Path(tempfile.mkdtemp(prefix="rmf-bench-store-"))
     moto = Moto()
     proxy = Proxy(moto.port)
-    os.environ.update(
-        {
-            "AWS_ENDPOINT_URL": moto.url,
-            "AWS_ALLOW_HTTP": "true",
-            "AWS_ACCESS_KEY_ID": "bench",
-            "AWS_SECRET_ACCESS_KEY": "bench",
-            "AWS_REGION": "us-east-1",
-        }
-    )
+    os.environ.update(s3_environ(moto.url, key="bench"))
     try:
         moto.create_bucket("bench")
         local = tmp / "data"

@@ -199,19 +199,11 @@ def main() -> None:
 
 def remote_streaming(local: pathlib.Path, a: argparse.Namespace, local_rate: float) -> None:
     sys.path.insert(0, str(ROOT / "rmf-py" / "tests"))
-    from storeserver import Moto, Proxy
+    from storeserver import Moto, Proxy, s3_environ
 
     moto = Moto()
     proxy = Proxy(moto.port)
-    os.environ.update(
-        {
-            "AWS_ENDPOINT_URL": moto.url,
-            "AWS_ALLOW_HTTP": "true",
-            "AWS_ACCESS_KEY_ID": "bench",
-            "AWS_SECRET_ACCESS_KEY": "bench",
-            "AWS_REGION": "us-east-1",
-        }
-    )
+    os.environ.update(s3_environ(moto.url, key="bench"))
     try:
         moto.create_bucket("bench")
         url = "s3://bench/data/"

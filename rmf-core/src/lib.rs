@@ -149,7 +149,7 @@ pub use read::{
 };
 pub use recover::{recover, Damage, RecoveryReport};
 pub use schema::{EpisodeMeta, Sensitivity, StreamInfo, StreamKind, WriterInfo, TAGS_KEY};
-pub use source::{InMemory, MappedFile, RangeSource, Tail};
+pub use source::{read_exact, InMemory, MappedFile, RangeSource, Tail};
 pub use validate::{validate, validate_reader, validate_with, Problem, ValidationReport};
 pub use write::{
     EpisodeWriter, FrameQueueReport, QueueFull, StreamId, WriteOptions, WriteSummary,

@@ -180,3 +180,34 @@ fn ranges_of(data: &[u8], name: &str, ranges: &[Range<u64>]) -> Result<Vec<bytes
         })
         .collect()
 }
+
+/// `source.read_ranges`, with the number of bodies and every body's length checked against
+/// the ranges asked for (a short body is [`Error::Truncated`]).
+pub fn read_exact(source: &dyn RangeSource, ranges: &[Range<u64>]) -> Result<Vec<bytes::Bytes>> {
+    let bodies = source.read_ranges(ranges)?;
+    if bodies.len() != ranges.len() {
+        return Err(Error::Malformed {
+            file: source.name().to_string(),
+            what: "range request",
+            offset: ranges.first().map_or(0, |r| r.start),
+            detail: format!(
+                "{} ranges asked for, {} returned",
+                ranges.len(),
+                bodies.len()
+            ),
+        });
+    }
+    for (r, b) in ranges.iter().zip(&bodies) {
+        let want = r.end - r.start;
+        if b.len() as u64 != want {
+            return Err(Error::Truncated {
+                file: source.name().to_string(),
+                what: "range request",
+                offset: r.start,
+                needed: want,
+                available: b.len() as u64,
+            });
+        }
+    }
+    Ok(bodies)
+}

@@ -73,6 +73,23 @@ fn query_of(name: &str, spec: &Bound<'_, PyDict>) -> PyResult<Query> {
     })
 }
 
+/// A streaming order's parameters, from the dict `rmf.StreamingDataset` passes.
+#[derive(FromPyObject)]
+#[pyo3(from_item_all)]
+pub struct OrderSpec {
+    seed: u64,
+    epoch: u64,
+    rank: u64,
+    world_size: u64,
+    worker: u64,
+    num_workers: u64,
+    skip: u64,
+    group: u64,
+    block: u64,
+    buffer: u64,
+    drop_remainder: bool,
+}
+
 /// The native dataset: an index, episodes opened on demand, samples as numpy arrays.
 #[pyclass(module = "rmf._rmf")]
 pub struct DatasetCore {
@@ -186,6 +203,38 @@ impl DatasetCore {
         dict_of(py, &self.inner, s)
     }
 
+    /// The sample of episode `episode` (its position, id or file) at time `t` (ns), any time:
+    /// the dict `get` returns.
+    fn sample<'py>(
+        &self,
+        py: Python<'py>,
+        episode: &Bound<'py, PyAny>,
+        t: i64,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let eps = self.inner.episodes();
+        let e = if let Ok(k) = episode.extract::<usize>() {
+            k
+        } else {
+            let name: String = episode.extract()?;
+            eps.iter()
+                .position(|x| x.id == name || x.file == name)
+                .ok_or_else(|| {
+                    PyValueError::new_err(format!(
+                        "no episode {name:?} in the dataset (ids and files are accepted)"
+                    ))
+                })?
+        };
+        let s = py.detach(|| self.inner.sample_at(e, t)).py_err()?;
+        dict_of(py, &self.inner, s)
+    }
+
+    /// Every sample index `get` would refuse, with the message it would raise, found from
+    /// timestamps alone (nothing decoded).
+    fn check(&self, py: Python<'_>) -> PyResult<Vec<(u64, String)>> {
+        let found = py.detach(|| self.inner.check()).py_err()?;
+        Ok(found.into_iter().map(|(i, e)| (i, e.to_string())).collect())
+    }
+
     /// Samples `indices` as a list of dicts (a DataLoader batch: `Dataset.__getitems__`),
     /// decoded on `batch_threads` threads; from an object store, the chunks of the whole batch
     /// are fetched at once.
@@ -202,52 +251,23 @@ impl DatasetCore {
         Ok(out)
     }
 
-    /// The sample indices worker `worker` of `num_workers` of rank `rank` of `world_size`
-    /// visits in epoch `epoch`, past the rank's first `skip` (see `rmf_dataset::order`).
-    #[pyo3(signature = (seed, epoch, rank, world_size, worker, num_workers, skip, group, block, buffer, drop_remainder))]
-    #[allow(clippy::too_many_arguments)] // mirrors the Python keyword arguments
-    fn order(
-        &self,
-        seed: u64,
-        epoch: u64,
-        rank: u64,
-        world_size: u64,
-        worker: u64,
-        num_workers: u64,
-        skip: u64,
-        group: u64,
-        block: u64,
-        buffer: u64,
-        drop_remainder: bool,
-    ) -> PyResult<Vec<u64>> {
-        let rank_order =
-            self.rank_order(seed, epoch, rank, world_size, block, buffer, drop_remainder)?;
-        Ok(worker_share(rank_order, skip, group, worker, num_workers).collect())
+    /// The sample indices a worker visits, in order: `spec` is a dict of `seed`, `epoch`,
+    /// `rank`, `world_size`, `worker`, `num_workers`, `skip` (samples of the rank's order
+    /// already seen), `group` (the batch size), `block`, `buffer` and `drop_remainder` (see
+    /// `rmf_dataset::order`).
+    fn order(&self, spec: OrderSpec) -> PyResult<Vec<u64>> {
+        Ok(self.share(&spec)?.collect())
     }
 
     /// The samples of [`DatasetCore::order`], read and decoded ahead on `threads` threads
     /// holding at most `prefetch_bytes` decoded bytes: an iterator of sample dicts.
-    #[pyo3(signature = (seed, epoch, rank, world_size, worker, num_workers, skip, group, block, buffer, drop_remainder, threads, prefetch_bytes))]
-    #[allow(clippy::too_many_arguments)] // mirrors the Python keyword arguments
     fn stream(
         &self,
-        seed: u64,
-        epoch: u64,
-        rank: u64,
-        world_size: u64,
-        worker: u64,
-        num_workers: u64,
-        skip: u64,
-        group: u64,
-        block: u64,
-        buffer: u64,
-        drop_remainder: bool,
+        spec: OrderSpec,
         threads: usize,
         prefetch_bytes: u64,
     ) -> PyResult<SampleStream> {
-        let rank_order =
-            self.rank_order(seed, epoch, rank, world_size, block, buffer, drop_remainder)?;
-        let share = worker_share(rank_order, skip, group, worker, num_workers);
+        let share = self.share(&spec)?;
         let p = Prefetcher::new(self.inner.clone(), share, threads, prefetch_bytes).py_err()?;
         Ok(SampleStream {
             dataset: self.inner.clone(),
@@ -310,34 +330,32 @@ impl SampleStream {
 }
 
 impl DatasetCore {
-    /// Rank `rank`'s samples in the order of these parameters, the arguments checked.
-    #[allow(clippy::too_many_arguments)]
-    fn rank_order(
-        &self,
-        seed: u64,
-        epoch: u64,
-        rank: u64,
-        world_size: u64,
-        block: u64,
-        buffer: u64,
-        drop_remainder: bool,
-    ) -> PyResult<rmf_dataset::RankOrder> {
-        if world_size == 0 || rank >= world_size {
+    /// The worker's share of its rank's order, the arguments checked.
+    fn share(&self, o: &OrderSpec) -> PyResult<impl Iterator<Item = u64> + Send + 'static> {
+        if o.world_size == 0 || o.rank >= o.world_size {
             return Err(PyValueError::new_err(format!(
-                "rank {rank} is not in a world of {world_size}"
+                "rank {} is not in a world of {}",
+                o.rank, o.world_size
             )));
         }
-        if block == 0 {
-            return Err(PyValueError::new_err("block must be at least 1"));
+        if o.num_workers == 0 || o.worker >= o.num_workers {
+            return Err(PyValueError::new_err(format!(
+                "worker {} is not one of {}",
+                o.worker, o.num_workers
+            )));
+        }
+        if o.block == 0 || o.group == 0 {
+            return Err(PyValueError::new_err("block and group must be at least 1"));
         }
         let order = Order {
-            seed,
-            epoch,
-            block,
-            buffer,
-            remainder: remainder(drop_remainder),
+            seed: o.seed,
+            epoch: o.epoch,
+            block: o.block,
+            buffer: o.buffer,
+            remainder: remainder(o.drop_remainder),
         };
-        Ok(self.inner.rank_order(&order, rank, world_size))
+        let rank = self.inner.rank_order(&order, o.rank, o.world_size);
+        Ok(worker_share(rank, o.skip, o.group, o.worker, o.num_workers))
     }
 
     /// Sample index `i` (negative from the end), checked.

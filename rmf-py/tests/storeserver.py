@@ -20,6 +20,19 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def s3_environ(url: str, key: str = "test") -> dict[str, str]:
+    """The environment that points object_store's S3 client at the server at `url`, as a
+    user's S3-compatible server is reached: endpoint, plain HTTP, keys and region."""
+    return {
+        "AWS_ENDPOINT_URL": url,
+        "AWS_ALLOW_HTTP": "true",
+        "AWS_ACCESS_KEY_ID": key,
+        "AWS_SECRET_ACCESS_KEY": key,
+        "AWS_REGION": "us-east-1",
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+
+
 class Moto:
     """`python -m moto.server` on 127.0.0.1 and a free port, stopped by `close`."""
 

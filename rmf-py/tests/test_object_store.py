@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
-from storeserver import Moto, Proxy
+from storeserver import Moto, Proxy, s3_environ
 
 import rmf
 
@@ -22,9 +22,10 @@ BUCKET = "rmf-test"
 @pytest.fixture(scope="module")
 def moto() -> Iterator[Moto]:
     m = Moto()
-    saved = {k: os.environ.get(k) for k in ENV}
+    env = s3_environ(m.url)
+    saved = {k: os.environ.get(k) for k in env}
     # The store is reached from the environment alone, as a user's S3-compatible server is.
-    os.environ.update(ENV_VALUES(m.url))
+    os.environ.update(env)
     try:
         m.create_bucket(BUCKET)
         yield m
@@ -35,27 +36,6 @@ def moto() -> Iterator[Moto]:
             else:
                 os.environ[k] = v
         m.close()
-
-
-ENV = (
-    "AWS_ENDPOINT_URL",
-    "AWS_ALLOW_HTTP",
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_REGION",
-    "AWS_EC2_METADATA_DISABLED",
-)
-
-
-def ENV_VALUES(url: str) -> dict[str, str]:  # noqa: N802 (a constant's shape)
-    return {
-        "AWS_ENDPOINT_URL": url,
-        "AWS_ALLOW_HTTP": "true",
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_REGION": "us-east-1",
-        "AWS_EC2_METADATA_DISABLED": "true",
-    }
 
 
 @pytest.fixture(scope="module")

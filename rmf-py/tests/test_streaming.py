@@ -178,7 +178,7 @@ def test_prefetch_stays_within_its_budget(data_dir: pathlib.Path) -> None:
     budget = 4 * size
     ds = _stream(data_dir, threads=2, prefetch_bytes=budget)
     core = ds.dataset._open()
-    stream = core.stream(*ds._args(None, None), 2, budget)
+    stream = core.stream(ds._spec(), 2, budget)
     peak, n = 0, 0
     for _ in stream:
         peak = max(peak, stream.held_bytes())

@@ -6,10 +6,10 @@ use std::io::{Read, Write};
 use std::path::Path;
 use std::sync::Arc;
 
-use rmf_core::{Error, MappedFile, RangeSource, Result};
+use rmf_core::{read_exact, Error, MappedFile, RangeSource, Result};
 
 use crate::location::Location;
-use crate::objects::{list, parts, read_exact, PART_BYTES};
+use crate::objects::{list, parts, PART_BYTES};
 use crate::options::StoreOptions;
 
 /// Parts read (and, to a store, uploaded) at a time: 4 × 8 MiB in memory.

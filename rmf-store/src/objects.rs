@@ -5,7 +5,7 @@
 use std::ops::Range;
 use std::path::Path;
 
-use rmf_core::{Error, RangeSource, Result};
+use rmf_core::{read_exact, Error, RangeSource, Result};
 
 use crate::location::Location;
 use crate::options::StoreOptions;
@@ -123,33 +123,6 @@ pub(crate) fn parts(len: u64) -> Vec<Range<u64>> {
     (0..len.div_ceil(part))
         .map(|k| k * part..((k + 1) * part).min(len))
         .collect()
-}
-
-pub(crate) fn read_exact(
-    src: &dyn RangeSource,
-    ranges: &[Range<u64>],
-) -> Result<Vec<bytes::Bytes>> {
-    let got = src.read_ranges(ranges)?;
-    if got.len() != ranges.len() {
-        return Err(Error::Malformed {
-            file: src.name().to_string(),
-            what: "range request",
-            offset: ranges.first().map_or(0, |r| r.start),
-            detail: format!("{} ranges asked for, {} returned", ranges.len(), got.len()),
-        });
-    }
-    for (r, b) in ranges.iter().zip(&got) {
-        if b.len() as u64 != r.end - r.start {
-            return Err(Error::Truncated {
-                file: src.name().to_string(),
-                what: "copy source",
-                offset: r.start,
-                needed: r.end - r.start,
-                available: b.len() as u64,
-            });
-        }
-    }
-    Ok(got)
 }
 
 #[cfg(feature = "cloud")]

@@ -9,7 +9,7 @@ use std::sync::{Condvar, OnceLock};
 
 use super::*;
 use crate::format::read_record_header_only;
-use crate::source::RangeSource;
+use crate::source::{read_exact, RangeSource};
 
 /// Bytes read from the end of a file when it opens (one request). A footer longer than this
 /// costs a second request; 64 KiB holds the index of about 800 chunks (spec/format.md, footer).
@@ -307,7 +307,7 @@ impl EpisodeReader {
         wanted.extend(records.iter().cloned());
         wanted.sort_by_key(|x| x.start);
         let requests = coalesce(&wanted, self.opts.coalesce_gap, self.opts.max_request_bytes);
-        let bodies = fetch_exact(&*self.src, &requests)?;
+        let bodies = read_exact(&*self.src, &requests)?;
         let piece = |x: &Range<u64>| -> Option<bytes::Bytes> {
             // The request holding `x` (ranges of a hostile index may overlap: any will do).
             let k = requests
@@ -415,41 +415,8 @@ impl EpisodeReader {
 
 /// One range of `source`, its length checked.
 pub(super) fn fetch_one(source: &dyn RangeSource, range: Range<u64>) -> Result<bytes::Bytes> {
-    let got = fetch_exact(source, std::slice::from_ref(&range))?;
+    let got = read_exact(source, std::slice::from_ref(&range))?;
     Ok(got.into_iter().next().unwrap_or_default())
-}
-
-/// `source.read_ranges`, with every body's length checked against its range.
-pub(super) fn fetch_exact(
-    source: &dyn RangeSource,
-    ranges: &[Range<u64>],
-) -> Result<Vec<bytes::Bytes>> {
-    let bodies = source.read_ranges(ranges)?;
-    if bodies.len() != ranges.len() {
-        return Err(Error::Malformed {
-            file: source.name().to_string(),
-            what: "range request",
-            offset: ranges.first().map_or(0, |r| r.start),
-            detail: format!(
-                "{} ranges asked for, {} returned",
-                ranges.len(),
-                bodies.len()
-            ),
-        });
-    }
-    for (r, b) in ranges.iter().zip(&bodies) {
-        let want = r.end - r.start;
-        if b.len() as u64 != want {
-            return Err(Error::Truncated {
-                file: source.name().to_string(),
-                what: "range request",
-                offset: r.start,
-                needed: want,
-                available: b.len() as u64,
-            });
-        }
-    }
-    Ok(bodies)
 }
 
 fn poisoned() -> Error {

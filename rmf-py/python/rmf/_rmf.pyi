@@ -1000,6 +1000,21 @@ class DatasetCore:
             ValueError: a stream has no sample within its tolerance (and ``pad`` is off).
             RmfError: damaged data, or an encrypted stream without its key.
         """
+    def sample(self, episode: int | str, t: int) -> dict[str, Any]:
+        """The sample of episode `episode` (its position, id or file) at time `t` (ns), any time:
+        the dict `get` returns.
+
+        Raises:
+            ValueError: no such episode, or a stream has no sample within its tolerance.
+            RmfError: damaged data, or an encrypted stream without its key.
+        """
+    def check(self) -> list[tuple[int, str]]:
+        """Every sample index `get` would refuse, with the message it would raise, found from
+        timestamps alone (nothing decoded).
+
+        Raises:
+            RmfError: an episode cannot be opened or its times read.
+        """
     def get_many(self, indices: list[int]) -> list[dict[str, Any]]:
         """Samples `indices` as a list of dicts (a DataLoader batch: `Dataset.__getitems__`),
         decoded on `batch_threads` threads; from an object store, the chunks of the whole batch
@@ -1011,51 +1026,27 @@ class DatasetCore:
             RmfError: damaged data, or an encrypted stream without its key.
         """
 
-    def order(
-        self,
-        seed: int,
-        epoch: int,
-        rank: int,
-        world_size: int,
-        worker: int,
-        num_workers: int,
-        skip: int,
-        group: int,
-        block: int,
-        buffer: int,
-        drop_remainder: bool,
-    ) -> list[int]:
-        """The sample indices worker `worker` of `num_workers` of rank `rank` of `world_size`
-        visits in epoch `epoch`, past the rank's first `skip` (see `rmf_dataset::order`).
+    def order(self, spec: dict[str, Any]) -> list[int]:
+        """The sample indices a worker visits, in order: `spec` is a dict of `seed`, `epoch`,
+        `rank`, `world_size`, `worker`, `num_workers`, `skip` (samples of the rank's order
+        already seen), `group` (the batch size), `block`, `buffer` and `drop_remainder` (see
+        `rmf_dataset::order`).
 
         Used through ``rmf.StreamingDataset.order``.
 
         Raises:
-            ValueError: a rank outside the world, or a block of 0.
+            ValueError: a rank or worker out of range, a block or group of 0.
+            KeyError: a parameter missing from ``spec``.
         """
-    def stream(
-        self,
-        seed: int,
-        epoch: int,
-        rank: int,
-        world_size: int,
-        worker: int,
-        num_workers: int,
-        skip: int,
-        group: int,
-        block: int,
-        buffer: int,
-        drop_remainder: bool,
-        threads: int,
-        prefetch_bytes: int,
-    ) -> SampleStream:
+    def stream(self, spec: dict[str, Any], threads: int, prefetch_bytes: int) -> SampleStream:
         """The samples of [`DatasetCore::order`], read and decoded ahead on `threads` threads
         holding at most `prefetch_bytes` decoded bytes: an iterator of sample dicts.
 
         Used through ``rmf.StreamingDataset``.
 
         Raises:
-            ValueError: a rank outside the world, or a block of 0.
+            ValueError: a rank or worker out of range, a block or group of 0.
+            KeyError: a parameter missing from ``spec``.
         """
     def per_rank(self, world_size: int, drop_remainder: bool) -> int:
         """Samples rank `rank` of `world_size` visits in an epoch.

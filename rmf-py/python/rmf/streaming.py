@@ -147,34 +147,28 @@ class StreamingDataset:
     def order(self, *, worker: int | None = None, num_workers: int | None = None) -> list[int]:
         """The dataset indices this rank (and worker) visits in the current epoch, in order,
         past a loaded state's samples: what iterating yields, without reading anything."""
-        return self._core_order(worker, num_workers)
+        return self.dataset._open().order(self._spec(worker, num_workers))
 
-    def _args(self, worker: int | None, num_workers: int | None) -> list[Any]:
+    def _spec(self, worker: int | None = None, num_workers: int | None = None) -> dict[str, Any]:
+        """The order's parameters for this rank and worker (``DatasetCore.order``)."""
         rank, world = self.ranks()
         w, k = self.workers()
-        w = w if worker is None else worker
-        k = k if num_workers is None else num_workers
-        return [
-            self.seed,
-            self.epoch,
-            rank,
-            world,
-            w,
-            k,
-            self._skip,
-            self.batch_size,
-            self.block,
-            self.shuffle_buffer,
-            self.drop_remainder,
-        ]
-
-    def _core_order(self, worker: int | None, num_workers: int | None) -> list[int]:
-        return self.dataset._open().order(*self._args(worker, num_workers))
+        return {
+            "seed": self.seed,
+            "epoch": self.epoch,
+            "rank": rank,
+            "world_size": world,
+            "worker": w if worker is None else worker,
+            "num_workers": k if num_workers is None else num_workers,
+            "skip": self._skip,
+            "group": self.batch_size,
+            "block": self.block,
+            "buffer": self.shuffle_buffer,
+            "drop_remainder": self.drop_remainder,
+        }
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
-        stream = self.dataset._open().stream(
-            *self._args(None, None), self.threads, self.prefetch_bytes
-        )
+        stream = self.dataset._open().stream(self._spec(), self.threads, self.prefetch_bytes)
         for sample in stream:
             self._yielded += 1
             yield sample
