@@ -42,15 +42,11 @@ import rmf
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "rmf-py" / "tests"))
+from dataset_readers import rmf_streams  # noqa: E402
 from storeserver import Moto, Proxy, s3_environ  # noqa: E402
 
-STREAMS = {
-    "cam/front": rmf.asof(),
-    "cam/wrist": rmf.nearest(),
-    "action": rmf.window(steps=range(0, 16)),
-    "ft/wrist": rmf.window(steps=range(-99, 1)),
-    "joints": rmf.asof(pad=True),  # the first frame may come before the first joint sample
-}
+# The training sample of bench_dataset.py.
+STREAMS = rmf_streams()
 
 _DS: rmf.Dataset | None = None
 

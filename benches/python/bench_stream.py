@@ -39,17 +39,14 @@ import tempfile
 import time
 from typing import Any
 
+from dataset_readers import rmf_streams
+
 import rmf
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
-STREAMS = {
-    "cam/front": rmf.asof(),
-    "cam/wrist": rmf.nearest(),
-    "action": rmf.window(steps=range(0, 16)),
-    "ft/wrist": rmf.window(steps=range(-99, 1)),
-    "joints": rmf.asof(pad=True),  # the first frame may come before the first joint sample
-}
+# The training sample of bench_dataset.py.
+STREAMS = rmf_streams()
 
 # The DataLoader batch size the streaming workers take their shares by.
 BATCH = 32
