@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -113,25 +113,11 @@ class StreamingDataset:
 
     def ranks(self) -> tuple[int, int]:
         """This process's rank and the world size."""
-        rank, world = self.rank, self.world_size
-        if rank is None or world is None:
-            r, w = _distributed()
-            rank = r if rank is None else rank
-            world = w if world is None else world
-        if not (world >= 1 and 0 <= rank < world):
-            raise ValueError(f"rank {rank} is not in a world of {world}")
-        return int(rank), int(world)
+        return _place(self.rank, self.world_size, _distributed, "rank {} is not in a world of {}")
 
     def workers(self) -> tuple[int, int]:
         """This DataLoader worker and the number of workers (0 and 1 outside a worker)."""
-        worker, n = self.worker, self.num_workers
-        if worker is None or n is None:
-            w, k = _worker_info()
-            worker = w if worker is None else worker
-            n = k if n is None else n
-        if not (n >= 1 and 0 <= worker < n):
-            raise ValueError(f"worker {worker} is not one of {n}")
-        return int(worker), int(n)
+        return _place(self.worker, self.num_workers, _worker_info, "worker {} is not one of {}")
 
     def set_epoch(self, epoch: int) -> None:
         """Starts epoch ``epoch`` from its beginning (call it before each epoch, on every rank)."""
@@ -255,6 +241,19 @@ def _count(name: str, value: Any, least: int = 0) -> int:
     if v < least:
         raise ValueError(f"{name} must be at least {least}, got {value}")
     return v
+
+
+def _place(
+    index: int | None, count: int | None, detect: Callable[[], tuple[int, int]], bad: str
+) -> tuple[int, int]:
+    """`(index, count)` as given, the missing ones from `detect()`, checked."""
+    if index is None or count is None:
+        i, n = detect()
+        index = i if index is None else index
+        count = n if count is None else count
+    if not (count >= 1 and 0 <= index < count):
+        raise ValueError(bad.format(index, count))
+    return int(index), int(count)
 
 
 def _distributed() -> tuple[int, int]:
