@@ -9,11 +9,8 @@ use std::sync::Arc;
 use rmf_core::{read_exact, Error, MappedFile, RangeSource, Result};
 
 use crate::location::Location;
-use crate::objects::{list, parts, PART_BYTES};
+use crate::objects::{list, parts, PARTS_AT_ONCE, PART_BYTES};
 use crate::options::StoreOptions;
-
-/// Parts read (and, to a store, uploaded) at a time: 4 × 8 MiB in memory.
-const PARTS_AT_ONCE: usize = 4;
 
 /// What [`copy`] copied.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -12,6 +12,8 @@ use crate::options::StoreOptions;
 
 /// Objects larger than this are uploaded in parts of this size (S3's parts are 5 MiB at least).
 pub const PART_BYTES: usize = 8 << 20;
+/// Parts read (and, to a store, uploaded) at a time: 4 × 8 MiB in memory.
+pub(crate) const PARTS_AT_ONCE: usize = 4;
 
 /// One file found under a dataset's directory or prefix.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,7 +109,11 @@ pub fn write_all(loc: &Location, data: bytes::Bytes, opts: &StoreOptions) -> Res
             })
         }
         #[cfg(feature = "cloud")]
-        Location::Remote(u) => remote::put(u, data, opts),
+        Location::Remote(u) => {
+            let len = data.len() as u64;
+            let src = rmf_core::InMemory::new(data, u.as_str());
+            remote::put_streamed(u, len, &src, PARTS_AT_ONCE, opts).map(|_| ())
+        }
         #[cfg(not(feature = "cloud"))]
         Location::Remote(_) => {
             let _ = (data, opts);
@@ -130,7 +136,7 @@ pub(crate) mod remote {
     use super::*;
     use crate::cloud::{block_on, jitter, retrying, store_for, Failure};
     use futures::TryStreamExt;
-    use object_store::{ObjectStoreExt, PutPayload, WriteMultipart};
+    use object_store::{ObjectStoreExt, PutPayload};
 
     pub(crate) fn list(url: &str, suffix: &str, opts: &StoreOptions) -> Result<Vec<Listed>> {
         let (store, prefix) = store_for(url, opts)?;
@@ -180,26 +186,10 @@ pub(crate) mod remote {
         block_on(retrying(opts, url, "put", None, || {
             let (store, path, data) = (store.clone(), path.clone(), data.clone());
             async move {
-                if data.len() <= PART_BYTES {
-                    store
-                        .put(&path, PutPayload::from_bytes(data))
-                        .await
-                        .map_err(|e| Failure::of(&e))?;
-                    return Ok(());
-                }
-                let upload = store
-                    .put_multipart(&path)
+                store
+                    .put(&path, PutPayload::from_bytes(data))
                     .await
                     .map_err(|e| Failure::of(&e))?;
-                let mut w = WriteMultipart::new_with_chunk_size(upload, PART_BYTES);
-                for part in data.chunks(PART_BYTES) {
-                    if let Err(e) = w.wait_for_capacity(4).await {
-                        let _ = w.abort().await;
-                        return Err(Failure::of(&e));
-                    }
-                    w.write(part);
-                }
-                w.finish().await.map_err(|e| Failure::of(&e))?;
                 Ok(())
             }
         }))?
