@@ -41,4 +41,7 @@
 pub mod mcap;
 pub mod wav;
 
-pub use mcap::{import_mcap, McapImportOptions, McapImportReport, TimeSource, TopicReport};
+pub use mcap::{
+    import_mcap, McapImportOptions, McapImportReport, TimeSource, TopicReport,
+    DEFAULT_MAX_RECORD_BYTES,
+};

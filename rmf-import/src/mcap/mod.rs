@@ -54,6 +54,7 @@ fn report(progress: Option<&Progress>, done: u64, total: u64) {
 
 mod audio;
 mod cdr;
+mod container;
 mod frames;
 mod options;
 mod report;
@@ -63,8 +64,12 @@ mod topic;
 
 use audio::*;
 use cdr::*;
+use container::{Messages, Stop};
 use frames::*;
-pub use options::{McapImportOptions, TimeSource, DEFAULT_COLOR_CODEC, DEFAULT_DEPTH_CODEC};
+pub use options::{
+    McapImportOptions, TimeSource, DEFAULT_COLOR_CODEC, DEFAULT_DEPTH_CODEC,
+    DEFAULT_MAX_RECORD_BYTES,
+};
 pub use report::{McapImportReport, TopicReport};
 use scan::*;
 use sink::*;
@@ -85,10 +90,12 @@ pub fn import_mcap(
     }
     let data = read_input(input)?;
     let file = input.display().to_string();
-    let mut scan = scan(&data, &file, opts)?;
+    let mut scan = guarded(&file, || scan(&data, &file, opts))?;
     let (start_time_ns, bytes, chunks) =
         rmf_core::place::write_new_file(output, opts.overwrite, |tmp| {
-            write_episode(&data, input, &file, tmp, opts, &mut scan)
+            guarded(&file, || {
+                write_episode(&data, input, &file, tmp, opts, &mut scan)
+            })
         })?;
     Ok(McapImportReport {
         input: input.to_path_buf(),
@@ -99,6 +106,27 @@ pub fn import_mcap(
         chunks,
         topics: scan.topics.into_iter().map(|t| t.report).collect(),
         damage: scan.damage,
+    })
+}
+
+/// Runs `f`, turning a panic into an error instead of an aborted process. Every length from the
+/// file is checked before the mcap crate sees it (see `container`), so no panic is known; this
+/// is the last resort should the crate have another.
+fn guarded<T>(file: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|panic| {
+        let why = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        Err(Error::Io {
+            path: PathBuf::from(file),
+            op: "read MCAP",
+            source: std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("the MCAP reader failed ({why}): the file is damaged or not MCAP"),
+            ),
+        })
     })
 }
 
@@ -135,12 +163,19 @@ fn read_input(path: &Path) -> Result<Input> {
     Ok(Input::Mapped(map))
 }
 
-/// An error of the MCAP container (not of a message payload): the mcap reader says what, not
-/// where, so it is reported as an I/O error of kind `InvalidData` on the file.
-fn container_error(file: &str, e: mcap::McapError) -> Error {
+/// An error of the MCAP container (not of a message payload), as an I/O error of kind
+/// `InvalidData` on the file. The mcap reader says what, not where a record starts: the error
+/// says how far reading got.
+fn container_error(file: &str, len: u64, stop: Stop) -> Error {
+    let detail = match stop {
+        Stop::Truncated(e) => e,
+        Stop::Bad { offset, detail } => {
+            format!("{detail} (stopped after byte {offset} of {len})")
+        }
+    };
     Error::Io {
         path: PathBuf::from(file),
         op: "read MCAP",
-        source: std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string()),
+        source: std::io::Error::new(std::io::ErrorKind::InvalidData, detail),
     }
 }

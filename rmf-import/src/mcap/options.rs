@@ -57,10 +57,17 @@ pub struct McapImportOptions {
     /// Replace `output` if it exists.
     pub(crate) overwrite: bool,
     /// Told the bytes of the MCAP file imported: the first half while it is scanned for its
-    /// topics (as far as the summary's message count tells; a bag cut short has none), the
-    /// second half while messages are converted and written.
+    /// topics, the second half while messages are converted and written.
     pub(crate) progress: Option<Progress>,
+    /// The largest record, or chunk once decompressed, that is read
+    /// ([`DEFAULT_MAX_RECORD_BYTES`]): a bigger one is an error before memory is set aside.
+    pub(crate) max_record_bytes: u64,
 }
+
+/// The default of [`McapImportOptions::with_max_record_bytes`]: 1 GiB, the same limit an RMF
+/// reader puts on a decoded chunk ([`rmf_core::DEFAULT_MAX_CHUNK_BYTES`]). rosbag2 writes chunks
+/// of a few MiB; only a single message larger than this would need it raised.
+pub const DEFAULT_MAX_RECORD_BYTES: u64 = rmf_core::DEFAULT_MAX_CHUNK_BYTES;
 
 impl Default for McapImportOptions {
     fn default() -> Self {
@@ -75,6 +82,7 @@ impl Default for McapImportOptions {
             gop: None,
             overwrite: false,
             progress: None,
+            max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
         }
     }
 }
@@ -124,6 +132,13 @@ impl McapImportOptions {
     /// Allows replacing `output`.
     pub fn with_overwrite(mut self, on: bool) -> Self {
         self.overwrite = on;
+        self
+    }
+
+    /// Sets the largest MCAP record, or chunk once decompressed, that the import reads. A file
+    /// whose record claims more is an error, before anything of that size is allocated.
+    pub fn with_max_record_bytes(mut self, bytes: u64) -> Self {
+        self.max_record_bytes = bytes;
         self
     }
 

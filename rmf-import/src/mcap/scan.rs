@@ -9,28 +9,21 @@ pub(super) fn scan(data: &[u8], file: &str, opts: &McapImportOptions) -> Result<
     let mut by_channel: HashMap<u16, usize> = HashMap::new();
     let mut messages = 0u64;
     let mut damage = None;
-    // Progress is in bytes of the file: the first half for this pass, as far as the summary's
-    // message count tells (a bag cut short has no summary: no progress until pass 2).
-    let expected = mcap::Summary::read(data)
-        .ok()
-        .flatten()
-        .and_then(|s| s.stats)
-        .map(|st| st.message_count)
-        .filter(|&n| n > 0);
-    let stream = message_stream(data).map_err(|e| container_error(file, e))?;
-    for msg in stream {
-        if let Some(n) = expected.filter(|_| messages.is_multiple_of(256)) {
-            let done = scaled(data.len() as u64 / 2, messages.min(n), n);
-            report(opts.progress.as_ref(), done, data.len() as u64);
+    // Progress is in bytes of the file: the first half for this pass.
+    let total = data.len() as u64;
+    let mut stream = Messages::new(data, opts.max_record_bytes);
+    while let Some(msg) = stream.next() {
+        if messages.is_multiple_of(256) {
+            report(opts.progress.as_ref(), stream.bytes_read() / 2, total);
         }
         let msg = match msg {
             Ok(m) => m,
             // A file cut short (a recorder killed mid-write): keep what came before.
-            Err(e @ mcap::McapError::UnexpectedEof) => {
+            Err(Stop::Truncated(e)) => {
                 damage = Some(damage_note(file, messages, &e));
                 break;
             }
-            Err(e) => return Err(container_error(file, e)),
+            Err(e) => return Err(container_error(file, total, e)),
         };
         messages += 1;
         let i = match by_channel.get(&msg.channel.id) {
@@ -154,14 +147,6 @@ pub(super) fn scan(data: &[u8], file: &str, opts: &McapImportOptions) -> Result<
     })
 }
 
-/// The messages of an MCAP file in file order, checking each chunk's CRC (the mcap reader
-/// does not by default: a changed byte would otherwise decode to wrong values).
-pub(super) fn message_stream(
-    data: &[u8],
-) -> std::result::Result<mcap::MessageStream<'_>, mcap::McapError> {
-    mcap::MessageStream::new_with_options(data, mcap::read::Options::ValidateChunkCrcs.into())
-}
-
 /// `span * part / whole` without overflow (0 for an empty whole).
 pub(super) fn scaled(span: u64, part: u64, whole: u64) -> u64 {
     (u128::from(span) * u128::from(part) / u128::from(whole.max(1))) as u64
@@ -179,7 +164,7 @@ pub(super) struct Scan {
 
 /// The report of a file whose messages stop early: the mcap reader's error (it says what, not
 /// where) and how many messages came before it.
-pub(super) fn damage_note(file: &str, messages: u64, e: &mcap::McapError) -> String {
+pub(super) fn damage_note(file: &str, messages: u64, e: &str) -> String {
     format!(
         "{file} is truncated or damaged after {messages} readable messages ({e}); \
          every message before that point was imported"

@@ -73,10 +73,13 @@ pub(super) fn write_episode(
         w: EpisodeWriter::create(path, meta, wopts)?,
         names: HashSet::new(),
     };
-    let stream = message_stream(data).map_err(|e| container_error(file, e))?;
+    let total = data.len() as u64;
     // Pass 1 counted the readable messages; a damaged file stops where pass 1 stopped.
-    for (n, msg) in stream.take(messages as usize).enumerate() {
-        let msg = msg.map_err(|e| container_error(file, e))?;
+    for (n, msg) in Messages::new(data, opts.max_record_bytes)
+        .take(messages as usize)
+        .enumerate()
+    {
+        let msg = msg.map_err(|e| container_error(file, total, e))?;
         if n % 64 == 0 {
             // The second half of the progress, as far as messages tell.
             let half = data.len() as u64 / 2;
@@ -103,7 +106,7 @@ pub(super) fn write_episode(
                 t,
                 index: m.index,
                 log_time: m.log_time,
-                data: msg.data.into_owned(),
+                data: msg.data,
             });
         } else {
             write_message(&mut out, topic, opts, file, m, t, &msg.data)?;
