@@ -394,7 +394,10 @@ fn with_decompressor<R>(
 
 /// One zstd frame, decompressed into at most `len` bytes.
 pub fn zstd_decompress(stored: &[u8], len: usize) -> Result<Vec<u8>, CodecError> {
-    with_decompressor(|d| d.decompress(stored, len))
+    let mut out = Vec::new();
+    crate::error::try_room(&mut out, len, "zstd data")?;
+    with_decompressor(|d| d.decompress_to_buffer(stored, &mut out))?;
+    Ok(out)
 }
 
 /// Decompresses one zstd frame of at most `len` bytes onto the end of `out`, without an
@@ -422,7 +425,7 @@ pub fn zstd_decompress_append(
         }
     }
     let start = out.len();
-    out.reserve_exact(len);
+    crate::error::try_room(out, len, "zstd data")?;
     let mut dest = std::io::Cursor::new(&mut *out);
     dest.set_position(start as u64);
     match with_decompressor(|d| d.decompress_to_buffer(stored, &mut dest)) {

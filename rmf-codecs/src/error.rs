@@ -11,3 +11,13 @@ pub struct CodecError(pub String);
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct InvalidName(pub String);
+
+/// Sets aside room for `n` more bytes in `out`, or an error saying so: a size that came from a
+/// file must not abort the process when memory runs out (or `ulimit -v` says no).
+pub fn try_room(out: &mut Vec<u8>, n: usize, what: &str) -> Result<(), CodecError> {
+    out.try_reserve_exact(n).map_err(|_| {
+        CodecError(format!(
+            "cannot allocate {n} bytes for {what}: out of memory"
+        ))
+    })
+}

@@ -236,6 +236,28 @@ pub enum Error {
         what: String,
     },
 
+    /// A read would decode more than its budget (the sum of the decoded sizes its chunks
+    /// claim): refused before anything is decoded.
+    #[error("reading stream {stream:?} would decode {claimed} bytes, over this read's budget of {budget} bytes (by default half the memory this process can still use; raise it with max_bytes / ReadOptions::with_max_read_bytes, or read a shorter time range or one chunk at a time)")]
+    OverBudget {
+        /// The stream.
+        stream: String,
+        /// Decoded bytes the chunks of the read claim.
+        claimed: u64,
+        /// The budget.
+        budget: u64,
+    },
+
+    /// Memory for a size that came from a file could not be had: the operating system (or an
+    /// address-space limit) refused it. Nothing was lost; the read failed.
+    #[error("cannot allocate {bytes} bytes for {what}: out of memory")]
+    OutOfMemory {
+        /// What the memory was for.
+        what: String,
+        /// How much was asked for.
+        bytes: u64,
+    },
+
     /// A request to an object store failed, after retries when the failure was transient
     /// (timeouts, 5xx, 429, resets, short bodies).
     #[error("{url}: {op}{} failed{} after {attempts} attempt{}: {detail}",

@@ -143,9 +143,9 @@ pub use footer::{ChunkEntry, SkippedStream};
 pub use kind::{AudioBlock, Event};
 pub use progress::Progress;
 pub use read::{
-    coalesce, EpisodeReader, ReadOptions, SampleRef, Stream, StreamSummary, DEFAULT_COALESCE_GAP,
-    DEFAULT_MAX_CHUNK_BYTES, DEFAULT_MAX_REQUEST_BYTES, DEFAULT_RANGE_CACHE_BYTES,
-    DEFAULT_TAIL_BYTES,
+    coalesce, default_read_budget, memory_available, EpisodeReader, ReadOptions, SampleRef, Stream,
+    StreamSummary, DEFAULT_COALESCE_GAP, DEFAULT_MAX_CHUNK_BYTES, DEFAULT_MAX_REQUEST_BYTES,
+    DEFAULT_RANGE_CACHE_BYTES, DEFAULT_TAIL_BYTES,
 };
 pub use recover::{recover, Damage, RecoveryReport};
 pub use schema::{EpisodeMeta, Sensitivity, StreamInfo, StreamKind, WriterInfo, TAGS_KEY};

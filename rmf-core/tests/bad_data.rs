@@ -368,3 +368,27 @@ fn the_writer_keeps_chunks_within_the_default_read_limit() {
     }
     assert!(r.iter("cam").unwrap().all(|b| b.is_ok()));
 }
+
+#[test]
+fn a_read_over_its_budget_is_refused_before_decoding() {
+    let (_dir, path, _) = small_file();
+    let plain = EpisodeReader::open(&path).unwrap();
+    let name = plain.streams()[0].name.clone();
+    let claimed = plain
+        .check_read_budget(&name, i64::MIN, i64::MAX, None)
+        .unwrap();
+    assert!(claimed > 0);
+    let tight = ReadOptions::default().with_max_read_bytes(claimed - 1);
+    let r = EpisodeReader::open_with(&path, tight).unwrap();
+    match r.read_all(&name) {
+        Err(Error::OverBudget {
+            claimed: c, budget, ..
+        }) => {
+            assert_eq!((c, budget), (claimed, claimed - 1));
+        }
+        other => panic!("{other:?}"),
+    }
+    let exact = ReadOptions::default().with_max_read_bytes(claimed);
+    let r = EpisodeReader::open_with(&path, exact).unwrap();
+    assert_eq!(r.read_all(&name).unwrap(), plain.read_all(&name).unwrap());
+}

@@ -1,7 +1,8 @@
 //! rmf-core errors as the Python exceptions people expect.
 
 use pyo3::exceptions::{
-    PyFileExistsError, PyFileNotFoundError, PyOSError, PyPermissionError, PyValueError,
+    PyFileExistsError, PyFileNotFoundError, PyMemoryError, PyOSError, PyPermissionError,
+    PyValueError,
 };
 use pyo3::prelude::*;
 
@@ -70,6 +71,7 @@ pub fn to_py_in(e: rmf_core::Error, stream: Option<&str>) -> PyErr {
                 _ => PyOSError::new_err(msg),
             }
         }
+        E::OverBudget { .. } | E::OutOfMemory { .. } => return PyMemoryError::new_err(msg),
         E::UnknownStream { .. }
         | E::DuplicateStream { .. }
         | E::TimeWentBackwards { .. }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use arrow::pyarrow::ToPyArrow;
 use numpy::ndarray::IxDyn;
 use numpy::{PyArray1, PyArrayMethods};
-use pyo3::exceptions::PyValueError;
+use pyo3::exceptions::{PyMemoryError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use rmf_core::{with_dtype, DType, EpisodeReader, PixelFormat, StreamInfo, StreamKind};
@@ -54,12 +54,28 @@ fn pieces(reader: &EpisodeReader, name: &str, t0: i64, t1: i64) -> Vec<(i64, i64
 }
 
 /// Appends `more` to `acc`, moving it when `acc` is empty (the common single-piece read).
-fn append<T: Copy>(acc: &mut Vec<T>, more: Vec<T>) {
+/// Growing `acc` is fallible (MemoryError, not an abort): the first growth sets aside the
+/// whole read's claimed size, `claimed` bytes, at once.
+fn append<T: Copy>(acc: &mut Vec<T>, more: Vec<T>, claimed: u64) -> PyResult<()> {
     if acc.is_empty() {
         *acc = more;
-    } else {
-        acc.extend_from_slice(&more);
+        return Ok(());
     }
+    if acc.capacity() - acc.len() < more.len() {
+        let whole =
+            usize::try_from(claimed).unwrap_or(usize::MAX) / std::mem::size_of::<T>().max(1);
+        let want = more.len().max(whole.saturating_sub(acc.len()));
+        acc.try_reserve_exact(want)
+            .or_else(|_| acc.try_reserve_exact(more.len()))
+            .map_err(|_| {
+                PyMemoryError::new_err(format!(
+                    "cannot allocate {} bytes for the samples read: out of memory",
+                    (acc.len() + more.len()) * std::mem::size_of::<T>()
+                ))
+            })?;
+    }
+    acc.extend_from_slice(&more);
+    Ok(())
 }
 
 impl Stream {
@@ -334,25 +350,31 @@ impl Stream {
 
     /// Samples with t0 <= t < t1 (all when omitted). Signals: (int64[n], values[n, *shape]);
     /// frames: (int64[n], uint8/uint16[n, H, W(, 3)]); audio: (int64[n] per-sample times,
-    /// samples[n, channels]); events: a pyarrow.Table.
-    #[pyo3(signature = (t0=None, t1=None))]
+    /// samples[n, channels]); events: a pyarrow.Table. A read whose chunks claim to decode to
+    /// more than `max_bytes` (default: half the memory this process can still use) raises
+    /// MemoryError before decoding anything.
+    #[pyo3(signature = (t0=None, t1=None, *, max_bytes=None))]
     fn read<'py>(
         &self,
         py: Python<'py>,
         t0: Option<i64>,
         t1: Option<i64>,
+        max_bytes: Option<u64>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let (t0, t1) = (t0.unwrap_or(i64::MIN), t1.unwrap_or(i64::MAX));
         let name = self.info.name.as_str();
         let reader = &self.reader;
+        let claimed = reader
+            .check_read_budget(name, t0, t1, max_bytes)
+            .py_err_in(name)?;
         match &self.info.kind {
             StreamKind::Signal { dtype, shape } => with_dtype!(dtype, T => {
                 let mut ts: Vec<i64> = Vec::new();
                 let mut vs: Vec<T> = Vec::new();
                 for (a, b) in pieces(reader, name, t0, t1) {
-                    let (t, v) = py.detach(|| reader.signal_range::<T>(name, a, b)).py_err_in(name)?;
-                    append(&mut ts, t);
-                    append(&mut vs, v);
+                    let (t, v) = py.detach(|| reader.signal_range_within::<T>(name, a, b, max_bytes)).py_err_in(name)?;
+                    append(&mut ts, t, claimed)?;
+                    append(&mut vs, v, claimed)?;
                     py.check_signals()?;
                 }
                 let n = ts.len();
@@ -366,10 +388,10 @@ impl Stream {
                 let mut px: Vec<u8> = Vec::new();
                 for (a, b) in pieces(reader, name, t0, t1) {
                     let (t, p) = py
-                        .detach(|| reader.frames_range(name, a, b))
+                        .detach(|| reader.frames_range_within(name, a, b, max_bytes))
                         .py_err_in(name)?;
-                    append(&mut ts, t);
-                    append(&mut px, p);
+                    append(&mut ts, t, claimed)?;
+                    append(&mut px, p, claimed)?;
                     py.check_signals()?;
                 }
                 let n = ts.len();

@@ -282,13 +282,14 @@ impl H264Decoder {
         let start = out.len();
         match self.pixel_format {
             PixelFormat::Rgb8 => {
+                crate::error::try_room(out, w * h * 3, "a decoded H.264 frame")?;
                 out.resize(start + w * h * 3, 0);
                 picture.write_rgb8(&mut out[start..]);
             }
             PixelFormat::Gray8 => {
                 let stride = picture.strides().0;
                 let y = picture.y();
-                out.reserve(w * h);
+                crate::error::try_room(out, w * h, "a decoded H.264 frame")?;
                 for row in 0..h {
                     let line = y.get(row * stride..row * stride + w).ok_or_else(|| {
                         CodecError(format!("H.264 luma plane is short at row {row}"))

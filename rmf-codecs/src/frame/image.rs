@@ -158,7 +158,7 @@ pub(crate) fn decode_jpeg_append(
     }
     let start = out.len();
     // Exact: a frame's Vec goes to numpy as it is, spare capacity included.
-    out.reserve_exact(want);
+    crate::error::try_room(out, want, "a decoded JPEG frame")?;
     out.resize(start + want, 0);
     match decoder.decode_into(&mut out[start..]) {
         Ok(()) => Ok(want),

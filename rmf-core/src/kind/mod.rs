@@ -180,6 +180,30 @@ impl<'s> BatchBuilder<'s> {
         }
     }
 
+    /// Sets aside room for `rows` more timestamps and about `bytes` more of values, failing
+    /// with [`Error::OutOfMemory`] instead of aborting (the sizes come from the file's index).
+    /// Audio and events grow as they go.
+    pub(crate) fn try_reserve(&mut self, rows: u64, bytes: u64) -> Result<()> {
+        let oom = |what: &str, n: u64| Error::OutOfMemory {
+            what: format!("{what} of stream {:?}", self.info.name),
+            bytes: n,
+        };
+        let rows_n =
+            usize::try_from(rows).map_err(|_| oom("timestamps", rows.saturating_mul(8)))?;
+        self.t
+            .try_reserve_exact(rows_n)
+            .map_err(|_| oom("timestamps", rows.saturating_mul(8)))?;
+        let bytes_n = usize::try_from(bytes).map_err(|_| oom("samples", bytes))?;
+        match &mut self.data {
+            KindAcc::Frames(out) => out
+                .try_reserve_exact(bytes_n)
+                .map_err(|_| oom("frames", bytes))?,
+            KindAcc::Signal(acc) => acc.try_reserve(bytes_n).map_err(|_| oom("values", bytes))?,
+            KindAcc::Audio(_) | KindAcc::Events(_) => {}
+        }
+        Ok(())
+    }
+
     /// Appends rows `rows` of a chunk whose timestamps are `times`.
     pub(crate) fn append(
         &mut self,

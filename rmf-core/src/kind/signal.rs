@@ -154,6 +154,16 @@ impl SignalAcc {
         SignalAcc { dtype, values }
     }
 
+    /// Sets aside room for about `bytes` more bytes of values.
+    pub(crate) fn try_reserve(&mut self, bytes: usize) -> std::result::Result<(), ()> {
+        with_dtype!(self.dtype, T => {
+            match self.values.downcast_mut::<Vec<T>>() {
+                Some(v) => v.try_reserve_exact(bytes / std::mem::size_of::<T>()).map_err(|_| ()),
+                None => Ok(()),
+            }
+        })
+    }
+
     pub(crate) fn append(
         &mut self,
         view: &ChunkView<'_>,

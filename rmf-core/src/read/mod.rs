@@ -27,6 +27,7 @@ use crate::source::RangeSource;
 use rmf_codecs::with_dtype;
 use rmf_codecs::DType;
 
+mod budget;
 mod chunks;
 mod open;
 mod ranged;
@@ -34,6 +35,7 @@ mod stats;
 mod stream;
 pub(crate) mod typed;
 
+pub use budget::{default_read_budget, memory_available};
 use ranged::Ranged;
 pub use ranged::{
     coalesce, DEFAULT_COALESCE_GAP, DEFAULT_MAX_REQUEST_BYTES, DEFAULT_RANGE_CACHE_BYTES,
@@ -54,6 +56,7 @@ pub struct ReadOptions {
     pub(crate) coalesce_gap: u64,
     pub(crate) max_request_bytes: u64,
     pub(crate) range_cache_bytes: u64,
+    pub(crate) max_read_bytes: Option<u64>,
 }
 
 impl Default for ReadOptions {
@@ -65,6 +68,7 @@ impl Default for ReadOptions {
             coalesce_gap: DEFAULT_COALESCE_GAP,
             max_request_bytes: DEFAULT_MAX_REQUEST_BYTES,
             range_cache_bytes: DEFAULT_RANGE_CACHE_BYTES,
+            max_read_bytes: None,
         }
     }
 }
@@ -83,6 +87,19 @@ impl ReadOptions {
     pub fn with_max_chunk_bytes(mut self, bytes: u64) -> Self {
         self.max_chunk_bytes = bytes;
         self
+    }
+
+    /// Refuses a read (of a range, or of a whole stream) whose chunks claim to decode to more
+    /// than `bytes` in all, with [`Error::OverBudget`], before decoding any. By default the
+    /// budget is [`default_read_budget`]: half the memory this process can still use.
+    pub fn with_max_read_bytes(mut self, bytes: u64) -> Self {
+        self.max_read_bytes = Some(bytes);
+        self
+    }
+
+    /// The budget of one read: the one set, else [`default_read_budget`] now.
+    pub fn max_read_bytes(&self) -> Option<u64> {
+        self.max_read_bytes.or_else(budget::default_read_budget)
     }
 
     /// The largest decoded chunk accepted.
@@ -473,18 +490,74 @@ impl EpisodeReader {
         self.gather(s, range)?.finish()
     }
 
-    /// The samples of stream `s` in `range`, decoded but not yet made into Arrow arrays.
-    pub(crate) fn gather(&self, s: usize, range: RangeInclusive<i64>) -> Result<BatchBuilder<'_>> {
-        let (lo, hi) = (*range.start(), *range.end());
+    /// The chunks of stream `s` with samples in `lo..=hi`, in time order.
+    fn chunks_overlapping(&self, s: usize, lo: i64, hi: i64) -> Vec<usize> {
         let list = &self.per_stream[s];
         let first = list.partition_point(|&i| self.chunks[i].t_max < lo);
-        let chunks: Vec<usize> = list[first..]
+        list[first..]
             .iter()
             .copied()
             .take_while(|&i| self.chunks[i].t_min <= hi)
-            .collect();
+            .collect()
+    }
+
+    /// The decoded bytes `chunks` of stream `s` claim in all, or [`Error::OverBudget`] when
+    /// that is over `budget`.
+    fn within_budget(&self, s: usize, chunks: &[usize], budget: Option<u64>) -> Result<u64> {
+        let claimed = chunks
+            .iter()
+            .map(|&i| self.chunks[i].decoded_bytes)
+            .fold(0u64, u64::saturating_add);
+        match budget {
+            Some(budget) if claimed > budget => Err(Error::OverBudget {
+                stream: self.streams[s].name.clone(),
+                claimed,
+                budget,
+            }),
+            _ => Ok(claimed),
+        }
+    }
+
+    /// Checks a read of `name` with `t0 <= t < t1` against `budget` (`None`: the reader's,
+    /// [`ReadOptions::max_read_bytes`]) before anything is decoded, for callers that read a
+    /// range in pieces; returns the decoded bytes its chunks claim.
+    pub fn check_read_budget(
+        &self,
+        name: &str,
+        t0: i64,
+        t1: i64,
+        budget: Option<u64>,
+    ) -> Result<u64> {
+        let budget = budget.or_else(|| self.opts.max_read_bytes());
+        match self.half_open(name, t0, t1)? {
+            (s, Some(r)) => {
+                let chunks = self.chunks_overlapping(s, *r.start(), *r.end());
+                self.within_budget(s, &chunks, budget)
+            }
+            (_, None) => Ok(0),
+        }
+    }
+
+    /// The samples of stream `s` in `range`, decoded but not yet made into Arrow arrays.
+    pub(crate) fn gather(&self, s: usize, range: RangeInclusive<i64>) -> Result<BatchBuilder<'_>> {
+        self.gather_within(s, range, None)
+    }
+
+    /// [`Self::gather`] with a budget (`None`: the reader's).
+    pub(crate) fn gather_within(
+        &self,
+        s: usize,
+        range: RangeInclusive<i64>,
+        budget: Option<u64>,
+    ) -> Result<BatchBuilder<'_>> {
+        let (lo, hi) = (*range.start(), *range.end());
+        let chunks = self.chunks_overlapping(s, lo, hi);
+        let budget = budget.or_else(|| self.opts.max_read_bytes());
+        let claimed = self.within_budget(s, &chunks, budget)?;
         self.prefetch(&chunks)?;
         let mut b = BatchBuilder::new(&self.streams[s]);
+        let rows = chunks.iter().map(|&i| self.chunks[i].rows).sum();
+        b.try_reserve(rows, claimed.saturating_sub(rows.saturating_mul(8)))?;
         let decode = |b: &mut BatchBuilder<'_>, i: usize| {
             self.with_chunk(i, |view| {
                 let times = decode_times(view)?;

@@ -53,12 +53,24 @@ impl EpisodeReader {
         t0: i64,
         t1: i64,
     ) -> Result<(Vec<i64>, Vec<T>)> {
+        self.signal_range_within(name, t0, t1, None)
+    }
+
+    /// [`Self::signal_range`] with this read's budget (`None`: the reader's,
+    /// [`ReadOptions::max_read_bytes`](crate::ReadOptions::max_read_bytes)).
+    pub fn signal_range_within<T: Element>(
+        &self,
+        name: &str,
+        t0: i64,
+        t1: i64,
+        budget: Option<u64>,
+    ) -> Result<(Vec<i64>, Vec<T>)> {
         self.check_kind(name, "signal", Some(T::DTYPE))?;
         let (s, range) = self.half_open(name, t0, t1)?;
         let Some(range) = range else {
             return Ok((Vec::new(), Vec::new()));
         };
-        self.gather(s, range)?
+        self.gather_within(s, range, budget)?
             .into_signal::<T>()
             .ok_or_else(|| Error::Mismatch {
                 stream: name.to_string(),
@@ -102,12 +114,24 @@ impl EpisodeReader {
     /// Frames with `t0 <= t < t1`: timestamps and the frames' pixels back to back. Decodes
     /// straight into the returned vector.
     pub fn frames_range(&self, name: &str, t0: i64, t1: i64) -> Result<(Vec<i64>, Vec<u8>)> {
+        self.frames_range_within(name, t0, t1, None)
+    }
+
+    /// [`Self::frames_range`] with this read's budget (`None`: the reader's,
+    /// [`ReadOptions::max_read_bytes`](crate::ReadOptions::max_read_bytes)).
+    pub fn frames_range_within(
+        &self,
+        name: &str,
+        t0: i64,
+        t1: i64,
+        budget: Option<u64>,
+    ) -> Result<(Vec<i64>, Vec<u8>)> {
         self.check_kind(name, "frames", None)?;
         let (s, range) = self.half_open(name, t0, t1)?;
         let Some(range) = range else {
             return Ok((Vec::new(), Vec::new()));
         };
-        self.gather(s, range)?
+        self.gather_within(s, range, budget)?
             .into_frames()
             .ok_or_else(|| Error::Mismatch {
                 stream: name.to_string(),

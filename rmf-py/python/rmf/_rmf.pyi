@@ -433,7 +433,11 @@ class Stream:
     def __len__(self) -> int:
         """Number of samples (audio: blocks), as ``count``."""
     def read(
-        self, t0: int | None = None, t1: int | None = None
+        self,
+        t0: int | None = None,
+        t1: int | None = None,
+        *,
+        max_bytes: int | None = None,
     ) -> tuple[_Times, _Values] | pa.Table:
         """Samples with t0 <= t < t1 (all when omitted). Signals: (int64[n], values[n, *shape]);
         frames: (int64[n], uint8/uint16[n, H, W(, 3)]); audio: (int64[n] per-sample times,
@@ -442,7 +446,13 @@ class Stream:
         The arrays own the decoded data (no copy). The events table has the columns of
         ``to_arrow``: t, kind, operator, text, payload (JSON text).
 
+        A read is checked against a memory budget before anything is decoded: the decoded
+        sizes its chunks claim, summed, must not exceed ``max_bytes`` (default: half the memory
+        this process can still use, the system's available memory or what ``ulimit -v``
+        leaves). Read shorter time ranges, or raise ``max_bytes``, for more.
+
         Raises:
+            MemoryError: over the budget, or memory for the samples could not be had.
             RmfError: damaged data, or an encrypted stream without its key.
         """
     def times(self) -> _Times:
