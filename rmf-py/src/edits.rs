@@ -118,9 +118,10 @@ pub fn redact<'py>(
 /// `zstd_level` (-7..=22, default 3) compresses what is written anew, raw frames above all.
 /// `input` is not modified; `output` is renamed into place when complete. Returns a dict:
 /// input_bytes, output_bytes, and per stream (name, from codec or None if copied, why it was
-/// copied, samples, bytes before, bytes after).
+/// copied, samples, bytes before, bytes after). Encrypted streams are read and sealed again
+/// with `key` or `passphrase`.
 #[pyfunction]
-#[pyo3(signature = (input, output, codec, quality=None, qp=None, gop=None, streams=None, zstd_level=None))]
+#[pyo3(signature = (input, output, codec, quality=None, qp=None, gop=None, streams=None, zstd_level=None, key=None, passphrase=None))]
 #[allow(clippy::too_many_arguments)] // mirrors the Python keyword arguments
 pub fn transcode<'py>(
     py: Python<'py>,
@@ -132,8 +133,10 @@ pub fn transcode<'py>(
     gop: Option<u32>,
     streams: Option<Vec<String>>,
     zstd_level: Option<i32>,
+    key: Option<&Bound<'py, PyAny>>,
+    passphrase: Option<String>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let mut write = rmf_core::WriteOptions::default();
+    let mut write = options(key, passphrase)?;
     if let Some(level) = zstd_level {
         write = write.with_zstd_level(level);
     }

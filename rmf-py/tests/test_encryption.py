@@ -171,3 +171,47 @@ def test_dataset_samples_encrypted_streams_with_its_key(tmp_path):
     s = pickle.loads(pickle.dumps(ds))[10]
     assert s["ft"][0] == np.float32(7777.5 + 10)
     assert np.array_equal(s["joints"], [10.0, -10.0])
+
+
+def test_transcode_reads_and_reseals_private_frames_with_the_key(tmp_path, rmf_cli):
+    # Issue 19: transcode opened its input without the key, so a sealed frame stream was
+    # "encrypted; open the file with its key" even when the key was given.
+    key = rmf.generate_key()
+    src, out = tmp_path / "cam.rmf", tmp_path / "cam-png.rmf"
+    frames = [np.full((16, 16), 10 * i, np.uint8) for i in range(6)]
+    with rmf.EpisodeWriter(src, key=key) as w:
+        w.add_frames("cam/face", 16, 16, "gray8", sensitivity="private", codec="raw")
+        for i, f in enumerate(frames):
+            w.write("cam/face", i * 1_000_000, f)
+    with pytest.raises(rmf.RmfError) as e:
+        rmf.transcode(src, out, "png")
+    assert error_kind(e) == "encrypted"
+    report = rmf.transcode(src, out, "png", key=key)
+    assert report["streams"][0][1] == "raw"
+    _, got = rmf.open(out, key=key)["cam/face"].read()
+    assert np.array_equal(got, np.stack(frames))
+    assert rmf.open(out)["cam/face"].sensitivity == "private"
+    with pytest.raises(rmf.RmfError) as e:
+        rmf.open(out)["cam/face"].read()
+    assert error_kind(e) == "encrypted"
+
+    key_file = tmp_path / "k.key"
+    key_file.write_bytes(key)
+    cli_out = tmp_path / "cam-cli.rmf"
+    done = subprocess.run(
+        [
+            rmf_cli,
+            "transcode",
+            str(src),
+            str(cli_out),
+            "--codec",
+            "png",
+            "--key-file",
+            str(key_file),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    _, got = rmf.open(cli_out, key=key)["cam/face"].read()
+    assert np.array_equal(got, np.stack(frames))

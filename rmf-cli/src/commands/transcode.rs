@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use rmf_core::{TranscodeOptions, WriteOptions};
+use rmf_core::TranscodeOptions;
 
 use super::{bytes, CliResult, CodecSettings};
 use crate::context::Ctx;
@@ -38,7 +38,8 @@ fn size_change(before: u64, after: u64) -> String {
 }
 
 pub fn transcode(ctx: &Ctx, a: TranscodeArgs) -> CliResult {
-    let mut write = WriteOptions::default().with_progress(ctx.progress());
+    // With the key (--key / RMF_KEY), sealed streams are read and sealed again in the output.
+    let mut write = ctx.write_options();
     if let Some(level) = a.zstd_level {
         write = write.with_zstd_level(level);
     }

@@ -98,7 +98,8 @@ pub fn transcode(
     opts: &TranscodeOptions,
 ) -> Result<TranscodeReport> {
     let (input, output) = (input.as_ref(), output.as_ref());
-    let reader = EpisodeReader::open(input)?;
+    // Opened as the rewrite opens it: with the writer's secret, so sealed streams are read.
+    let reader = EpisodeReader::open_with(input, opts.write.read_options())?;
     for name in &opts.streams {
         reader.stream(name)?;
     }

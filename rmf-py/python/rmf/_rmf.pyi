@@ -642,11 +642,14 @@ def transcode(
     gop: int | None = None,
     streams: Sequence[str] | None = None,
     zstd_level: int | None = None,
+    key: _Key | None = None,
+    passphrase: str | None = None,
 ) -> TranscodeReport:
     """Writes `output`: `input` with its frame streams re-encoded with `codec` ("h264", "jpeg",
     "png" or "raw"; `quality` for jpeg, `qp` and `gop` for h264), all of them or those named in
     `streams`; every other stream is copied chunk for chunk, and gray16 (depth) stays lossless.
     `zstd_level` (-7..=22, default 3) compresses what is written anew, raw frames above all.
+    Encrypted streams are read, re-encoded and sealed again with `key` or `passphrase`.
     `input` is not modified; `output` is renamed into place when complete. Returns a dict:
     input_bytes, output_bytes, and per stream (name, from codec or None if copied, why it was
     copied, samples, bytes before, bytes after).
