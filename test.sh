@@ -78,3 +78,8 @@ echo "== Python stubs: rmf/_rmf.pyi against the installed native module"
 (cd rmf-py/tests && RMF_CLI="$PWD/../../target/debug/rmf" \
   RMF_CONFORMANCE_READER="$PWD/../../target/debug/examples/conformance_reader" \
   ../../.venv/bin/python -m pytest -q -p no:cacheprovider .)
+
+echo "== fuzz: every target of fuzz/ for 15 s under 2 GB (scripts/fuzz.sh)"
+# The saved inputs (seeds, testdata/hostile/) already ran in `cargo test` (fuzz_corpus.rs);
+# this looks for new ones. Building the targets takes about 3 minutes on 2 cores.
+scripts/fuzz.sh 15

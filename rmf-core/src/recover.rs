@@ -548,7 +548,23 @@ fn claimed_len(b: &Bytes<'_>, at: u64) -> u64 {
 /// Writes a complete, finished copy of `input` to `output` holding every intact record, and
 /// returns what was kept and lost. The copy is written to a temporary file beside `output`,
 /// synced, then renamed, so `output` is never half-written. `input` is not modified.
+///
+/// Chunks are held to the reader's default limit ([`crate::DEFAULT_MAX_CHUNK_BYTES`]), so that
+/// the recovered file reads and validates with default settings; [`recover_with_limit`] sets
+/// another. The input is memory-mapped and the output written record by record: memory stays
+/// small whatever the file's size.
 pub fn recover(input: impl AsRef<Path>, output: impl AsRef<Path>) -> Result<RecoveryReport> {
+    recover_with_limit(input, output, crate::DEFAULT_MAX_CHUNK_BYTES)
+}
+
+/// [`recover`], keeping chunks that decode to at most `max_chunk_bytes` (a chunk over it is
+/// reported as damage, naming the limit; read such a file with
+/// [`crate::ReadOptions::with_max_chunk_bytes`] and recover it with the same limit).
+pub fn recover_with_limit(
+    input: impl AsRef<Path>,
+    output: impl AsRef<Path>,
+    max_chunk_bytes: u64,
+) -> Result<RecoveryReport> {
     let (input, output) = (input.as_ref(), output.as_ref());
     if fs::canonicalize(input)
         .ok()
@@ -559,30 +575,74 @@ pub fn recover(input: impl AsRef<Path>, output: impl AsRef<Path>) -> Result<Reco
             output.display()
         )));
     }
-    let data = fs::read(input).map_err(|e| Error::io(input, "read", e))?;
+    let mapped = crate::source::MappedFile::open(input)?;
+    let data = crate::source::RangeSource::as_slice(&mapped).unwrap_or(&[]);
     let name = input.display().to_string();
-    let b = Bytes::new(&data, &name);
-    let s = scan(&b, u64::MAX)?;
+    let b = Bytes::new(data, &name);
+    let s = scan(&b, max_chunk_bytes)?;
     let why = if s.clean_end && s.damage.is_empty() {
         "intact file, copied".to_string()
     } else {
         "scanned for intact records".to_string()
     };
     let report = s.report(&name, b.len(), why);
+    crate::place::write_new_file(output, true, |tmp| {
+        let file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(tmp)
+            .map_err(|e| Error::io(output, "create recovered file", e))?;
+        let mut out = Out {
+            w: std::io::BufWriter::new(file),
+            at: 0,
+            path: output,
+        };
+        write_recovered(&b, s, &mut out)?;
+        let file = out
+            .w
+            .into_inner()
+            .map_err(|e| Error::io(output, "write recovered file", e.into_error()))?;
+        file.sync_all()
+            .map_err(|e| Error::io(output, "sync recovered file", e))
+    })?;
+    Ok(report)
+}
 
+/// The recovered file being written, and how many bytes it has.
+struct Out<'p> {
+    w: std::io::BufWriter<File>,
+    at: u64,
+    path: &'p Path,
+}
+
+impl Out<'_> {
+    fn put(&mut self, bytes: &[u8]) -> Result<()> {
+        self.w
+            .write_all(bytes)
+            .map_err(|e| Error::io(self.path, "write recovered file", e))?;
+        self.at += bytes.len() as u64;
+        Ok(())
+    }
+
+    fn record(&mut self, kind: RecordKind, body: &[u8]) -> Result<()> {
+        let mut rec = Vec::new();
+        write_record(&mut rec, kind, body);
+        self.put(&rec)
+    }
+}
+
+/// Writes the records the scan kept: header, episode, key, streams, then the chunks and
+/// unknown records in file order (copied as they are), then a new footer and trailer.
+fn write_recovered(b: &Bytes<'_>, s: Scan, out: &mut Out<'_>) -> Result<()> {
     let minor = if s.key.is_some() { 1 } else { 0 };
-    let mut out = file_header_minor(minor).to_vec();
+    out.put(&file_header_minor(minor))?;
     let episode = s.episode.clone().unwrap_or_else(placeholder_meta);
-    write_record(&mut out, RecordKind::Episode, &encode_episode(&episode));
+    out.record(RecordKind::Episode, &encode_episode(&episode))?;
     if let Some(key) = &s.key {
-        write_record(&mut out, RecordKind::Key, &encode_key(key));
+        out.record(RecordKind::Key, &encode_key(key))?;
     }
     for st in &s.streams {
-        write_record(
-            &mut out,
-            RecordKind::Stream,
-            &encode_stream(st.id, &st.info),
-        );
+        out.record(RecordKind::Stream, &encode_stream(st.id, &st.info))?;
     }
     // Chunks and records of unknown kinds (from a newer minor version) keep their file order.
     let mut order: Vec<(u64, Option<&ChunkEntry>, u64)> = s
@@ -594,8 +654,8 @@ pub fn recover(input: impl AsRef<Path>, output: impl AsRef<Path>) -> Result<Reco
     order.sort_by_key(|&(offset, ..)| offset);
     let mut chunks = Vec::with_capacity(s.chunks.len());
     for (old_offset, chunk, len) in order {
-        let offset = out.len() as u64;
-        out.extend_from_slice(b.slice(old_offset, len, "record")?);
+        let offset = out.at;
+        out.put(b.slice(old_offset, len, "record")?)?;
         if let Some(c) = chunk {
             chunks.push(ChunkEntry {
                 offset,
@@ -610,27 +670,13 @@ pub fn recover(input: impl AsRef<Path>, output: impl AsRef<Path>) -> Result<Reco
         skipped: Vec::new(),
         key: s.key.clone(),
     };
-    let footer_offset = out.len() as u64;
-    write_record(&mut out, RecordKind::Footer, &encode_footer(&footer));
+    let footer_offset = out.at;
+    out.record(RecordKind::Footer, &encode_footer(&footer))?;
     let trailer = Trailer {
         footer_offset,
-        footer_len: out.len() as u64 - footer_offset,
+        footer_len: out.at - footer_offset,
     };
-    out.extend_from_slice(&trailer.to_bytes());
-    write_atomically(output, &out)?;
-    Ok(report)
-}
-
-/// Writes `bytes` to a temporary file beside `path`, syncs it, and renames it over `path`.
-pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    crate::place::write_new_file(path, true, |tmp| {
-        let written = (|| -> std::io::Result<()> {
-            let mut f: File = OpenOptions::new().write(true).create_new(true).open(tmp)?;
-            f.write_all(bytes)?;
-            f.sync_all()
-        })();
-        written.map_err(|e| Error::io(path, "write recovered file", e))
-    })
+    out.put(&trailer.to_bytes())
 }
 
 #[cfg(test)]

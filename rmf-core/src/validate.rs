@@ -133,7 +133,9 @@ pub fn validate_reader(reader: &EpisodeReader) -> Result<ValidationReport> {
 
     // Every record's checksums, and the footer against the records.
     let b = Bytes::new(data, name);
-    match scan(&b, u64::MAX) {
+    // The reader's own chunk limit: a chunk over it is damage to this reader, as the scan that
+    // opened an unfinished file found.
+    match scan(&b, reader.read_options().max_chunk_bytes()) {
         Err(e) => problems.push(Problem {
             offset: e.offset(),
             stream: None,
@@ -148,6 +150,17 @@ pub fn validate_reader(reader: &EpisodeReader) -> Result<ValidationReport> {
                     chunk: None,
                     message: format!("{} damaged bytes: {}", d.length, d.reason),
                 });
+            }
+            if !finished {
+                // A finished file lists these in its footer; an unfinished one only here.
+                for k in &s.skipped {
+                    problems.push(Problem {
+                        offset: None,
+                        stream: Some(k.name.clone()),
+                        chunk: None,
+                        message: format!("stream {:?} (id {}) skipped: {}", k.name, k.id, k.reason),
+                    });
+                }
             }
             if finished {
                 // A scan cannot see inside sealed chunks: their statistics and decoded size

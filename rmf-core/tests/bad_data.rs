@@ -392,3 +392,44 @@ fn a_read_over_its_budget_is_refused_before_decoding() {
     let r = EpisodeReader::open_with(&path, exact).unwrap();
     assert_eq!(r.read_all(&name).unwrap(), plain.read_all(&name).unwrap());
 }
+
+#[test]
+fn recover_and_validate_hold_chunks_to_the_reader_limit() {
+    // Issue 19: recover applied no limit and wrote a "finished" file that validate rejected;
+    // validate of an unfinished file left out the chunks its reader's scan had refused.
+    let (dir, path, _) = small_file();
+    let full = std::fs::read(&path).unwrap();
+    let biggest = EpisodeReader::open(&path)
+        .unwrap()
+        .chunks()
+        .iter()
+        .map(|c| c.decoded_bytes)
+        .max()
+        .unwrap();
+    let limit = biggest - 1;
+    let cut = dir.path().join("cut.rmf");
+    std::fs::write(&cut, &full[..full.len() - 10]).unwrap();
+    let opts = ReadOptions::default().with_max_chunk_bytes(limit);
+
+    let v = validate_with(&cut, opts.clone()).unwrap();
+    assert!(!v.finished);
+    assert!(
+        v.problems
+            .iter()
+            .any(|p| p.message.contains("max_chunk_bytes")),
+        "{:?}",
+        v.problems
+    );
+
+    let out = dir.path().join("recovered.rmf");
+    let report = recover_with_limit(&cut, &out, limit).unwrap();
+    assert!(
+        report
+            .damage
+            .iter()
+            .any(|d| d.reason.contains("max_chunk_bytes")),
+        "{report:?}"
+    );
+    let v = validate_with(&out, opts).unwrap();
+    assert!(v.finished && v.problems.is_empty(), "{:?}", v.problems);
+}

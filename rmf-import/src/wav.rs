@@ -51,6 +51,7 @@ pub fn import(
     overwrite: bool,
 ) -> Result<Imported> {
     let mut reader = hound::WavReader::open(wav).map_err(|e| wav_error(wav, e))?;
+    let file_len = std::fs::metadata(wav).map_or(0, |m| m.len());
     let spec = reader.spec();
     let dtype = match (spec.sample_format, spec.bits_per_sample) {
         (hound::SampleFormat::Int, 16) => DType::Int16,
@@ -77,15 +78,20 @@ pub fn import(
         let id = w.add_stream(info)?;
         let ch = spec.channels as usize;
         let block_frames = ((spec.sample_rate as u64 * block_ms as u64) / 1000).max(1) as usize;
+        // The rate and channel count come from the file's header: room is set aside for no
+        // more samples than the file can hold (2 bytes each at least).
+        let room = block_frames
+            .saturating_mul(ch)
+            .min(usize::try_from(file_len / 2).unwrap_or(usize::MAX));
         let mut frames = 0u64;
         let mut blocks = 0u64;
         macro_rules! pump {
             ($t:ty) => {{
                 let mut samples = reader.samples::<$t>();
-                let mut block: Vec<$t> = Vec::with_capacity(block_frames * ch);
+                let mut block: Vec<$t> = Vec::with_capacity(room);
                 loop {
                     block.clear();
-                    for s in samples.by_ref().take(block_frames * ch) {
+                    for s in samples.by_ref().take(block_frames.saturating_mul(ch)) {
                         block.push(s.map_err(|e| wav_error(wav, e))?);
                     }
                     let n = block.len() / ch;

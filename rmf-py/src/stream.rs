@@ -350,9 +350,10 @@ impl Stream {
 
     /// Samples with t0 <= t < t1 (all when omitted). Signals: (int64[n], values[n, *shape]);
     /// frames: (int64[n], uint8/uint16[n, H, W(, 3)]); audio: (int64[n] per-sample times,
-    /// samples[n, channels]); events: a pyarrow.Table. A read whose chunks claim to decode to
-    /// more than `max_bytes` (default: half the memory this process can still use) raises
-    /// MemoryError before decoding anything.
+    /// samples[n, channels]); events: a pyarrow.Table.
+    ///
+    /// A read whose chunks claim to decode to more than `max_bytes` (default: half the memory
+    /// this process can still use) raises MemoryError before decoding anything.
     #[pyo3(signature = (t0=None, t1=None, *, max_bytes=None))]
     fn read<'py>(
         &self,

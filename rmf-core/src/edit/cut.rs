@@ -98,8 +98,9 @@ pub fn split(
         let mut opts = opts.clone();
         opts.progress = opts.progress.map(|p| p.part(done, total));
         done += planned_bytes(&reader, &plan);
+        // One temporary name per part (`rewrite_staged` adds none of its own).
         let stage = temporary_beside(&output);
-        let report = rewrite(input, &stage, meta, &plan, opts)?;
+        let report = rewrite_staged(input, &stage, meta, &plan, opts)?;
         staged.push((output, report));
         Ok(())
     });

@@ -118,6 +118,28 @@ pub fn rewrite_with(
     report_of(output, reader.file_len(), streams)
 }
 
+/// [`rewrite`] into `stage`, a unique temporary path whose publishing is the caller's (a split
+/// publishes its parts together): written there directly, without a temporary of its own, and
+/// removed on failure.
+pub(crate) fn rewrite_staged(
+    input: &Path,
+    stage: &Path,
+    meta: EpisodeMeta,
+    plan: &[StreamPlan],
+    opts: WriteOptions,
+) -> Result<RewriteReport> {
+    refuse_in_place(input, stage)?;
+    let reader = open_for_edit(input, &opts)?;
+    check_plan(&reader, plan)?;
+    match write_to(&reader, stage, meta, plan, &[], opts) {
+        Ok(streams) => report_of(stage, reader.file_len(), streams),
+        Err(e) => {
+            let _ = std::fs::remove_file(stage);
+            Err(e)
+        }
+    }
+}
+
 fn check_plan(reader: &EpisodeReader, plan: &[StreamPlan]) -> Result<()> {
     if plan.len() != reader.streams().len() {
         return Err(Error::InvalidArgument(format!(

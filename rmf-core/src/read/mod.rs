@@ -351,6 +351,11 @@ impl EpisodeReader {
         &self.per_stream[s]
     }
 
+    /// The settings this reader was opened with.
+    pub fn read_options(&self) -> &ReadOptions {
+        &self.opts
+    }
+
     /// A process-unique id of this open file.
     pub fn source_id(&self) -> u64 {
         self.source

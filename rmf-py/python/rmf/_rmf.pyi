@@ -443,10 +443,13 @@ class Stream:
         frames: (int64[n], uint8/uint16[n, H, W(, 3)]); audio: (int64[n] per-sample times,
         samples[n, channels]); events: a pyarrow.Table.
 
+        A read whose chunks claim to decode to more than `max_bytes` (default: half the memory
+        this process can still use) raises MemoryError before decoding anything.
+
         The arrays own the decoded data (no copy). The events table has the columns of
         ``to_arrow``: t, kind, operator, text, payload (JSON text).
 
-        A read is checked against a memory budget before anything is decoded: the decoded
+        The budget is checked before anything is decoded: the decoded
         sizes its chunks claim, summed, must not exceed ``max_bytes`` (default: half the memory
         this process can still use, the system's available memory or what ``ulimit -v``
         leaves). Read shorter time ranges, or raise ``max_bytes``, for more.
@@ -649,10 +652,10 @@ def transcode(
     "png" or "raw"; `quality` for jpeg, `qp` and `gop` for h264), all of them or those named in
     `streams`; every other stream is copied chunk for chunk, and gray16 (depth) stays lossless.
     `zstd_level` (-7..=22, default 3) compresses what is written anew, raw frames above all.
-    Encrypted streams are read, re-encoded and sealed again with `key` or `passphrase`.
     `input` is not modified; `output` is renamed into place when complete. Returns a dict:
     input_bytes, output_bytes, and per stream (name, from codec or None if copied, why it was
-    copied, samples, bytes before, bytes after).
+    copied, samples, bytes before, bytes after). Encrypted streams are read and sealed again
+    with `key` or `passphrase`.
 
     Returns:
         A ``rmf.TranscodeReport``; each item of ``streams`` is a tuple (name, codec or None,
