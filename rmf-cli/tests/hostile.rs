@@ -69,7 +69,11 @@ fn hostile_files_end_in_an_exit_code_not_a_crash() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out.rmf");
     let o = out.to_str().unwrap();
-    for name in ["mcap-record-length-max.mcap", "mcap-string-length.mcap"] {
+    for name in [
+        "mcap-record-length-max.mcap",
+        "mcap-string-length.mcap",
+        "mcap-chunk-claims-2e38.mcap",
+    ] {
         let bag = hostile(name);
         let (code, err) = limited(&["import-mcap", bag.to_str().unwrap(), o]);
         assert_eq!(code, Some(2), "{name}: {err}");

@@ -136,7 +136,7 @@ pub use rmf_codecs::{
     DEFAULT_JPEG_QUALITY, MAX_GOP,
 };
 
-pub use crypt::{Key, KeyRecord, Secret, StreamEncryption};
+pub use crypt::{Key, KeyRecord, Secret, StreamEncryption, DEFAULT_MAX_KDF_COST};
 pub use edit::{transcode, TranscodeOptions, TranscodeReport, TranscodedStream};
 pub use error::{Error, Result};
 pub use footer::{ChunkEntry, SkippedStream};

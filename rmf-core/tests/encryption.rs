@@ -210,6 +210,16 @@ fn passphrase_round_trip() {
         open(&path, Some(Secret::passphrase("wrong horse"))),
         Err(Error::WrongKey { .. })
     ));
+    // Issue 19: the Argon2id cost a reader spends is capped before any is spent.
+    let writer_cost = u64::from(crypt::ARGON2_M_KIB) * u64::from(crypt::ARGON2_T);
+    assert!(DEFAULT_MAX_KDF_COST >= writer_cost);
+    let capped = ReadOptions::default()
+        .with_secret(Secret::passphrase("correct horse battery staple"))
+        .with_max_kdf_cost(writer_cost - 1);
+    match EpisodeReader::open_with(&path, capped) {
+        Err(Error::InvalidArgument(m)) => assert!(m.contains("with_max_kdf_cost"), "{m}"),
+        other => panic!("{:?}", other.map(|_| ())),
+    }
 }
 
 #[test]

@@ -26,7 +26,7 @@ impl DataKey {
         Err(missing("wrapping a data key"))
     }
 
-    pub(crate) fn unwrap(_: &KeyRecord, _: &Secret, file: &str) -> Result<DataKey> {
+    pub(crate) fn unwrap(_: &KeyRecord, _: &Secret, file: &str, _: u64) -> Result<DataKey> {
         Err(missing(&format!("{file}: opening the data key")))
     }
 

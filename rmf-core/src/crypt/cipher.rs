@@ -77,7 +77,12 @@ impl DataKey {
     }
 
     /// Opens the data key of `record` with the user's secret; `file` names the file in errors.
-    pub(crate) fn unwrap(record: &KeyRecord, secret: &Secret, file: &str) -> Result<DataKey> {
+    pub(crate) fn unwrap(
+        record: &KeyRecord,
+        secret: &Secret,
+        file: &str,
+        max_kdf_cost: u64,
+    ) -> Result<DataKey> {
         let malformed = |detail: String| Error::Malformed {
             file: file.to_string(),
             what: "key record",
@@ -96,6 +101,12 @@ impl DataKey {
                 if *m_kib > ARGON2_MAX_M_KIB || *t > ARGON2_MAX_T || *p == 0 || *p > 16 {
                     return Err(malformed(format!(
                         "Argon2id settings m={m_kib} KiB, t={t}, p={p} are outside what a reader accepts (m <= {ARGON2_MAX_M_KIB} KiB, t <= {ARGON2_MAX_T}, 1 <= p <= 16)"
+                    )));
+                }
+                let cost = u64::from(*m_kib) * u64::from(*t);
+                if cost > max_kdf_cost {
+                    return Err(Error::InvalidArgument(format!(
+                        "{file}: its passphrase needs Argon2id with m={m_kib} KiB, t={t} ({cost} KiB-passes), more than this reader's limit of {max_kdf_cost} (ReadOptions::with_max_kdf_cost): raise it for a file from a trusted source"
                     )));
                 }
                 let salt = hex_decode(salt).ok_or_else(|| malformed("salt is not hex".into()))?;
@@ -367,17 +378,17 @@ mod tests {
         let key = Key::generate().unwrap();
         let rec = dk.wrap(&Secret::Key(key.clone())).unwrap();
         assert_eq!(rec.key_id, key.id());
-        let back = DataKey::unwrap(&rec, &Secret::Key(key), "f").unwrap();
+        let back = DataKey::unwrap(&rec, &Secret::Key(key), "f", u64::MAX).unwrap();
         assert_eq!(back.0, dk.0);
         let wrong = Key::generate().unwrap();
         assert!(matches!(
-            DataKey::unwrap(&rec, &Secret::Key(wrong), "f"),
+            DataKey::unwrap(&rec, &Secret::Key(wrong), "f", u64::MAX),
             Err(Error::WrongKey { .. })
         ));
         let rec = dk.wrap(&Secret::passphrase("correct horse")).unwrap();
-        assert!(DataKey::unwrap(&rec, &Secret::passphrase("correct horse"), "f").is_ok());
+        assert!(DataKey::unwrap(&rec, &Secret::passphrase("correct horse"), "f", u64::MAX).is_ok());
         assert!(matches!(
-            DataKey::unwrap(&rec, &Secret::passphrase("wrong horse"), "f"),
+            DataKey::unwrap(&rec, &Secret::passphrase("wrong horse"), "f", u64::MAX),
             Err(Error::WrongKey { .. })
         ));
     }

@@ -56,6 +56,12 @@ pub const ARGON2_T: u32 = 3;
 /// Argon2id lanes.
 pub const ARGON2_P: u32 = 1;
 
+/// The most Argon2id work a reader does by default to open a file with a passphrase, in KiB of
+/// memory times passes (`m_kib * t`): twice the writer's (384 MiB-passes, under half a second
+/// here). The format allows up to 1 GiB and 64 passes, 72 s; a file asking more than this
+/// limit is refused unless the reader raises it (`ReadOptions::with_max_kdf_cost`).
+pub const DEFAULT_MAX_KDF_COST: u64 = 2 * ARGON2_M_KIB as u64 * ARGON2_T as u64;
+
 /// A 32-byte secret key. Never printed; wiped from memory when dropped.
 #[derive(Clone, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
 pub struct Key([u8; KEY_LEN]);

@@ -57,6 +57,7 @@ pub struct ReadOptions {
     pub(crate) max_request_bytes: u64,
     pub(crate) range_cache_bytes: u64,
     pub(crate) max_read_bytes: Option<u64>,
+    pub(crate) max_kdf_cost: u64,
 }
 
 impl Default for ReadOptions {
@@ -69,6 +70,7 @@ impl Default for ReadOptions {
             max_request_bytes: DEFAULT_MAX_REQUEST_BYTES,
             range_cache_bytes: DEFAULT_RANGE_CACHE_BYTES,
             max_read_bytes: None,
+            max_kdf_cost: crate::DEFAULT_MAX_KDF_COST,
         }
     }
 }
@@ -100,6 +102,15 @@ impl ReadOptions {
     /// The budget of one read: the one set, else [`default_read_budget`] now.
     pub fn max_read_bytes(&self) -> Option<u64> {
         self.max_read_bytes.or_else(budget::default_read_budget)
+    }
+
+    /// The most Argon2id work (KiB of memory times passes) spent opening a file with a
+    /// passphrase (default [`crate::DEFAULT_MAX_KDF_COST`], twice the writer's): a key record
+    /// asking more is refused before any is done. Raise it for files from a trusted source
+    /// written with a higher cost.
+    pub fn with_max_kdf_cost(mut self, kib_passes: u64) -> Self {
+        self.max_kdf_cost = kib_passes;
+        self
     }
 
     /// The largest decoded chunk accepted.

@@ -120,6 +120,7 @@ impl EpisodeReader {
             tail,
         } = parts;
         let opts_secret = opts.secret.clone();
+        let max_kdf_cost = opts.max_kdf_cost;
         let name_for_key = name.clone();
         let mut reader = EpisodeReader {
             src,
@@ -138,9 +139,12 @@ impl EpisodeReader {
             bytes_read: AtomicU64::new(read),
             source: NEXT_SOURCE.fetch_add(1, Ordering::Relaxed),
             data_key: match (&footer.key, &opts_secret) {
-                (Some(record), Some(secret)) => {
-                    Some(DataKey::unwrap(record, secret, &name_for_key)?)
-                }
+                (Some(record), Some(secret)) => Some(DataKey::unwrap(
+                    record,
+                    secret,
+                    &name_for_key,
+                    max_kdf_cost,
+                )?),
                 _ => None,
             },
             key: footer.key,
