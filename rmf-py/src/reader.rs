@@ -62,16 +62,20 @@ pub fn store_options_cached(
 /// `passphrase` opens encrypted (private) streams; without it they raise `RmfError` with kind
 /// "encrypted", and a wrong one raises kind "wrong_key" here.
 #[pyfunction]
-#[pyo3(signature = (path, key=None, passphrase=None, storage_options=None))]
+#[pyo3(signature = (path, key=None, passphrase=None, storage_options=None, max_kdf_cost=None))]
 pub fn open(
     py: Python<'_>,
     path: PathBuf,
     key: Option<&Bound<'_, PyAny>>,
     passphrase: Option<String>,
     storage_options: Option<&Bound<'_, PyDict>>,
+    max_kdf_cost: Option<u64>,
 ) -> PyResult<Episode> {
     let loc = Location::from(path.as_path());
-    let opts = crate::keys::read_options(key, passphrase)?;
+    let mut opts = crate::keys::read_options(key, passphrase)?;
+    if let Some(cost) = max_kdf_cost {
+        opts = opts.with_max_kdf_cost(cost);
+    }
     let store = store_options(storage_options)?;
     let l = loc.clone();
     let reader = interruptible(py, move || rmf_store::open(&l, opts, &store))?.py_err()?;

@@ -109,6 +109,10 @@ def test_key_file_from_the_cli_and_passphrase(tmp_path, rmf_cli):
     with pytest.raises(rmf.RmfError) as e:
         rmf.open(pw, passphrase="close sesame")
     assert error_kind(e) == "wrong_key"
+    # The writer's Argon2id cost is 64 MiB x 3 passes: a reader capped below it refuses first.
+    with pytest.raises(ValueError, match="max_kdf_cost"):
+        rmf.open(pw, passphrase="open sesame", max_kdf_cost=65536 * 3 - 1)
+    assert rmf.open(pw, passphrase="open sesame", max_kdf_cost=65536 * 3)["ft"].count == 200
 
 
 def test_share_and_verify_provenance(tmp_path, rmf_cli):

@@ -575,6 +575,7 @@ def open(
     key: _Key | None = None,
     passphrase: str | None = None,
     storage_options: dict[str, str] | None = None,
+    max_kdf_cost: int | None = None,
 ) -> Episode:
     """Opens an RMF file: a path (memory-mapped; reads only its footer) or an object-store URL
     (`s3://`, `gs://`, `az://`, `http(s)://`: one range request for the footer, then only the
@@ -586,12 +587,17 @@ def open(
     ``storage_options`` (``aws_endpoint``, ``aws_region``, ``allow_http``, ...) override the
     cloud's environment variables (``AWS_ENDPOINT_URL``, ``AWS_ALLOW_HTTP``, ...).
 
+    ``max_kdf_cost`` raises the Argon2id work (KiB of memory times passes) a passphrase may
+    cost; by default twice the writer's, and a file asking more raises ValueError before any
+    is spent.
+
     Raises:
         FileNotFoundError: no such file (or key file).
         RmfError: not an RMF file (kind "not_rmf"), a newer major version
             ("unsupported_version"), damage that scanning cannot get past ("malformed",
             "checksum", "truncated", ...), or a wrong key or passphrase ("wrong_key").
-        ValueError: a key that is not 32 bytes.
+        ValueError: a key that is not 32 bytes; a passphrase's Argon2id cost over
+            ``max_kdf_cost``.
         TypeError: both ``key`` and ``passphrase``, or a ``key`` that is neither bytes nor a
             path.
         RemoteError: a store request that failed after its retries.
