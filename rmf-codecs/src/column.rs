@@ -286,7 +286,7 @@ pub fn decode_numbers<T: Element>(
                 Encoding::Zstd
             };
             let bytes = decode_bytes(raw, stored, count * std::mem::size_of::<T>())?;
-            let mut out = vec![<T as bytemuck::Zeroable>::zeroed(); count];
+            let mut out = zeroed::<T>(count)?;
             bytemuck::cast_slice_mut::<T, u8>(&mut out).copy_from_slice(&bytes);
             if encoding == Encoding::DeltaZstd {
                 undelta(&mut out)?;
@@ -294,7 +294,7 @@ pub fn decode_numbers<T: Element>(
             Ok(out)
         }
         Encoding::Pco => {
-            let mut out = vec![<T as bytemuck::Zeroable>::zeroed(); count];
+            let mut out = zeroed::<T>(count)?;
             if count == 0 {
                 return Ok(out);
             }
@@ -310,6 +310,20 @@ pub fn decode_numbers<T: Element>(
             Ok(out)
         }
     }
+}
+
+/// `count` zeroed numbers, or an error when the memory cannot be had (`count` comes from a
+/// file: running out must not abort the process).
+fn zeroed<T: Element>(count: usize) -> Result<Vec<T>, CodecError> {
+    let mut out = Vec::new();
+    out.try_reserve_exact(count).map_err(|_| {
+        CodecError(format!(
+            "cannot allocate {} bytes for {count} numbers: out of memory",
+            count.saturating_mul(std::mem::size_of::<T>())
+        ))
+    })?;
+    out.resize(count, <T as bytemuck::Zeroable>::zeroed());
+    Ok(out)
 }
 
 /// Turns wrapping differences back into values, in place (integer types only).
