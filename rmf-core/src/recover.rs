@@ -163,6 +163,20 @@ fn placeholder_meta() -> EpisodeMeta {
 
 /// Scans every record after the file header.
 pub(crate) fn scan(b: &Bytes<'_>, max_chunk_bytes: u64) -> Result<Scan> {
+    scan_releasing(b, max_chunk_bytes, &mut |_, _| {})
+}
+
+/// Bytes scanned between calls of the `release` of [`scan_releasing`].
+const RELEASE_EVERY: u64 = 64 << 20;
+
+/// [`scan`], telling `release` each stretch of the file it is done with (in order, in pieces
+/// of about [`RELEASE_EVERY`]), so that a memory-mapped file's pages can be let go as the scan
+/// goes: recovering a file larger than memory keeps a small resident set.
+pub(crate) fn scan_releasing(
+    b: &Bytes<'_>,
+    max_chunk_bytes: u64,
+    release: &mut dyn FnMut(u64, u64),
+) -> Result<Scan> {
     check_file_header(b.data, b.file)?;
     let mut s = Scan {
         episode: None,
@@ -181,7 +195,12 @@ pub(crate) fn scan(b: &Bytes<'_>, max_chunk_bytes: u64) -> Result<Scan> {
     let mut last_t: HashMap<u32, i64> = HashMap::new();
     let len = b.len();
     let mut pos = FILE_HEADER_LEN as u64;
+    let mut released = 0;
     while pos < len {
+        if pos - released >= RELEASE_EVERY {
+            release(released, pos);
+            released = pos;
+        }
         if len - pos == TRAILER_LEN as u64 && s.footer_offset.is_some() {
             if let Ok(Some(_)) = Trailer::read(b) {
                 s.clean_end = true;
@@ -579,7 +598,8 @@ pub fn recover_with_limit(
     let data = crate::source::RangeSource::as_slice(&mapped).unwrap_or(&[]);
     let name = input.display().to_string();
     let b = Bytes::new(data, &name);
-    let s = scan(&b, max_chunk_bytes)?;
+    let mut release = |from: u64, to: u64| mapped.release(from, to);
+    let s = scan_releasing(&b, max_chunk_bytes, &mut release)?;
     let why = if s.clean_end && s.damage.is_empty() {
         "intact file, copied".to_string()
     } else {
@@ -597,7 +617,7 @@ pub fn recover_with_limit(
             at: 0,
             path: output,
         };
-        write_recovered(&b, s, &mut out)?;
+        write_recovered(&b, s, &mut out, &mut release)?;
         let file = out
             .w
             .into_inner()
@@ -633,7 +653,12 @@ impl Out<'_> {
 
 /// Writes the records the scan kept: header, episode, key, streams, then the chunks and
 /// unknown records in file order (copied as they are), then a new footer and trailer.
-fn write_recovered(b: &Bytes<'_>, s: Scan, out: &mut Out<'_>) -> Result<()> {
+fn write_recovered(
+    b: &Bytes<'_>,
+    s: Scan,
+    out: &mut Out<'_>,
+    release: &mut dyn FnMut(u64, u64),
+) -> Result<()> {
     let minor = if s.key.is_some() { 1 } else { 0 };
     out.put(&file_header_minor(minor))?;
     let episode = s.episode.clone().unwrap_or_else(placeholder_meta);
@@ -653,9 +678,14 @@ fn write_recovered(b: &Bytes<'_>, s: Scan, out: &mut Out<'_>) -> Result<()> {
     order.extend(s.unknown.iter().map(|&(offset, len)| (offset, None, len)));
     order.sort_by_key(|&(offset, ..)| offset);
     let mut chunks = Vec::with_capacity(s.chunks.len());
+    let mut released = 0;
     for (old_offset, chunk, len) in order {
         let offset = out.at;
         out.put(b.slice(old_offset, len, "record")?)?;
+        if old_offset + len - released >= RELEASE_EVERY {
+            release(released, old_offset + len);
+            released = old_offset + len;
+        }
         if let Some(c) = chunk {
             chunks.push(ChunkEntry {
                 offset,

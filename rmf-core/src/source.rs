@@ -83,6 +83,34 @@ impl MappedFile {
     fn data(&self) -> &[u8] {
         self.map.as_deref().unwrap_or(&[])
     }
+
+    /// Lets the operating system take back the pages of bytes `from..to` from this process's
+    /// resident memory (they stay in the page cache, and are read again if touched). A scan of
+    /// a file larger than memory calls it behind itself. Best effort: does nothing off Unix or
+    /// on failure.
+    pub(crate) fn release(&self, from: u64, to: u64) {
+        #[cfg(unix)]
+        if let Some(map) = &self.map {
+            const PAGE: u64 = 4096;
+            let start = from.div_ceil(PAGE) * PAGE;
+            let end = to.min(map.len() as u64) / PAGE * PAGE;
+            if end > start {
+                // SAFETY: the map is a read-only, shared mapping of a file that this library
+                // never writes while it is mapped (see `open`). MADV_DONTNEED on such a
+                // mapping drops the process's references to the page-cache pages; a later
+                // access faults them in again with the same bytes, so every slice of the map
+                // keeps reading what it read before.
+                #[allow(unsafe_code)]
+                let _ = unsafe {
+                    map.unchecked_advise_range(
+                        memmap2::UncheckedAdvice::DontNeed,
+                        start as usize,
+                        (end - start) as usize,
+                    )
+                };
+            }
+        }
+    }
 }
 
 impl RangeSource for MappedFile {
