@@ -9,28 +9,7 @@
 
 use std::time::Instant;
 
-use rmf_core::format::{file_header_minor, RecordKind};
-
-/// The file header, 16 damaged bytes, then forged headers 32 bytes apart up to `bytes`.
-fn forged(bytes: usize) -> Vec<u8> {
-    let mut data = file_header_minor(0).to_vec();
-    data.extend_from_slice(&[0xaa; 16]);
-    let first = data.len();
-    data.resize(bytes.max(first + 64), 0x55);
-    let total = data.len();
-    let mut p = first;
-    while p + 20 <= total {
-        let body = (total - p - 20) as u64;
-        let mut h = [0u8; 16];
-        h[0] = RecordKind::Chunk as u8;
-        h[4..12].copy_from_slice(&body.to_le_bytes());
-        let crc = crc32c::crc32c(&h[..12]);
-        h[12..16].copy_from_slice(&crc.to_le_bytes());
-        data[p..p + 16].copy_from_slice(&h);
-        p += 32;
-    }
-    data
-}
+use rmf_testkit::fixtures::forged_headers;
 
 fn main() {
     let sizes: Vec<usize> = {
@@ -56,7 +35,7 @@ fn main() {
     for mb in sizes {
         let input = dir.path().join(format!("forged-{mb}.rmf"));
         let output = dir.path().join(format!("forged-{mb}.recovered.rmf"));
-        if let Err(e) = std::fs::write(&input, forged(mb << 20)) {
+        if let Err(e) = std::fs::write(&input, forged_headers(mb << 20)) {
             eprintln!("{}: {e}", input.display());
             std::process::exit(2);
         }

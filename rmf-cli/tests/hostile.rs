@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use rmf_core::format::{file_header_minor, write_record, RecordKind};
+use rmf_testkit::fixtures::forged_headers;
 
 /// The address-space limit, in KiB: room for the binary, its threads' stacks and a few
 /// hundred MB of data, well under what the files claim.
@@ -33,28 +33,6 @@ fn hostile(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../testdata/hostile")
         .join(name)
-}
-
-/// The RMF file header, 16 damaged bytes, then a forged record header every 32 bytes, each
-/// claiming a body to the end of the file (4 MB: 13 s to recover before the fix).
-fn forged(path: &Path) {
-    let mut data = file_header_minor(0).to_vec();
-    data.extend_from_slice(&[0xaa; 16]);
-    let first = data.len();
-    data.resize(4 << 20, 0x55);
-    let total = data.len();
-    let mut p = first;
-    while p + 20 <= total {
-        let mut rec = Vec::new();
-        write_record(&mut rec, RecordKind::Chunk, &[]);
-        let body = (total - p - 20) as u64;
-        rec[4..12].copy_from_slice(&body.to_le_bytes());
-        let crc = crc32c::crc32c(&rec[..12]);
-        rec[12..16].copy_from_slice(&crc.to_le_bytes());
-        data[p..p + 16].copy_from_slice(&rec[..16]);
-        p += 32;
-    }
-    std::fs::write(path, data).unwrap();
 }
 
 fn ok_code(code: Option<i32>) -> bool {
@@ -85,8 +63,9 @@ fn hostile_files_end_in_an_exit_code_not_a_crash() {
         }
     }
 
+    // A forged record header every 32 bytes: 13 s to recover 4 MB before the fix.
     let rmf = dir.path().join("forged.rmf");
-    forged(&rmf);
+    std::fs::write(&rmf, forged_headers(4 << 20)).unwrap();
     let r = rmf.to_str().unwrap();
     for args in [vec!["info", r], vec!["validate", r], vec!["recover", r, o]] {
         let (code, err) = limited(&args);

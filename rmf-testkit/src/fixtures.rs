@@ -211,3 +211,27 @@ impl RangeSource for RemoteLike {
             .collect())
     }
 }
+
+/// A file built to make recovery's resynchronisation slow (issue 19): the RMF file header,
+/// 16 damaged bytes, then up to `len` bytes holding a forged chunk-record header every 32
+/// bytes, each with a correct header checksum and claiming a body to the end of the file.
+pub fn forged_headers(len: usize) -> Vec<u8> {
+    use rmf_core::format::{file_header_minor, RecordKind, RECORD_HEADER_LEN};
+    let mut data = file_header_minor(0).to_vec();
+    data.extend_from_slice(&[0xaa; 16]);
+    let first = data.len();
+    data.resize(len.max(first + 64), 0x55);
+    let total = data.len();
+    let mut p = first;
+    while p + RECORD_HEADER_LEN + 4 <= total {
+        let body = (total - p - RECORD_HEADER_LEN - 4) as u64;
+        let mut h = [0u8; RECORD_HEADER_LEN];
+        h[0] = RecordKind::Chunk as u8;
+        h[4..12].copy_from_slice(&body.to_le_bytes());
+        let crc = crc32c::crc32c(&h[..12]);
+        h[12..16].copy_from_slice(&crc.to_le_bytes());
+        data[p..p + RECORD_HEADER_LEN].copy_from_slice(&h);
+        p += 32;
+    }
+    data
+}

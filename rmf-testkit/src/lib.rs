@@ -8,7 +8,7 @@
 //! |---|---|
 //! | [`demo`] | a synthetic multimodal episode: two cameras, force/torque, joints, actions, a microphone and interventions ([`demo::record_demo`]) |
 //! | [`conformance`] | how each file in `testdata/conformance` and `testdata/invalid` is made, and the canonical JSON a reader must print for it |
-//! | [`fixtures`] | helpers of the integration tests: a small episode of every kind, temporary directories |
+//! | [`fixtures`] | helpers of the integration tests: a small episode of every kind, temporary directories, hostile files |
 //!
 //! ## Example
 //! ```
