@@ -58,10 +58,16 @@ impl MappedFile {
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
         let file = File::open(path).map_err(|e| Error::io(path, "open", e))?;
-        let len = file
-            .metadata()
-            .map_err(|e| Error::io(path, "stat", e))?
-            .len();
+        let meta = file.metadata().map_err(|e| Error::io(path, "stat", e))?;
+        if meta.is_dir() {
+            // Mapping a directory fails with "No such device", which says nothing useful.
+            return Err(Error::InvalidArgument(format!(
+                "{} is a directory; an episode is one .rmf file (a directory of episodes is a \
+                 dataset: `rmf.Dataset`, `rmf index`)",
+                path.display()
+            )));
+        }
+        let len = meta.len();
         let map = if len == 0 {
             None
         } else {

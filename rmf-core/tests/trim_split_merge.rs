@@ -65,6 +65,32 @@ fn trim_keeps_exactly_the_range_in_every_stream() {
 }
 
 #[test]
+fn a_trim_beside_every_sample_is_an_error_naming_where_they_are() {
+    // Issue 21: `rmf trim --from 1000 --to 1001` (seconds meant, nanoseconds read) wrote an
+    // empty episode and exited 0. Here: ranges after the last sample and before the first.
+    let (dir, path, _) = small_file();
+    let out = dir.path().join("empty.rmf");
+    for (from, to) in [(1_000_000_000_000, 1_000_000_000_001), (-10, -5)] {
+        let e = trim(&path, &out, from, to, opts()).unwrap_err().to_string();
+        assert!(
+            e.contains("keeps nothing") && e.contains("nanoseconds"),
+            "{e}"
+        );
+        assert!(!out.exists());
+    }
+}
+
+#[test]
+fn opening_a_directory_says_it_is_one() {
+    let (dir, _, _) = small_file();
+    let e = EpisodeReader::open(dir.path())
+        .map(|_| ())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("is a directory"), "{e}");
+}
+
+#[test]
 fn split_then_merge_gives_back_the_episode() {
     let (dir, path, w) = small_file();
     let parts_dir = dir.path().join("parts");

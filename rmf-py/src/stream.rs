@@ -79,6 +79,21 @@ fn append<T: Copy>(acc: &mut Vec<T>, more: Vec<T>, claimed: u64) -> PyResult<()>
 }
 
 impl Stream {
+    /// The value of the sample found (None: none), with its time when `with_time`.
+    fn found_value<'py>(
+        &self,
+        py: Python<'py>,
+        found: Option<rmf_core::SampleRef>,
+        with_time: bool,
+    ) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let Some(r) = found else { return Ok(None) };
+        let t = r.t;
+        match self.sample_value(py, r)? {
+            Some(v) if with_time => Ok(Some((t, v).into_pyobject(py)?.into_any())),
+            other => Ok(other),
+        }
+    }
+
     fn frame_shape(&self) -> Vec<usize> {
         match &self.info.kind {
             StreamKind::Frames {
@@ -446,27 +461,35 @@ impl Stream {
 
     /// The last sample at or before `t_ns` (as-of), or None before the first sample. Signals:
     /// an array of the stream's shape; frames: HxW(x3); audio: the block [n, channels];
-    /// events: a dict.
-    fn at<'py>(&self, py: Python<'py>, t_ns: i64) -> PyResult<Option<Bound<'py, PyAny>>> {
+    /// events: a dict. With `with_time=True`, a tuple (the sample's time in ns, the value).
+    #[pyo3(signature = (t_ns, *, with_time=false))]
+    fn at<'py>(
+        &self,
+        py: Python<'py>,
+        t_ns: i64,
+        with_time: bool,
+    ) -> PyResult<Option<Bound<'py, PyAny>>> {
         let name = self.info.name.as_str();
         let reader = &self.reader;
-        match py.detach(|| reader.find_at(name, t_ns)).py_err_in(name)? {
-            Some(r) => self.sample_value(py, r),
-            None => Ok(None),
-        }
+        let found = py.detach(|| reader.find_at(name, t_ns)).py_err_in(name)?;
+        self.found_value(py, found, with_time)
     }
 
     /// The sample nearest to `t_ns` (the earlier one on a tie), or None for an empty stream.
-    fn nearest<'py>(&self, py: Python<'py>, t_ns: i64) -> PyResult<Option<Bound<'py, PyAny>>> {
+    /// With `with_time=True`, a tuple (the sample's time in ns, the value).
+    #[pyo3(signature = (t_ns, *, with_time=false))]
+    fn nearest<'py>(
+        &self,
+        py: Python<'py>,
+        t_ns: i64,
+        with_time: bool,
+    ) -> PyResult<Option<Bound<'py, PyAny>>> {
         let name = self.info.name.as_str();
         let reader = &self.reader;
-        match py
+        let found = py
             .detach(|| reader.find_nearest(name, t_ns))
-            .py_err_in(name)?
-        {
-            Some(r) => self.sample_value(py, r),
-            None => Ok(None),
-        }
+            .py_err_in(name)?;
+        self.found_value(py, found, with_time)
     }
 
     /// Time of the sample `at(t_ns)` would return, or None.

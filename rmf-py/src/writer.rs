@@ -136,6 +136,8 @@ fn meta_from(metadata: Option<&Bound<'_, PyDict>>) -> PyResult<EpisodeMeta> {
 pub struct EpisodeWriter {
     inner: Option<rmf_core::EpisodeWriter>,
     path: PathBuf,
+    /// What `close()` returned, kept for `summary` (a `with` block drops the return value).
+    summary: Option<Py<PyDict>>,
 }
 
 impl EpisodeWriter {
@@ -215,6 +217,7 @@ impl EpisodeWriter {
         Ok(EpisodeWriter {
             inner: Some(inner),
             path,
+            summary: None,
         })
     }
 
@@ -520,8 +523,19 @@ impl EpisodeWriter {
         py.detach(|| w.flush()).py_err()
     }
 
-    /// Finishes the file (footer, trailer, sync) and returns a summary dict. Idempotent.
+    /// What `close()` returned (None while the writer is open): after a `with` block, the
+    /// summary of the file it wrote.
+    #[getter]
+    fn summary<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyDict>> {
+        self.summary.as_ref().map(|d| d.bind(py).clone())
+    }
+
+    /// Finishes the file (footer, trailer, sync) and returns a summary dict. Idempotent: a
+    /// second call returns the same summary.
     fn close<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        if let Some(d) = &self.summary {
+            return Ok(d.bind(py).clone());
+        }
         let d = PyDict::new(py);
         d.set_item("path", self.path.clone())?;
         if let Some(w) = self.inner.take() {
@@ -544,6 +558,7 @@ impl EpisodeWriter {
                 queues.append(e)?;
             }
             d.set_item("frame_queues", queues)?;
+            self.summary = Some(d.clone().unbind());
         }
         Ok(d)
     }

@@ -43,6 +43,18 @@ def test_time_going_backwards_is_refused(writer):
         writer.write_many("s", np.array([200, 150]), np.zeros((2, 3), np.float32))
 
 
+def test_a_with_block_keeps_the_close_summary(tmp_path):
+    # Issue 21: `with EpisodeWriter(...)` dropped the summary close() returns.
+    with rmf.EpisodeWriter(tmp_path / "s.rmf") as w:
+        assert w.summary is None
+        w.add_signal("x", "float32")
+        for i in range(5):
+            w.write("x", i, np.float32(i))
+    assert w.summary is not None
+    assert w.summary["samples"] == {"x": 5} and w.summary["bytes"] > 0
+    assert w.close() == w.summary
+
+
 def test_closed_writer_and_existing_file(tmp_path):
     path = tmp_path / "c.rmf"
     w = rmf.EpisodeWriter(path)
@@ -109,3 +121,17 @@ def test_overwrite_keeps_open_readers_alive(tmp_path):
     rmf.EpisodeWriter(path, overwrite=True).close()  # replaces the file while `old` maps it
     assert old["s"].read()[1].sum() == sum(range(10_000))
     assert len(rmf.open(path)) == 0
+
+
+def test_at_and_nearest_can_give_the_sample_time(tmp_path):
+    # Issue 21: `Stream.at()` gave no timestamp; a second `time_at` call was needed.
+    path = tmp_path / "t.rmf"
+    with rmf.EpisodeWriter(path) as w:
+        w.add_signal("x", "float32")
+        for t in (100, 200, 300):
+            w.write("x", t, np.float32(t / 100))
+    s = rmf.open(path)["x"]
+    assert s.at(250, with_time=True) == (200, 2.0)
+    assert s.nearest(260, with_time=True) == (300, 3.0)
+    assert s.at(50, with_time=True) is None
+    assert s.at(250) == 2.0

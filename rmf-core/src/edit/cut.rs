@@ -34,6 +34,25 @@ pub fn trim(
 ) -> Result<RewriteReport> {
     check_range("trim", from, to)?;
     let reader = open_for_edit(input, &opts)?;
+    // A range beside the episode (seconds given as nanoseconds, say) would write an empty
+    // episode: say where the samples are instead.
+    let chunks = reader.chunks();
+    // The last sample before `to` of each stream (one chunk's times); a stream that cannot
+    // say (sealed, no key) counts as holding some.
+    let holds = |name: &str| {
+        reader
+            .find_at(name, to - 1)
+            .map_or(true, |r| r.is_some_and(|r| r.t >= from))
+    };
+    if !chunks.is_empty() && !reader.streams().iter().any(|s| holds(&s.name)) {
+        let lo = chunks.iter().map(|c| c.t_min).min().unwrap_or(0);
+        let hi = chunks.iter().map(|c| c.t_max).max().unwrap_or(0);
+        return Err(Error::InvalidArgument(format!(
+            "trim {from}..{to} ns keeps nothing: the samples of {} lie in {lo}..={hi} ns \
+             (times are nanoseconds on the episode's clock)",
+            input.display()
+        )));
+    }
     let plan = keep_range(&reader, from, to);
     let meta = derived_meta(
         reader.meta(),

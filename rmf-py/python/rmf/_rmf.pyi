@@ -14,7 +14,7 @@ against the module.
 from collections.abc import Iterator, Sequence
 from os import PathLike
 from pathlib import Path
-from typing import Any, final
+from typing import Any, Literal, final, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -348,12 +348,17 @@ class EpisodeWriter:
         Raises:
             OSError: the file cannot be written.
         """
+    @property
+    def summary(self) -> CloseSummary | None:
+        """What `close()` returned (None while the writer is open): after a `with` block, the
+        summary of the file it wrote."""
     def close(self) -> CloseSummary:
-        """Finishes the file (footer, trailer, sync) and returns a summary dict. Idempotent.
+        """Finishes the file (footer, trailer, sync) and returns a summary dict. Idempotent: a
+        second call returns the same summary.
 
         Returns:
-            ``path``, and on the call that finished the file ``bytes``, ``chunks``,
-            ``samples`` per stream and ``frame_queues`` (see ``rmf.CloseSummary``).
+            ``path``, ``bytes``, ``chunks``, ``samples`` per stream and ``frame_queues`` (see
+            ``rmf.CloseSummary``); only ``path`` when the writer failed before finishing.
 
         Raises:
             OSError: the file cannot be written.
@@ -464,16 +469,26 @@ class Stream:
         Raises:
             RmfError: damaged data, or an encrypted stream without its key.
         """
-    def at(self, t_ns: int) -> _Values | Event | None:
+    @overload
+    def at(self, t_ns: int, *, with_time: Literal[False] = False) -> _Values | Event | None: ...
+    @overload
+    def at(self, t_ns: int, *, with_time: Literal[True]) -> tuple[int, _Values | Event] | None:
         """The last sample at or before `t_ns` (as-of), or None before the first sample.
         Signals: an array of the stream's shape; frames: HxW(x3); audio: the block
-        [n, channels]; events: a dict.
+        [n, channels]; events: a dict. With `with_time=True`, a tuple (the sample's time in
+        ns, the value).
 
         Raises:
             RmfError: damaged data, or an encrypted stream without its key.
         """
-    def nearest(self, t_ns: int) -> _Values | Event | None:
+    @overload
+    def nearest(
+        self, t_ns: int, *, with_time: Literal[False] = False
+    ) -> _Values | Event | None: ...
+    @overload
+    def nearest(self, t_ns: int, *, with_time: Literal[True]) -> tuple[int, _Values | Event] | None:
         """The sample nearest to `t_ns` (the earlier one on a tie), or None for an empty stream.
+        With `with_time=True`, a tuple (the sample's time in ns, the value).
 
         The value is as ``at`` returns it.
 

@@ -148,8 +148,8 @@ class _CloseSummaryRequired(TypedDict):
 
 class CloseSummary(_CloseSummaryRequired, total=False):
     """``EpisodeWriter.close()``: the file, its size in ``bytes``, ``chunks`` written,
-    ``samples`` written per stream (in declaration order) and ``frame_queues``. A writer that
-    was already closed returns only ``path``."""
+    ``samples`` written per stream (in declaration order) and ``frame_queues``; also
+    ``EpisodeWriter.summary`` after a ``with`` block."""
 
     bytes: int
     chunks: int
