@@ -106,12 +106,7 @@ pub fn rewrite_with(
     added: &[AddedEvents],
     opts: WriteOptions,
 ) -> Result<RewriteReport> {
-    refuse_in_place(input, output)?;
-    // The secret opens the input's encrypted streams (needed only to re-encode them; sealed
-    // chunks copy as they are) or, for an input without any, encrypts the output's private
-    // streams.
-    let reader = open_for_edit(input, &opts)?;
-    check_plan(&reader, plan)?;
+    let reader = open_planned(input, output, plan, &opts)?;
     let streams = into_place(output, |tmp| {
         write_to(&reader, tmp, meta, plan, added, opts)
     })?;
@@ -128,9 +123,7 @@ pub(crate) fn rewrite_staged(
     plan: &[StreamPlan],
     opts: WriteOptions,
 ) -> Result<RewriteReport> {
-    refuse_in_place(input, stage)?;
-    let reader = open_for_edit(input, &opts)?;
-    check_plan(&reader, plan)?;
+    let reader = open_planned(input, stage, plan, &opts)?;
     match write_to(&reader, stage, meta, plan, &[], opts) {
         Ok(streams) => report_of(stage, reader.file_len(), streams),
         Err(e) => {
@@ -138,6 +131,22 @@ pub(crate) fn rewrite_staged(
             Err(e)
         }
     }
+}
+
+/// The input of a rewrite into `output`, opened and checked against `plan`.
+fn open_planned(
+    input: &Path,
+    output: &Path,
+    plan: &[StreamPlan],
+    opts: &WriteOptions,
+) -> Result<EpisodeReader> {
+    refuse_in_place(input, output)?;
+    // The secret opens the input's encrypted streams (needed only to re-encode them; sealed
+    // chunks copy as they are) or, for an input without any, encrypts the output's private
+    // streams.
+    let reader = open_for_edit(input, opts)?;
+    check_plan(&reader, plan)?;
+    Ok(reader)
 }
 
 fn check_plan(reader: &EpisodeReader, plan: &[StreamPlan]) -> Result<()> {
