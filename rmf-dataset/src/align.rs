@@ -171,6 +171,38 @@ impl Window {
     }
 }
 
+impl Window {
+    /// The stream's sample nearest to a window at `t` that holds none (what its padding
+    /// repeats, as LeRobot clamps a query to the episode): for steps, the row nearest to the
+    /// slot closest to the samples; for seconds, the sample closest in time to the span (the
+    /// earlier on a tie). `None` for a stream without samples.
+    pub fn nearest_row(&self, times: &[i64], t: i64) -> Option<usize> {
+        let last = times.len().checked_sub(1)? as i64;
+        match self {
+            Window::Steps(steps) => {
+                let anchor = times.partition_point(|&x| x <= t) as i64 - 1;
+                let clamped = |k: i64| anchor.saturating_add(k).clamp(0, last);
+                let distance = |k: i64| anchor.saturating_add(k).abs_diff(clamped(k));
+                let k = steps.iter().copied().min_by_key(|&k| distance(k))?;
+                Some(clamped(k) as usize)
+            }
+            Window::Seconds { from, to, .. } => {
+                let end = t.saturating_add(secs_to_ns(*to));
+                let start = t.saturating_add(secs_to_ns(*from));
+                let after = times.partition_point(|&x| x <= end);
+                let before = after.checked_sub(1);
+                match (before, times.get(after)) {
+                    (Some(b), Some(&ta)) if ta.abs_diff(end) < times[b].abs_diff(start) => {
+                        Some(after)
+                    }
+                    (Some(b), _) => Some(b),
+                    (None, _) => Some(after),
+                }
+            }
+        }
+    }
+}
+
 pub use rmf_core::time::secs_to_ns;
 
 #[cfg(test)]
@@ -262,6 +294,30 @@ mod tests {
             let first_real = rows.iter().position(Option::is_some).unwrap_or(len);
             prop_assert!(rows[first_real..].iter().all(Option::is_some));
         }
+    }
+
+    #[test]
+    fn a_window_without_samples_repeats_the_nearest_sample() {
+        let times = [100, 200, 300];
+        // The next 4 steps asked at the last sample: past the end, the last sample.
+        assert_eq!(
+            Window::Steps(vec![1, 2, 3, 4]).nearest_row(&times, 300),
+            Some(2)
+        );
+        // Before the first sample: the first.
+        assert_eq!(
+            Window::Steps(vec![-3, -2]).nearest_row(&times, 100),
+            Some(0)
+        );
+        let w = Window::seconds(0.0, 1e-7, 1e7); // (t, t + 100 ns]
+        assert_eq!(w.nearest_row(&times, 300), Some(2));
+        assert_eq!(w.nearest_row(&times, -50), Some(0));
+        // In a gap, the sample closer in time to the span; on a tie the earlier one.
+        let w = Window::seconds(0.0, 2e-8, 1e8); // (t, t + 20 ns]
+        assert_eq!(w.nearest_row(&times, 170), Some(1));
+        assert_eq!(w.nearest_row(&times, 110), Some(0));
+        assert_eq!(w.nearest_row(&times, 140), Some(0));
+        assert_eq!(w.nearest_row(&[], 140), None);
     }
 
     #[test]

@@ -7,9 +7,10 @@ use std::collections::VecDeque;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+use crate::align::secs_to_ns;
 use crate::chunk_cache::ChunkCache;
 use crate::index::{read_index_at, IndexedEpisode};
-use crate::sample::{EpisodeSampler, EventLabels, Query, StreamValue};
+use crate::sample::{EpisodeSampler, EventLabels, Query, StreamValue, WindowSpec};
 use crate::stats::{merge, MergedStats, StreamStats};
 use rmf_core::{EpisodeReader, ReadOptions};
 use rmf_core::{Error, Result};
@@ -152,6 +153,32 @@ pub struct Dataset {
     cache: Arc<ChunkCache>,
 }
 
+/// Checks at opening what a sample would otherwise refuse at the first `get`: a window in
+/// seconds needs an ordered span and, in every episode, a stream with a nominal rate (its slot
+/// count).
+fn check_windows(episodes: &[IndexedEpisode], streams: &[(String, Query)]) -> Result<()> {
+    for (name, q) in streams {
+        let Query::Window(WindowSpec::Seconds { from, to }) = q else {
+            continue;
+        };
+        let ordered = from.partial_cmp(to) == Some(std::cmp::Ordering::Less);
+        if !ordered || secs_to_ns(*to) == secs_to_ns(*from) {
+            return Err(Error::InvalidArgument(format!(
+                "stream {name:?}: a window of seconds ({from}, {to}] must have from < to"
+            )));
+        }
+        for e in episodes {
+            if e.stream(name).is_some_and(|s| s.rate_hz.is_none()) {
+                return Err(Error::InvalidArgument(format!(
+                    "stream {name:?} of episode {} ({}) has no nominal rate: a window in seconds needs one to size its slots (declare the stream with rate_hz, or use a window in steps)",
+                    e.id, e.file
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 impl Dataset {
     /// Opens `dir` by reading its index (`episodes.parquet`, see [`super::build_index`]).
     /// `dir` may be an object-store URL (`s3://bucket/data/`): opening is then one request for
@@ -197,6 +224,7 @@ impl Dataset {
                 }
             }
         }
+        check_windows(&episodes, &opts.streams)?;
         let mut starts = Vec::with_capacity(episodes.len() + 1);
         let mut total = 0u64;
         for e in &episodes {

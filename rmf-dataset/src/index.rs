@@ -283,23 +283,47 @@ fn no_index(e: Error, dir: &Location, loc: &Location) -> Error {
 
 /// [`read_index`] of a directory or an object-store prefix (one request).
 pub fn read_index_at(dir: &Location, store: &StoreOptions) -> Result<Vec<IndexedEpisode>> {
+    let (loc, _, batches) = index_batches(dir, store)?;
+    let mut out = Vec::new();
+    for batch in &batches {
+        rows_of(batch, &mut out).map_err(|d| bad_index(&loc, d))?;
+    }
+    Ok(out)
+}
+
+/// The index of a directory or an object-store prefix as the Arrow table it is stored as
+/// (schema and batches): what Python's `Dataset.episode_index` gives without its Parquet module.
+pub fn read_index_table(
+    dir: &Location,
+    store: &StoreOptions,
+) -> Result<(SchemaRef, Vec<RecordBatch>)> {
+    let (_, schema, batches) = index_batches(dir, store)?;
+    Ok((schema, batches))
+}
+
+fn index_batches(
+    dir: &Location,
+    store: &StoreOptions,
+) -> Result<(Location, SchemaRef, Vec<RecordBatch>)> {
     let loc = dir.join(INDEX_FILE);
     let bytes = rmf_store::read_all(&loc, store).map_err(|e| no_index(e, dir, &loc))?;
-    let bad = |detail: String| Error::Malformed {
+    let reader = ParquetRecordBatchReaderBuilder::try_new(bytes)
+        .and_then(|b| b.build())
+        .map_err(|e| bad_index(&loc, format!("not a readable Parquet file: {e}")))?;
+    let schema = arrow_array::RecordBatchReader::schema(&reader);
+    let batches = reader
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| bad_index(&loc, e.to_string()))?;
+    Ok((loc, schema, batches))
+}
+
+fn bad_index(loc: &Location, detail: String) -> Error {
+    Error::Malformed {
         file: loc.to_string(),
         what: "dataset index",
         offset: 0,
         detail,
-    };
-    let reader = ParquetRecordBatchReaderBuilder::try_new(bytes)
-        .and_then(|b| b.build())
-        .map_err(|e| bad(format!("not a readable Parquet file: {e}")))?;
-    let mut out = Vec::new();
-    for batch in reader {
-        let batch = batch.map_err(|e| bad(e.to_string()))?;
-        rows_of(&batch, &mut out).map_err(bad)?;
     }
-    Ok(out)
 }
 
 /// Writes `rows` as `DIR/episodes.parquet` (temporary file, sync, rename).

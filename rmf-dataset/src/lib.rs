@@ -74,8 +74,8 @@ pub use episodes::{
     DEFAULT_MAX_OPEN_EPISODES,
 };
 pub use index::{
-    build_index, build_index_at, read_index, read_index_at, write_index_at, IndexReport,
-    IndexedEpisode, IndexedStream, INDEX_FILE,
+    build_index, build_index_at, read_index, read_index_at, read_index_table, write_index_at,
+    IndexReport, IndexedEpisode, IndexedStream, INDEX_FILE,
 };
 pub use order::{worker_share, Order, RankOrder, Remainder, DEFAULT_BLOCK, DEFAULT_BUFFER};
 pub use prefetch::{Prefetcher, DEFAULT_PREFETCH_BYTES};

@@ -325,14 +325,19 @@ impl EpisodeSampler {
                     }
                 };
                 let slots = window.rows(&times, t);
-                let mut unique: Vec<usize> = slots.iter().flatten().copied().collect();
+                // Padding repeats the nearest real slot of the window (what a model sees at an
+                // episode's edge); a window without one repeats the stream's sample nearest to
+                // it (the last action, when the next 16 are asked at the last frame).
+                let filled = if slots.iter().all(Option::is_none) {
+                    vec![window.nearest_row(&times, t); slots.len()]
+                } else {
+                    fill_from_nearest(&slots)
+                };
+                let mut unique: Vec<usize> = filled.iter().flatten().copied().collect();
                 unique.sort_unstable();
                 unique.dedup();
                 let (_, bytes) = self.rows(s, &unique)?;
                 let size = elem_size(elem_dtype, &elem_shape);
-                // Padding repeats the nearest real slot of the window (what a model sees at an
-                // episode's edge), or zeros when the window holds no sample at all.
-                let filled = fill_from_nearest(&slots);
                 let mut data = Vec::with_capacity(slots.len() * size);
                 let mut ts = Vec::with_capacity(slots.len());
                 for src in &filled {

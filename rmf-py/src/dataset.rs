@@ -428,6 +428,34 @@ fn array_of<'py>(py: Python<'py>, v: StreamValue) -> PyResult<Bound<'py, PyAny>>
     })
 }
 
+/// `root/episodes.parquet` (a directory or an object-store prefix) as a `pyarrow.Table`, read by
+/// the Rust Parquet reader: no `pyarrow.parquet` import (about 1 s and 90 MiB in a worker).
+#[pyfunction]
+#[pyo3(signature = (root, storage_options=None))]
+pub fn index_table<'py>(
+    py: Python<'py>,
+    root: PathBuf,
+    storage_options: Option<&Bound<'py, PyDict>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    use arrow::pyarrow::ToPyArrow;
+    let store = crate::reader::store_options(storage_options)?;
+    let loc = rmf_store::Location::from(root.as_path());
+    let (schema, batches) = py
+        .detach(|| rmf_dataset::read_index_table(&loc, &store))
+        .py_err()?;
+    let batches = batches
+        .iter()
+        .map(|b| b.to_pyarrow(py))
+        .collect::<PyResult<Vec<_>>>()?;
+    let kwargs = PyDict::new(py);
+    kwargs.set_item("schema", schema.as_ref().to_pyarrow(py)?)?;
+    py.import("pyarrow")?.getattr("Table")?.call_method(
+        "from_batches",
+        (PyList::new(py, batches)?,),
+        Some(&kwargs),
+    )
+}
+
 /// Builds or refreshes `root/episodes.parquet` (a directory or an object-store prefix);
 /// returns a dict of what it did.
 #[pyfunction]

@@ -1,8 +1,10 @@
-//! `rmf.recover` and `rmf.validate`: whole-file checks, interruptible with Ctrl-C.
+//! `rmf.recover` and `rmf.validate`: whole-file checks, interruptible with Ctrl-C; and the `rmf`
+//! command run in process.
 
 use std::path::PathBuf;
 
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
 
 use crate::errors::IntoPy;
 use crate::interrupt::interruptible;
@@ -17,17 +19,24 @@ pub fn recover(py: Python<'_>, input: PathBuf, output: PathBuf) -> PyResult<Reco
 
 /// Checks a file completely (every checksum, the index, every chunk). Returns a list of problem
 /// strings: empty when the file is valid. Without `key` / `passphrase`, chunks of encrypted
-/// streams are checked by their checksums only.
+/// streams are checked by their checksums only. `path` may be an object-store URL (with
+/// `storage_options` as in `open`): the whole file is fetched, then checked.
 #[pyfunction]
-#[pyo3(signature = (path, key=None, passphrase=None))]
+#[pyo3(signature = (path, key=None, passphrase=None, storage_options=None))]
 pub fn validate(
     py: Python<'_>,
     path: PathBuf,
     key: Option<&Bound<'_, PyAny>>,
     passphrase: Option<String>,
+    storage_options: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<Vec<String>> {
     let opts = crate::keys::read_options(key, passphrase)?;
-    let report = interruptible(py, move || rmf_core::validate_with(&path, opts))?.py_err()?;
+    let store = crate::reader::store_options(storage_options)?;
+    let loc = rmf_store::Location::from(path.as_path());
+    let report = interruptible(py, move || {
+        rmf_store::open(&loc, opts, &store).and_then(|r| rmf_core::validate_reader(&r))
+    })?
+    .py_err()?;
     Ok(report.problems.iter().map(ToString::to_string).collect())
 }
 
@@ -84,4 +93,14 @@ impl RecoveryReport {
             self.inner.damage.len()
         )
     }
+}
+
+/// Runs the `rmf` command line `argv` (the program name first) in this process and returns its
+/// exit code: what the `rmf` script that pip installs calls.
+#[pyfunction]
+pub fn cli_main(py: Python<'_>, argv: Vec<std::ffi::OsString>) -> u8 {
+    let code = py.detach(|| rmf_cli::run(argv));
+    // Python exits without Rust's runtime: its buffered stdout is flushed here.
+    let _ = std::io::Write::flush(&mut std::io::stdout());
+    code
 }

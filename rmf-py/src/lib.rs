@@ -41,9 +41,11 @@ fn _rmf(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<dataset::DatasetCore>()?;
     m.add_class::<dataset::SampleStream>()?;
     m.add_function(wrap_pyfunction!(dataset::build_index, m)?)?;
+    m.add_function(wrap_pyfunction!(dataset::index_table, m)?)?;
     m.add_function(wrap_pyfunction!(reader::open, m)?)?;
     m.add_function(wrap_pyfunction!(inspect::recover, m)?)?;
     m.add_function(wrap_pyfunction!(inspect::validate, m)?)?;
+    m.add_function(wrap_pyfunction!(inspect::cli_main, m)?)?;
     m.add_function(wrap_pyfunction!(share::share, m)?)?;
     m.add_function(wrap_pyfunction!(share::verify_provenance, m)?)?;
     m.add_function(wrap_pyfunction!(keys::generate_key, m)?)?;

@@ -90,6 +90,17 @@ class Faults:
     """Apply the status and reset faults to requests of this method only ("PUT", ...)."""
     latency_s: float = 0.0
     """Added before every answer."""
+    hold: Hold | None = None
+    """Hold the next GET until the test releases it (a call that waits on the network)."""
+
+
+@dataclass
+class Hold:
+    """A GET the proxy holds: `reached` is set when it arrives, the answer goes out once
+    `release` is set (or after 60 s, so that a failed test never hangs)."""
+
+    reached: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
 
 
 @dataclass
@@ -135,6 +146,9 @@ class Proxy:
                         f.status_times -= 1
                         fault = "status"
                     status = f.status
+                    hold = f.hold if self.command == "GET" else None
+                    if hold is not None:
+                        f.hold = None
                     if self.command == "PUT" and f.flip_upload_times > 0 and body:
                         f.flip_upload_times -= 1
                         flipped = bytearray(body)
@@ -142,6 +156,9 @@ class Proxy:
                         body = bytes(flipped)
                 if latency:
                     time.sleep(latency)
+                if hold is not None:
+                    hold.reached.set()
+                    hold.release.wait(60)
                 if fault == "reset":
                     self.connection.shutdown(socket.SHUT_RDWR)
                     self.close_connection = True
@@ -196,6 +213,13 @@ class Proxy:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
+
+    def hold_next_get(self) -> Hold:
+        """Holds the next GET that reaches the proxy; see `Hold`."""
+        h = Hold()
+        with self.lock:
+            self.faults.hold = h
+        return h
 
     def reset(self) -> None:
         with self.lock:

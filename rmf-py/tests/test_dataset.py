@@ -3,6 +3,8 @@ multi-rate episodes with dropped frames; pad masks at both edges; tolerance erro
 and worker processes (fork and spawn, as DataLoader uses them) returning the same samples."""
 
 import multiprocessing as mp
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -94,6 +96,32 @@ def test_samples_match_brute_force_and_pad_at_both_edges(data_dir):
     assert ds[-1]["t"] == ds[len(ds) - 1]["t"]
 
 
+def test_a_window_without_real_slots_repeats_the_nearest_sample(data_dir):
+    # The next 16 actions asked after the last one: LeRobot repeats the last real value.
+    nxt = rmf.Dataset(data_dir, reference="cam", streams={"action": rmf.window(steps=range(1, 17))})
+    act_t, act = rmf.open(data_dir / "a.rmf")["action"].read()
+    s = nxt.sample("a.rmf", int(act_t[-1]) + 1)
+    assert s["action_pad"].all()
+    np.testing.assert_array_equal(s["action"], np.broadcast_to(act[-1], s["action"].shape))
+    np.testing.assert_array_equal(s["action_t"], np.full(16, act_t[-1]))
+    # Before the first action: the first one.
+    past = rmf.Dataset(data_dir, reference="cam", streams={"action": rmf.window(steps=[-3, -2])})
+    s = past.sample("a.rmf", int(act_t[0]) - 1)
+    assert s["action_pad"].all()
+    np.testing.assert_array_equal(s["action"], np.broadcast_to(act[0], s["action"].shape))
+
+
+def test_a_seconds_window_on_a_stream_without_a_rate_fails_at_construction(tmp_path):
+    with rmf.EpisodeWriter(tmp_path / "e.rmf") as w:
+        w.add_signal("ft", dtype="float32", shape=(6,))  # no rate_hz
+        w.write_many("ft", np.arange(10, dtype=np.int64), np.zeros((10, 6), np.float32))
+    rmf.index(tmp_path)
+    with pytest.raises(ValueError, match=r'"ft" of episode .*e\.rmf.*no nominal rate.*rate_hz'):
+        rmf.Dataset(tmp_path, reference=10.0, streams={"ft": rmf.window(seconds=(-0.1, 0.0))})
+    ds = rmf.Dataset(tmp_path, reference=10.0, streams={"ft": rmf.window(steps=[-1, 0])})
+    assert ds[0]["ft"].shape == (2, 6)
+
+
 def test_asof_tolerance_errors_name_the_stream_or_pad(data_dir):
     strict = rmf.Dataset(data_dir, reference=100.0, streams={"action": rmf.asof(1e-6)})
     # Not a damaged file: a ValueError (as the stubs say), naming the stream and what pads it.
@@ -152,6 +180,20 @@ def test_index_is_a_parquet_table_and_refreshes(data_dir):
     counts = {s["name"]: s["count"] for s in t.column("streams").to_pylist()[0]}
     assert counts["ft"] == 2000
     assert rmf.index(data_dir)["added"] == []
+    import pyarrow.parquet as pq
+
+    assert t.equals(pq.read_table(data_dir / "episodes.parquet"))
+
+
+def test_episode_index_does_not_import_pyarrow_parquet(data_dir):
+    # A DataLoader worker pays about 1 s and 90 MiB for that module.
+    code = (
+        "import sys, rmf\n"
+        f"ds = rmf.Dataset({str(data_dir)!r}, reference='cam', streams={{'cam': rmf.asof()}})\n"
+        "assert ds.episode_index.num_rows == 2\n"
+        "assert 'pyarrow.parquet' not in sys.modules, 'pyarrow.parquet was imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def _worker_samples(args):

@@ -4,10 +4,12 @@ retried or reported, never a wrong value."""
 
 from __future__ import annotations
 
+import _thread
 import os
 import pathlib
 import subprocess
 import tempfile
+import threading
 from collections.abc import Iterator
 
 import numpy as np
@@ -116,6 +118,45 @@ def test_transient_faults_are_retried(demo: tuple[pathlib.Path, str], proxy: Pro
         got = rmf.open(url, storage_options=via(proxy))["joints"].read()[1]
         np.testing.assert_array_equal(got, want)
         assert proxy.log.gets() >= 2, fault
+
+
+@pytest.mark.parametrize("call", ["validate", "read"])
+def test_ctrl_c_stops_a_call_while_it_waits(
+    demo: tuple[pathlib.Path, str], proxy: Proxy, call: str
+) -> None:
+    """Ctrl-C lands while the call is certainly inside: the proxy holds one of its requests.
+    validate waits on a worker thread and checks for Ctrl-C while it waits; read checks between
+    chunks, so its request is released once the interrupt is pending."""
+    path, url = demo
+    proxy.reset()
+    ep = rmf.open(url, storage_options=via(proxy))
+    work = {
+        "validate": lambda: rmf.validate(url, storage_options=via(proxy)),
+        "read": lambda: ep["cam/front"].read(),
+    }[call]
+    hold = proxy.hold_next_get()
+
+    def interrupt() -> None:
+        if hold.reached.wait(60):
+            _thread.interrupt_main()
+        if call == "read":
+            hold.release.set()
+
+    helper = threading.Thread(target=interrupt)
+    helper.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            work()
+        assert hold.reached.is_set()
+        # validate raised while its request was still held: it stopped without the answer.
+        assert hold.release.is_set() == (call == "read")
+    finally:
+        hold.release.set()
+        helper.join(60)
+    proxy.reset()
+    # The interrupted calls left nothing behind: the same calls complete.
+    assert rmf.validate(url, storage_options=via(proxy)) == []
+    np.testing.assert_array_equal(ep["cam/front"].read()[0], rmf.open(path)["cam/front"].times())
 
 
 def test_a_lasting_fault_names_url_range_status_and_attempts(

@@ -1,7 +1,7 @@
 //! Many episodes: `rmf index` (the dataset index) and `rmf stats` (normalization statistics).
 
+use crate::commands::ExitCode;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use rmf_dataset::{build_index_at, merged_stats, read_index_at, INDEX_FILE};
 use rmf_store::Location;

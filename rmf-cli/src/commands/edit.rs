@@ -2,8 +2,8 @@
 //! writes a new file (never in place) and prints a one-line summary or, with --json, the same
 //! as JSON.
 
+use crate::commands::ExitCode;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use rmf_core::edit::{event_times, Relabel, RewriteReport, StreamPlan};
 use rmf_core::{Error, Sensitivity};

@@ -1,9 +1,9 @@
 //! Data out to other tools: `rmf export` (Parquet or CSV tables), `rmf export-frames` (image
 //! files or an H.264 stream) and `rmf export-wav`.
 
+use crate::commands::ExitCode;
 use std::io::Write as _;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use rmf_core::codecs::frame;
 use rmf_core::{Error, FrameCodec, FrameSpec, StreamKind};

@@ -1,8 +1,8 @@
 //! Data in from other formats: `rmf import lerobot|hdf5` (the Python importers),
 //! `rmf import-wav` and `rmf import-mcap` (rmf-import).
 
+use crate::commands::ExitCode;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use rmf_core::{Error, FrameCodec};
 use rmf_import::mcap::{import_mcap, McapImportOptions, TimeSource};
@@ -65,6 +65,20 @@ pub struct ImportMcapArgs {
     force: bool,
 }
 
+/// `python -m rmf.convert`, except that an interpreter without the package says what to do
+/// (rather than a bare `ModuleNotFoundError`). Exit 2: a usage error, as the importer's own.
+const RUN_IMPORTER: &str = "\
+import runpy, sys
+try:
+    import rmf.convert
+except ImportError as e:
+    sys.exit(f'rmf: error: {sys.executable} cannot import the rmf Python package ({e}): '
+             'install it (pip install rmf, or pip install ./rmf-py; that also puts `rmf` on '
+             'PATH, whose importers run in its own interpreter), or set RMF_PYTHON to an '
+             'interpreter that has it')
+runpy.run_module('rmf.convert', run_name='__main__', alter_sys=True)
+";
+
 /// Runs the Python importers (`rmf.convert`), which use PyAV and h5py.
 pub fn python(ctx: &Ctx, a: ImportArgs) -> CliResult {
     let format = a.format.as_str();
@@ -75,7 +89,7 @@ pub fn python(ctx: &Ctx, a: ImportArgs) -> CliResult {
     }
     let python = std::env::var("RMF_PYTHON").unwrap_or_else(|_| "python3".into());
     let mut cmd = std::process::Command::new(&python);
-    cmd.args(["-m", "rmf.convert", format]).args(&a.args);
+    cmd.args(["-c", RUN_IMPORTER, format]).args(&a.args);
     if ctx.json() {
         cmd.arg("--json");
     }

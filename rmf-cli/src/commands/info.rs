@@ -1,9 +1,9 @@
 //! `rmf info`: what an episode holds: metadata, streams (kind, rates, counts, bytes, labels)
 //! and its events, as a table or as JSON.
 
+use crate::commands::ExitCode;
 use std::fmt::Write as _;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use rmf_core::{EpisodeReader, FrameCodec, StreamKind};
 

@@ -1,8 +1,8 @@
 //! `rmf validate`, `rmf recover` and `rmf cp`: is a file whole, what of a damaged one can be
 //! kept, and copies between disk and object stores.
 
+use crate::commands::ExitCode;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use super::CliResult;
 use crate::context::Ctx;

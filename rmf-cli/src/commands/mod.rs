@@ -1,5 +1,5 @@
 //! One module per group of commands. Each defines its commands' arguments (clap `Args`) and a
-//! `run` that takes the run's [`Ctx`](crate::context::Ctx); `main` only parses and dispatches.
+//! `run` that takes the run's [`Ctx`](crate::context::Ctx); [`crate::run`] only parses and dispatches.
 
 pub mod dataset;
 pub mod edit;
@@ -11,12 +11,26 @@ pub mod record;
 pub mod share;
 pub mod transcode;
 
-use std::process::ExitCode;
-
 use rmf_core::{Error, FrameCodec};
 
-/// What a command returns: its exit code, or an error that `main` prints (exit 2).
+/// What a command returns: its exit code, or an error that [`crate::run`] prints (exit 2).
 pub type CliResult = Result<ExitCode, Error>;
+
+/// A command's exit status: 0 success, 1 the command ran and found a problem, 2 an error. A
+/// number rather than `std::process::ExitCode`, so that the command also runs in process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExitCode(pub u8);
+
+impl ExitCode {
+    /// Exit 0.
+    pub const SUCCESS: ExitCode = ExitCode(0);
+}
+
+impl From<u8> for ExitCode {
+    fn from(code: u8) -> Self {
+        ExitCode(code)
+    }
+}
 
 /// Settings of the lossy frame codecs.
 #[derive(clap::Args)]

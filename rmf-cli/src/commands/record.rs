@@ -1,7 +1,7 @@
 //! `rmf demo`: records the synthetic demo episode of `rmf-testkit`.
 
+use crate::commands::ExitCode;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use rmf_core::{Error, WriteOptions};
 use rmf_testkit::demo::{record_demo, DemoOptions};

@@ -1,8 +1,8 @@
 //! What leaves the building: `rmf keygen`, `rmf share` and `rmf verify-provenance`.
 
+use crate::commands::ExitCode;
 use std::io::Write as _;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use rmf_core::{Key, Sensitivity};
 use rmf_dataset::share::{share_at, verify_provenance, ShareOptions};

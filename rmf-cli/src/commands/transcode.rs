@@ -1,7 +1,7 @@
 //! `rmf transcode`: frame streams re-encoded into a new file, every other stream copied.
 
+use crate::commands::ExitCode;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use rmf_core::TranscodeOptions;
 

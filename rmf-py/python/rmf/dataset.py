@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from ._rmf import DatasetCore, build_index
+from ._rmf import index_table as _index_table
 from ._types import IndexReport, StreamStats
 
 INDEX_FILE = "episodes.parquet"
@@ -214,28 +215,10 @@ class Dataset:
 
 
 def index_table(root: str, storage_options: Mapping[str, str] | None = None) -> Any:
-    """``root/episodes.parquet`` (a directory or an object-store prefix) as a ``pyarrow.Table``."""
-    import pyarrow.parquet as pq
-
-    if "://" in root:
-        import io
-
-        data = _read_url(f"{root.rstrip('/')}/{INDEX_FILE}", storage_options)
-        return pq.read_table(io.BytesIO(data))
-    return pq.read_table(os.path.join(root, INDEX_FILE))
-
-
-def _read_url(url: str, storage_options: Mapping[str, str] | None) -> bytes:
-    """The bytes of one object (through rmf.copy into a temporary file)."""
-    import tempfile
-
-    from . import copy
-
-    with tempfile.TemporaryDirectory() as d:
-        out = os.path.join(d, "object")
-        copy(url, out, storage_options=None if storage_options is None else dict(storage_options))
-        with open(out, "rb") as f:
-            return f.read()
+    """``root/episodes.parquet`` (a directory or an object-store prefix) as a ``pyarrow.Table``,
+    read without importing ``pyarrow.parquet``."""
+    opts = None if storage_options is None else dict(storage_options)
+    return _index_table(os.fspath(root), opts)
 
 
 def index(
