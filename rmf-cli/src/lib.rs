@@ -85,8 +85,9 @@ enum Command {
     /// max, quantiles 1/5/50/95/99 %), merged from DIR/episodes.parquet without reading the
     /// episodes; builds or refreshes the index first.
     Stats(dataset::DirArgs),
-    /// Write a new episode with only the samples of FROM_NS <= t < TO_NS (every stream). Chunks
-    /// inside the range are copied; the two at its edges are decoded and written again.
+    /// Write a new episode with only the samples of FROM <= t < TO (every stream). Times take a
+    /// unit (`1000.2s`, `250ms`, `123ns`) or count from the episode's first sample (`+1.5s`).
+    /// Chunks inside the range are copied; the two at its edges are decoded and written again.
     Trim(edit::TrimArgs),
     /// Split an episode into parts OUTDIR/<name>-part000.rmf, ... at the given times and/or at
     /// every event of a kind (e.g. --at-event takeover_start).
@@ -94,8 +95,8 @@ enum Command {
     /// Join episodes with the same streams into one, in time order (they must not overlap);
     /// chunks are copied byte for byte.
     Merge(edit::MergeArgs),
-    /// Blank a stream's samples in FROM_NS <= t < TO_NS (black frames, silence, NaN or 0, event
-    /// text removed) into a new file, logged as a `redaction` event in `rmf/redactions`.
+    /// Blank a stream's samples in FROM <= t < TO (black frames, silence, NaN or 0, event text
+    /// removed) into a new file, logged as a `redaction` event in `rmf/redactions`.
     Redact(edit::RedactArgs),
     /// Import a LeRobot dataset (v2.x/v3.0) or a robomimic/ALOHA HDF5 file: runs the Python
     /// importer `python -m rmf.convert lerobot|hdf5 SRC DST [OPTIONS]` (needs the rmf Python

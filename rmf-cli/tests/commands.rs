@@ -143,6 +143,56 @@ fn errors_exit_2_with_a_message_and_a_json_object() {
 }
 
 #[test]
+fn times_take_units_or_count_from_the_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let ep = demo(dir.path(), "a.rmf");
+    let p = |n: &str| dir.path().join(n);
+    // Nanoseconds or seconds? A bare number is refused, naming the forms that work.
+    let out = rmf(&[
+        "trim",
+        s(&ep),
+        s(&p("x.rmf")),
+        "--from",
+        "1000",
+        "--to",
+        "1001",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no unit") && err.contains("1000.2s") && err.contains("+1.5s"),
+        "{err}"
+    );
+    assert!(!p("x.rmf").exists());
+    // +0.1s..+0.3s is the same trim as the absolute times, in ns and in s.
+    let (start, _) = EpisodeReader::open(&ep).unwrap().time_range().unwrap();
+    json(&[
+        "trim",
+        s(&ep),
+        s(&p("rel.rmf")),
+        "--from",
+        "+0.1s",
+        "--to",
+        "+300ms",
+    ]);
+    let to = start + 300_000_000;
+    let (a, b) = (
+        format!("{}ns", start + 100_000_000),
+        format!("{}.{:09}s", to / 1_000_000_000, to % 1_000_000_000),
+    );
+    json(&["trim", s(&ep), s(&p("abs.rmf")), "--from", &a, "--to", &b]);
+    let times = |n: &str| {
+        let r = EpisodeReader::open(p(n)).unwrap();
+        r.stream("ft/wrist").unwrap().times().unwrap()
+    };
+    assert_eq!(times("rel.rmf"), times("abs.rmf"));
+    assert_eq!(
+        times("rel.rmf").first().map(|t| t - start >= 100_000_000),
+        Some(true)
+    );
+}
+
+#[test]
 fn edits_write_new_files_and_leave_the_input_alone() {
     let dir = tempfile::tempdir().unwrap();
     let ep = demo(dir.path(), "a.rmf");
@@ -155,7 +205,7 @@ fn edits_write_new_files_and_leave_the_input_alone() {
         start + 300_000_000,
         start + 250_000_000,
     );
-    let (from_arg, to_arg) = (from.to_string(), to.to_string());
+    let (from_arg, to_arg) = (format!("{from}ns"), format!("{to}ns"));
     let v = json(&[
         "trim",
         s(&ep),
@@ -204,7 +254,7 @@ fn edits_write_new_files_and_leave_the_input_alone() {
     assert_eq!(l.stream("mic").unwrap().sensitivity, Sensitivity::Private);
     assert_eq!(l.meta().tags(), ["licence:CC-BY-4.0"]);
 
-    let v = json(&["split", s(&ep), s(&p("parts")), "--at", &cut.to_string()]);
+    let v = json(&["split", s(&ep), s(&p("parts")), "--at", &format!("{cut}ns")]);
     assert_eq!(v["parts"].as_array().unwrap().len(), 2);
     let v = json(&[
         "merge",

@@ -38,7 +38,7 @@ fn a_real_float_wav_round_trips_sample_exactly() {
     let dir = tempfile::tempdir().unwrap();
     let (ep, back) = (dir.path().join("a.rmf"), dir.path().join("back.wav"));
     let src = real_wav();
-    let text = ok(&["import-wav", s(&src), s(&ep), "--start-ns", "1000000000"]);
+    let text = ok(&["import-wav", s(&src), s(&ep), "--start", "1s"]);
     assert!(text.contains("44100 Hz float32"), "{text}");
     let text = ok(&["export-wav", s(&ep), s(&back)]);
     assert!(text.contains("first sample at 1000000000 ns"), "{text}");
@@ -101,10 +101,10 @@ fn int16_stereo_round_trips_and_ranges_cut_at_blocks() {
         "export-wav",
         s(&ep),
         s(&back),
-        "--start-ns",
-        "200000000",
-        "--end-ns",
-        "500000000",
+        "--from",
+        "+200ms",
+        "--to",
+        "500000000ns",
     ]);
     let got: Vec<i16> = hound::WavReader::open(&back)
         .unwrap()

@@ -64,9 +64,9 @@ EDITS = {
     "drop-stream": lambda i, p, o: ["drop-stream", i, o / "out.rmf", "--stream", "s"],
     "rename-stream": lambda i, p, o: ["rename-stream", i, o / "out.rmf", "s", "signal"],
     "relabel": lambda i, p, o: ["relabel", i, o / "out.rmf", "--sensitivity", "cam=public"],
-    "trim": lambda i, p, o: ["trim", i, o / "out.rmf", "--from", "0", "--to", "400000000"],
+    "trim": lambda i, p, o: ["trim", i, o / "out.rmf", "--from", "0s", "--to", "400ms"],
     # Part 0 (two frames, 1.8 MB) is complete before part 1 meets the limit: it must go too.
-    "split": lambda i, p, o: ["split", i, o / "parts", "--at", "50000000", "--at", "400000000"],
+    "split": lambda i, p, o: ["split", i, o / "parts", "--at", "50ms", "--at", "400000000ns"],
     "merge": lambda i, p, o: ["merge", "-o", o / "out.rmf", *p[:2]],
     "redact": lambda i, p, o: [
         "redact",
@@ -75,9 +75,9 @@ EDITS = {
         "--stream",
         "cam",
         "--from",
-        "0",
+        "0ns",
         "--to",
-        "100000000",
+        "0.1s",
     ],
     "transcode": lambda i, p, o: ["transcode", i, o / "out.rmf", "--codec", "png"],
     "share": lambda i, p, o: ["share", i.parent, o / "shared", "--max-label", "internal"],

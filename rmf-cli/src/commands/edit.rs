@@ -2,13 +2,13 @@
 //! writes a new file (never in place) and prints a one-line summary or, with --json, the same
 //! as JSON.
 
-use crate::commands::ExitCode;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use rmf_core::edit::{event_times, Relabel, RewriteReport, StreamPlan};
 use rmf_core::{Error, Sensitivity};
 
-use super::{bytes, CliResult};
+use super::when::{episode_start, When};
+use super::{bytes, CliResult, ExitCode};
 use crate::context::Ctx;
 
 #[derive(clap::Args)]
@@ -17,12 +17,13 @@ pub struct TrimArgs {
     input: PathBuf,
     /// The new episode.
     output: PathBuf,
-    /// First time kept, ns on the episode clock.
-    #[arg(long = "from", allow_hyphen_values = true)]
-    from_ns: i64,
-    /// First time after the kept range, ns.
-    #[arg(long = "to", allow_hyphen_values = true)]
-    to_ns: i64,
+    /// First time kept: `1000.2s`, `250ms`, `123ns` on the episode clock, or `+1.5s` after the
+    /// episode's first sample.
+    #[arg(long = "from", allow_hyphen_values = true, value_name = "TIME")]
+    from: When,
+    /// First time after the kept range (as --from).
+    #[arg(long = "to", allow_hyphen_values = true, value_name = "TIME")]
+    to: When,
 }
 
 #[derive(clap::Args)]
@@ -31,9 +32,10 @@ pub struct SplitArgs {
     input: PathBuf,
     /// The directory for the parts.
     outdir: PathBuf,
-    /// A split time, ns (repeat for more).
-    #[arg(long, allow_hyphen_values = true)]
-    at: Vec<i64>,
+    /// A split time (`1000.2s`, `250ms`, `123ns`, or `+1.5s` after the episode's first
+    /// sample); repeat for more.
+    #[arg(long, allow_hyphen_values = true, value_name = "TIME")]
+    at: Vec<When>,
     /// Split at every event of this kind, in any events stream.
     #[arg(long)]
     at_event: Option<String>,
@@ -58,12 +60,13 @@ pub struct RedactArgs {
     /// The stream to blank.
     #[arg(long)]
     stream: String,
-    /// First time blanked, ns.
-    #[arg(long = "from", allow_hyphen_values = true)]
-    from_ns: i64,
-    /// First time after the blanked range, ns.
-    #[arg(long = "to", allow_hyphen_values = true)]
-    to_ns: i64,
+    /// First time blanked (`1000.2s`, `250ms`, `123ns`, or `+1.5s` after the episode's first
+    /// sample).
+    #[arg(long = "from", allow_hyphen_values = true, value_name = "TIME")]
+    from: When,
+    /// First time after the blanked range (as --from).
+    #[arg(long = "to", allow_hyphen_values = true, value_name = "TIME")]
+    to: When,
     /// Why (kept in the log).
     #[arg(long, default_value = "")]
     reason: String,
@@ -138,19 +141,31 @@ fn edited(ctx: &Ctx, verb: &str, r: &RewriteReport) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// A time of the command line on `input`'s clock (opening it only for a relative time).
+fn on_clock(ctx: &Ctx, input: &Path, w: When) -> Result<i64, Error> {
+    w.resolve(|| episode_start(&ctx.open(input)?))
+}
+
 pub fn trim(ctx: &Ctx, a: TrimArgs) -> CliResult {
-    let r = rmf_core::edit::trim(&a.input, &a.output, a.from_ns, a.to_ns, ctx.write_options())?;
+    let (from, to) = (
+        on_clock(ctx, &a.input, a.from)?,
+        on_clock(ctx, &a.input, a.to)?,
+    );
+    let r = rmf_core::edit::trim(&a.input, &a.output, from, to, ctx.write_options())?;
     Ok(edited(ctx, "trimmed", &r))
 }
 
 pub fn split(ctx: &Ctx, a: SplitArgs) -> CliResult {
-    let mut cuts = a.at;
+    let mut cuts =
+        a.at.iter()
+            .map(|&w| on_clock(ctx, &a.input, w))
+            .collect::<Result<Vec<_>, _>>()?;
     if let Some(kind) = &a.at_event {
         cuts.extend(event_times(&ctx.open(&a.input)?, kind)?);
     }
     if cuts.is_empty() {
         return Err(Error::InvalidArgument(
-            "say where to split: --at T (ns) or --at-event KIND".into(),
+            "say where to split: --at TIME (e.g. 12.5s or +3s) or --at-event KIND".into(),
         ));
     }
     let parts = rmf_core::edit::split(&a.input, &a.outdir, &cuts, ctx.write_options())?;
@@ -182,7 +197,10 @@ pub fn merge(ctx: &Ctx, a: MergeArgs) -> CliResult {
 }
 
 pub fn redact(ctx: &Ctx, a: RedactArgs) -> CliResult {
-    let (from, to) = (a.from_ns, a.to_ns);
+    let (from, to) = (
+        on_clock(ctx, &a.input, a.from)?,
+        on_clock(ctx, &a.input, a.to)?,
+    );
     let r = rmf_core::edit::redact(
         &a.input,
         &a.output,

@@ -9,6 +9,7 @@ use rmf_core::codecs::frame;
 use rmf_core::{Error, FrameCodec, FrameSpec, StreamKind};
 use rmf_dataset::export::{export_stream, TableFormat};
 
+use super::when::{episode_start, When};
 use super::{io_error, CliResult};
 use crate::context::Ctx;
 
@@ -46,12 +47,13 @@ pub struct ExportWavArgs {
     /// The audio stream (default: the episode's only one).
     #[arg(long)]
     stream: Option<String>,
-    /// Export blocks starting at or after this time, ns.
-    #[arg(long, default_value_t = i64::MIN, allow_hyphen_values = true)]
-    start_ns: i64,
-    /// Export blocks starting before this time, ns.
-    #[arg(long, default_value_t = i64::MAX, allow_hyphen_values = true)]
-    end_ns: i64,
+    /// Export blocks starting at or after this time (`1000.2s`, `250ms`, `123ns`, or `+1.5s`
+    /// after the episode's first sample); default: the first block.
+    #[arg(long, allow_hyphen_values = true, value_name = "TIME")]
+    from: Option<When>,
+    /// Export blocks starting before this time (as --from); default: through the last block.
+    #[arg(long, allow_hyphen_values = true, value_name = "TIME")]
+    to: Option<When>,
     /// Write silence for gaps between blocks instead of failing.
     #[arg(long)]
     fill_gaps: bool,
@@ -160,12 +162,17 @@ pub fn frames(ctx: &Ctx, a: ExportFramesArgs) -> CliResult {
 
 pub fn wav(ctx: &Ctx, a: ExportWavArgs) -> CliResult {
     let r = ctx.open(&a.file)?;
+    let on_clock = |w: Option<When>, none: i64| match w {
+        Some(w) => w.resolve(|| episode_start(&r)),
+        None => Ok(none),
+    };
+    let (from, to) = (on_clock(a.from, i64::MIN)?, on_clock(a.to, i64::MAX)?);
     let e = rmf_import::wav::export(
         &r,
         a.stream.as_deref(),
         &a.wav,
-        a.start_ns,
-        a.end_ns,
+        from,
+        to,
         a.fill_gaps,
         Some(&ctx.progress()),
     )?;

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use rmf_core::{Error, FrameCodec};
 use rmf_import::mcap::{import_mcap, McapImportOptions, TimeSource};
 
+use super::when::When;
 use super::{CliResult, CodecSettings};
 use crate::context::Ctx;
 
@@ -28,9 +29,14 @@ pub struct ImportWavArgs {
     /// Name of the audio stream.
     #[arg(long, default_value = "mic")]
     stream: String,
-    /// Episode-clock time of the first sample, ns.
-    #[arg(long, default_value_t = 0)]
-    start_ns: i64,
+    /// Episode-clock time of the first sample (`1000.2s`, `250ms`, `123ns`).
+    #[arg(
+        long,
+        default_value = "0ns",
+        allow_hyphen_values = true,
+        value_name = "TIME"
+    )]
+    start: When,
     /// Block length in milliseconds (each block is stamped with its first sample's time).
     #[arg(long, default_value_t = 20)]
     block_ms: u32,
@@ -106,7 +112,13 @@ pub fn python(ctx: &Ctx, a: ImportArgs) -> CliResult {
 }
 
 pub fn wav(ctx: &Ctx, a: ImportWavArgs) -> CliResult {
-    let (out, stream, start_ns) = (&a.out, &a.stream, a.start_ns);
+    let (out, stream) = (&a.out, &a.stream);
+    let start_ns = a.start.resolve(|| {
+        Err(Error::InvalidArgument(
+            "--start is where the new episode begins: a time on its clock (e.g. 12.5s), not +..."
+                .into(),
+        ))
+    })?;
     let i = rmf_import::wav::import(&a.wav, out, stream, start_ns, a.block_ms, a.force)?;
     ctx.say(
         format!(

@@ -10,6 +10,7 @@ pub mod inspect;
 pub mod record;
 pub mod share;
 pub mod transcode;
+pub mod when;
 
 use rmf_core::{Error, FrameCodec};
 
