@@ -6,6 +6,6 @@ cd "$(dirname "$0")"
 out=${1:-demo.rmf}
 scripts/ensure-build-tools.sh
 cargo build --release -q --bin rmf
-./target/release/rmf demo "$out" --seconds "${RMF_DEMO_SECONDS:-5}"
+./target/release/rmf demo --overwrite "$out" --seconds "${RMF_DEMO_SECONDS:-5}"
 ./target/release/rmf info "$out"
 ./target/release/rmf validate "$out"

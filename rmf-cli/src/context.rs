@@ -18,6 +18,8 @@ pub struct Ctx {
     /// The spinner of a long command, shown on stderr until it prints its result; shared with
     /// the progress callbacks, which rmf-core calls from its own threads.
     spinner: Arc<Mutex<Option<ProgressBar>>>,
+    /// `--overwrite`: outputs replace existing files (default: refused).
+    overwrite: bool,
 }
 
 impl Ctx {
@@ -44,7 +46,19 @@ impl Ctx {
             secret,
             store,
             spinner: Arc::new(Mutex::new(None)),
+            overwrite: false,
         })
+    }
+
+    /// This run with `--overwrite` set or not.
+    pub fn with_overwrite(mut self, on: bool) -> Self {
+        self.overwrite = on;
+        self
+    }
+
+    /// Whether outputs may replace existing files (`--overwrite`).
+    pub fn overwrite(&self) -> bool {
+        self.overwrite
     }
 
     /// Whether this run prints JSON.
@@ -73,7 +87,9 @@ impl Ctx {
     /// Write options of an edit: this run's key (so that encrypted streams can be decoded and
     /// sealed again) and its progress bar.
     pub fn write_options(&self) -> WriteOptions {
-        let opts = WriteOptions::default().with_progress(self.progress());
+        let opts = WriteOptions::default()
+            .with_progress(self.progress())
+            .with_overwrite(self.overwrite);
         match &self.secret {
             Some(s) => opts.with_secret(s.clone()),
             None => opts,

@@ -43,6 +43,10 @@ struct Cli {
     /// (AWS_ENDPOINT_URL, AWS_ALLOW_HTTP, AWS_ACCESS_KEY_ID, GOOGLE_*, AZURE_*). Repeatable.
     #[arg(long = "storage-option", global = true, value_name = "KEY=VALUE")]
     storage_options: Vec<String>,
+    /// Replace output files that exist (every command that writes one; without it they are
+    /// refused). `--force` is an older name for it.
+    #[arg(long, global = true, alias = "force")]
+    overwrite: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -204,7 +208,7 @@ where
         }
     };
     let ctx = match Ctx::new(cli.json, cli.key_file.as_deref(), &cli.storage_options) {
-        Ok(ctx) => ctx,
+        Ok(ctx) => ctx.with_overwrite(cli.overwrite),
         Err(e) => {
             eprintln!("rmf: error: {e}");
             return 2;

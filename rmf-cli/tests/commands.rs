@@ -143,6 +143,38 @@ fn errors_exit_2_with_a_message_and_a_json_object() {
 }
 
 #[test]
+fn every_command_refuses_to_replace_a_file_unless_told_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let ep = demo(dir.path(), "a.rmf");
+    let p = |n: &str| dir.path().join(n);
+    let taken = p("taken.rmf");
+    std::fs::write(&taken, b"keep me").unwrap();
+    let (a, t) = (s(&ep), s(&taken));
+    for args in [
+        vec!["demo", t, "--seconds", "0.1", "--codec", "raw"],
+        vec!["trim", a, t, "--from", "+0s", "--to", "+0.1s"],
+        vec!["drop-stream", a, t, "--stream", "mic"],
+        vec!["recover", a, t],
+        vec!["transcode", a, t, "--codec", "png"],
+    ] {
+        let out = rmf(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("exists") && err.contains("--overwrite"),
+            "{args:?}: {err}"
+        );
+        assert_eq!(std::fs::read(&taken).unwrap(), b"keep me", "{args:?}");
+        // With --overwrite the same command replaces it with a whole episode.
+        let mut again = args.clone();
+        again.push("--overwrite");
+        run(0, &again);
+        assert!(EpisodeReader::open(&taken).is_ok(), "{again:?}");
+        std::fs::write(&taken, b"keep me").unwrap();
+    }
+}
+
+#[test]
 fn times_take_units_or_count_from_the_start() {
     let dir = tempfile::tempdir().unwrap();
     let ep = demo(dir.path(), "a.rmf");

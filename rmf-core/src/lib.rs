@@ -147,7 +147,7 @@ pub use read::{
     StreamSummary, DEFAULT_COALESCE_GAP, DEFAULT_MAX_CHUNK_BYTES, DEFAULT_MAX_REQUEST_BYTES,
     DEFAULT_RANGE_CACHE_BYTES, DEFAULT_TAIL_BYTES,
 };
-pub use recover::{recover, recover_with_limit, Damage, RecoveryReport};
+pub use recover::{recover, recover_with, recover_with_limit, Damage, RecoveryReport};
 pub use schema::{EpisodeMeta, Sensitivity, StreamInfo, StreamKind, WriterInfo, TAGS_KEY};
 pub use source::{read_exact, InMemory, MappedFile, RangeSource, Tail};
 pub use validate::{validate, validate_reader, validate_with, Problem, ValidationReport};

@@ -74,7 +74,7 @@ pub(crate) fn refuse_existing(output: &Path) -> Result<()> {
 fn exists(output: &Path) -> Error {
     Error::io(
         output,
-        "write (the output exists; remove it first: new files never replace one)",
+        "write (the output exists: remove it, or ask to overwrite it: --overwrite, overwrite=True)",
         std::io::Error::from(std::io::ErrorKind::AlreadyExists),
     )
 }

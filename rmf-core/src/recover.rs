@@ -566,7 +566,8 @@ fn claimed_len(b: &Bytes<'_>, at: u64) -> u64 {
 
 /// Writes a complete, finished copy of `input` to `output` holding every intact record, and
 /// returns what was kept and lost. The copy is written to a temporary file beside `output`,
-/// synced, then renamed, so `output` is never half-written. `input` is not modified.
+/// synced, then renamed, so `output` is never half-written; an existing `output` is refused
+/// ([`recover_with`] replaces it when asked). `input` is not modified.
 ///
 /// Chunks are held to the reader's default limit ([`crate::DEFAULT_MAX_CHUNK_BYTES`]), so that
 /// the recovered file reads and validates with default settings; [`recover_with_limit`] sets
@@ -574,6 +575,21 @@ fn claimed_len(b: &Bytes<'_>, at: u64) -> u64 {
 /// small whatever the file's size.
 pub fn recover(input: impl AsRef<Path>, output: impl AsRef<Path>) -> Result<RecoveryReport> {
     recover_with_limit(input, output, crate::DEFAULT_MAX_CHUNK_BYTES)
+}
+
+/// [`recover`] with the writer's settings of an edit: [`WriteOptions::with_overwrite`]
+/// replaces an existing `output` (without it, as everywhere, an existing file is refused).
+pub fn recover_with(
+    input: impl AsRef<Path>,
+    output: impl AsRef<Path>,
+    opts: &crate::WriteOptions,
+) -> Result<RecoveryReport> {
+    recover_into(
+        input.as_ref(),
+        output.as_ref(),
+        crate::DEFAULT_MAX_CHUNK_BYTES,
+        opts.overwrite(),
+    )
 }
 
 /// [`recover`], keeping chunks that decode to at most `max_chunk_bytes` (a chunk over it is
@@ -584,7 +600,15 @@ pub fn recover_with_limit(
     output: impl AsRef<Path>,
     max_chunk_bytes: u64,
 ) -> Result<RecoveryReport> {
-    let (input, output) = (input.as_ref(), output.as_ref());
+    recover_into(input.as_ref(), output.as_ref(), max_chunk_bytes, false)
+}
+
+fn recover_into(
+    input: &Path,
+    output: &Path,
+    max_chunk_bytes: u64,
+    replace: bool,
+) -> Result<RecoveryReport> {
     if fs::canonicalize(input)
         .ok()
         .is_some_and(|a| fs::canonicalize(output).ok() == Some(a))
@@ -606,7 +630,7 @@ pub fn recover_with_limit(
         "scanned for intact records".to_string()
     };
     let report = s.report(&name, b.len(), why);
-    crate::place::write_new_file(output, true, |tmp| {
+    crate::place::write_new_file(output, replace, |tmp| {
         let file = OpenOptions::new()
             .write(true)
             .create_new(true)

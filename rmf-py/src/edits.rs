@@ -14,8 +14,15 @@ use crate::convert::to_json;
 use crate::errors::IntoPy;
 use crate::interrupt::interruptible;
 
-fn options(key: Option<&Bound<'_, PyAny>>, passphrase: Option<String>) -> PyResult<WriteOptions> {
-    crate::keys::with_secret(WriteOptions::default(), key, passphrase)
+/// The writer settings of an edit: its key and whether `output` may replace a file
+/// (`overwrite`, as everywhere: refused by default).
+fn options(
+    key: Option<&Bound<'_, PyAny>>,
+    passphrase: Option<String>,
+    overwrite: bool,
+) -> PyResult<WriteOptions> {
+    let opts = WriteOptions::default().with_overwrite(overwrite);
+    crate::keys::with_secret(opts, key, passphrase)
 }
 
 fn report<'py>(py: Python<'py>, r: &RewriteReport) -> PyResult<Bound<'py, PyDict>> {
@@ -29,7 +36,7 @@ fn report<'py>(py: Python<'py>, r: &RewriteReport) -> PyResult<Bound<'py, PyDict
 /// Writes `output`: a new episode with the samples of `from_ns <= t < to_ns` of every stream.
 /// Returns a dict: output, input_bytes, output_bytes.
 #[pyfunction]
-#[pyo3(signature = (input, output, from_ns, to_ns, key=None, passphrase=None))]
+#[pyo3(signature = (input, output, from_ns, to_ns, key=None, passphrase=None, overwrite=false))]
 pub fn trim<'py>(
     py: Python<'py>,
     input: PathBuf,
@@ -38,8 +45,9 @@ pub fn trim<'py>(
     to_ns: i64,
     key: Option<&Bound<'py, PyAny>>,
     passphrase: Option<String>,
+    overwrite: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let opts = options(key, passphrase)?;
+    let opts = options(key, passphrase, overwrite)?;
     let r = interruptible(py, move || {
         rmf_core::edit::trim(&input, &output, from_ns, to_ns, opts)
     })?
@@ -50,7 +58,7 @@ pub fn trim<'py>(
 /// Splits `input` at the times `at_ns` (and at every event of kind `at_event`) into
 /// `out_dir/<name>-part000.rmf`, ...; returns the files written.
 #[pyfunction]
-#[pyo3(signature = (input, out_dir, at_ns=None, at_event=None, key=None, passphrase=None))]
+#[pyo3(signature = (input, out_dir, at_ns=None, at_event=None, key=None, passphrase=None, overwrite=false))]
 pub fn split(
     py: Python<'_>,
     input: PathBuf,
@@ -59,8 +67,9 @@ pub fn split(
     at_event: Option<String>,
     key: Option<&Bound<'_, PyAny>>,
     passphrase: Option<String>,
+    overwrite: bool,
 ) -> PyResult<Vec<PathBuf>> {
-    let opts = options(key, passphrase)?;
+    let opts = options(key, passphrase, overwrite)?;
     let parts = interruptible(py, move || {
         let mut cuts = at_ns.unwrap_or_default();
         if let Some(kind) = at_event {
@@ -75,22 +84,22 @@ pub fn split(
 
 /// Joins episodes with the same streams into `output`, in time order (they must not overlap).
 #[pyfunction]
+#[pyo3(signature = (inputs, output, overwrite=false))]
 pub fn merge<'py>(
     py: Python<'py>,
     inputs: Vec<PathBuf>,
     output: PathBuf,
+    overwrite: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let r = interruptible(py, move || {
-        rmf_core::edit::merge(&inputs, &output, rmf_core::WriteOptions::default())
-    })?
-    .py_err()?;
+    let opts = WriteOptions::default().with_overwrite(overwrite);
+    let r = interruptible(py, move || rmf_core::edit::merge(&inputs, &output, opts))?.py_err()?;
     report(py, &r)
 }
 
 /// Writes `output`: `input` with stream `stream` blanked in `from_ns <= t < to_ns`, logged
 /// as a `redaction` event in the `rmf/redactions` stream.
 #[pyfunction]
-#[pyo3(signature = (input, output, stream, from_ns, to_ns, reason="", key=None, passphrase=None))]
+#[pyo3(signature = (input, output, stream, from_ns, to_ns, reason="", key=None, passphrase=None, overwrite=false))]
 #[allow(clippy::too_many_arguments)] // mirrors the Python keyword arguments
 pub fn redact<'py>(
     py: Python<'py>,
@@ -102,8 +111,9 @@ pub fn redact<'py>(
     reason: &str,
     key: Option<&Bound<'py, PyAny>>,
     passphrase: Option<String>,
+    overwrite: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let opts = options(key, passphrase)?;
+    let opts = options(key, passphrase, overwrite)?;
     let reason = reason.to_string();
     let r = interruptible(py, move || {
         rmf_core::edit::redact(&input, &output, &stream, from_ns, to_ns, &reason, opts)
@@ -121,7 +131,7 @@ pub fn redact<'py>(
 /// copied, samples, bytes before, bytes after). Encrypted streams are read and sealed again
 /// with `key` or `passphrase`.
 #[pyfunction]
-#[pyo3(signature = (input, output, codec, quality=None, qp=None, gop=None, streams=None, zstd_level=None, key=None, passphrase=None))]
+#[pyo3(signature = (input, output, codec, quality=None, qp=None, gop=None, streams=None, zstd_level=None, key=None, passphrase=None, overwrite=false))]
 #[allow(clippy::too_many_arguments)] // mirrors the Python keyword arguments
 pub fn transcode<'py>(
     py: Python<'py>,
@@ -135,8 +145,9 @@ pub fn transcode<'py>(
     zstd_level: Option<i32>,
     key: Option<&Bound<'py, PyAny>>,
     passphrase: Option<String>,
+    overwrite: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let mut write = options(key, passphrase)?;
+    let mut write = options(key, passphrase, overwrite)?;
     if let Some(level) = zstd_level {
         write = write.with_zstd_level(level);
     }
@@ -167,7 +178,7 @@ pub fn transcode<'py>(
 /// Writes `output`: `input` without the streams `streams`. Returns a dict: output,
 /// input_bytes, output_bytes.
 #[pyfunction]
-#[pyo3(signature = (input, output, streams, key=None, passphrase=None))]
+#[pyo3(signature = (input, output, streams, key=None, passphrase=None, overwrite=false))]
 pub fn drop_streams<'py>(
     py: Python<'py>,
     input: PathBuf,
@@ -175,8 +186,9 @@ pub fn drop_streams<'py>(
     streams: Vec<String>,
     key: Option<&Bound<'py, PyAny>>,
     passphrase: Option<String>,
+    overwrite: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let opts = options(key, passphrase)?;
+    let opts = options(key, passphrase, overwrite)?;
     let r = interruptible(py, move || {
         rmf_core::edit::drop_streams(&input, &output, &streams, opts)
     })?
@@ -187,7 +199,7 @@ pub fn drop_streams<'py>(
 /// Writes `output`: `input` with stream `old` named `new`. Returns a dict: output,
 /// input_bytes, output_bytes.
 #[pyfunction]
-#[pyo3(signature = (input, output, old, new, key=None, passphrase=None))]
+#[pyo3(signature = (input, output, old, new, key=None, passphrase=None, overwrite=false))]
 pub fn rename_stream<'py>(
     py: Python<'py>,
     input: PathBuf,
@@ -196,8 +208,9 @@ pub fn rename_stream<'py>(
     new: String,
     key: Option<&Bound<'py, PyAny>>,
     passphrase: Option<String>,
+    overwrite: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let opts = options(key, passphrase)?;
+    let opts = options(key, passphrase, overwrite)?;
     let r = interruptible(py, move || {
         rmf_core::edit::rename_stream(&input, &output, &old, &new, opts)
     })?
@@ -212,7 +225,7 @@ pub fn rename_stream<'py>(
 /// tags in `extra.tags`. With `key` / `passphrase`, a stream newly labelled private is
 /// encrypted. Returns a dict: output, input_bytes, output_bytes.
 #[pyfunction]
-#[pyo3(signature = (input, output, sensitivity=None, tags=None, meta=None, add_tags=None, remove_tags=None, key=None, passphrase=None))]
+#[pyo3(signature = (input, output, sensitivity=None, tags=None, meta=None, add_tags=None, remove_tags=None, key=None, passphrase=None, overwrite=false))]
 #[allow(clippy::too_many_arguments)] // mirrors the Python keyword arguments
 pub fn relabel<'py>(
     py: Python<'py>,
@@ -225,6 +238,7 @@ pub fn relabel<'py>(
     remove_tags: Option<Vec<String>>,
     key: Option<&Bound<'py, PyAny>>,
     passphrase: Option<String>,
+    overwrite: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
     let mut changes = rmf_core::edit::Relabel {
         add_tags: add_tags.unwrap_or_default(),
@@ -250,7 +264,7 @@ pub fn relabel<'py>(
     for (k, v) in meta.iter().flat_map(|d| d.iter()) {
         changes.meta.push((k.extract()?, to_json(&v)?));
     }
-    let opts = options(key, passphrase)?;
+    let opts = options(key, passphrase, overwrite)?;
     let r = interruptible(py, move || {
         rmf_core::edit::relabel(&input, &output, &changes, opts)
     })?

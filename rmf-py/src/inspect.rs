@@ -11,9 +11,18 @@ use crate::interrupt::interruptible;
 
 /// Writes a complete copy of a truncated or damaged file to `output`, holding every intact
 /// chunk; returns a `RecoveryReport`.
+/// `overwrite` replaces an existing `output` (refused by default, as everywhere).
 #[pyfunction]
-pub fn recover(py: Python<'_>, input: PathBuf, output: PathBuf) -> PyResult<RecoveryReport> {
-    let report = interruptible(py, move || rmf_core::recover(&input, &output))?.py_err()?;
+#[pyo3(signature = (input, output, overwrite=false))]
+pub fn recover(
+    py: Python<'_>,
+    input: PathBuf,
+    output: PathBuf,
+    overwrite: bool,
+) -> PyResult<RecoveryReport> {
+    let opts = rmf_core::WriteOptions::default().with_overwrite(overwrite);
+    let report =
+        interruptible(py, move || rmf_core::recover_with(&input, &output, &opts))?.py_err()?;
     Ok(RecoveryReport { inner: report })
 }
 

@@ -176,3 +176,25 @@ def test_trim_split_merge_redact(tmp_path):
     assert np.isnan(v[10:20]).all() and np.array_equal(v[20:], v_all[20:])
     log = ep.events("rmf/redactions")
     assert log.column("kind").to_pylist() == ["redaction"]
+
+
+def test_every_writer_refuses_to_replace_a_file_unless_told_to(tmp_path):
+    src = tmp_path / "in.rmf"
+    with rmf.EpisodeWriter(src) as w:
+        w.add_signal("s", dtype="float32", shape=(2,))
+        w.write_many("s", np.arange(10, dtype=np.int64), np.zeros((10, 2), np.float32))
+    out = tmp_path / "out.rmf"
+    calls = {
+        "trim": lambda **k: rmf.trim(src, out, 0, 5, **k),
+        "drop_streams": lambda **k: rmf.drop_streams(src, out, [], **k),
+        "relabel": lambda **k: rmf.relabel(src, out, meta={"task": "x"}, **k),
+        "recover": lambda **k: rmf.recover(src, out, **k),
+        "writer": lambda **k: rmf.EpisodeWriter(out, **k).close(),
+    }
+    for name, call in calls.items():
+        out.write_bytes(b"keep me")
+        with pytest.raises(FileExistsError, match="overwrite"):
+            call()
+        assert out.read_bytes() == b"keep me", name
+        call(overwrite=True)
+        assert rmf.validate(out) == [], name

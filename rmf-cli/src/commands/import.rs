@@ -40,9 +40,6 @@ pub struct ImportWavArgs {
     /// Block length in milliseconds (each block is stamped with its first sample's time).
     #[arg(long, default_value_t = 20)]
     block_ms: u32,
-    /// Replace OUT if it exists.
-    #[arg(long)]
-    force: bool,
 }
 
 #[derive(clap::Args)]
@@ -66,9 +63,6 @@ pub struct ImportMcapArgs {
     codec: Option<String>,
     #[command(flatten)]
     settings: CodecSettings,
-    /// Replace OUTPUT if it exists.
-    #[arg(long)]
-    force: bool,
 }
 
 /// `python -m rmf.convert`, except that an interpreter without the package says what to do
@@ -119,7 +113,7 @@ pub fn wav(ctx: &Ctx, a: ImportWavArgs) -> CliResult {
                 .into(),
         ))
     })?;
-    let i = rmf_import::wav::import(&a.wav, out, stream, start_ns, a.block_ms, a.force)?;
+    let i = rmf_import::wav::import(&a.wav, out, stream, start_ns, a.block_ms, ctx.overwrite())?;
     ctx.say(
         format!(
             "imported {} frames of {} x {} Hz {} into {} (stream {stream:?}, {} blocks, first sample at {start_ns} ns)",
@@ -144,7 +138,7 @@ pub fn mcap(ctx: &Ctx, a: ImportMcapArgs) -> CliResult {
         .with_time_source(time)
         .with_keep_unknown(!a.skip_unknown)
         .with_codec_settings(a.settings.quality, a.settings.qp, a.settings.gop)
-        .with_overwrite(a.force)
+        .with_overwrite(ctx.overwrite())
         .with_progress(ctx.progress());
     for topic in a.topics {
         opts = opts.with_topic(topic);

@@ -55,7 +55,7 @@ pub fn validate(ctx: &Ctx, a: ValidateArgs) -> CliResult {
 }
 
 pub fn recover(ctx: &Ctx, a: RecoverArgs) -> CliResult {
-    let report = rmf_core::recover(&a.input, &a.output)?;
+    let report = rmf_core::recover_with(&a.input, &a.output, &ctx.write_options())?;
     ctx.spinner_done();
     if ctx.json() {
         println!(

@@ -41,7 +41,11 @@ pub fn demo(ctx: &Ctx, a: DemoArgs) -> CliResult {
         ..DemoOptions::default()
     };
     let started = std::time::Instant::now();
-    let summary = record_demo(&a.out, &opts, WriteOptions::default().with_overwrite(true))?;
+    let summary = record_demo(
+        &a.out,
+        &opts,
+        WriteOptions::default().with_overwrite(ctx.overwrite()),
+    )?;
     let samples: u64 = summary.samples.iter().map(|(_, n)| n).sum();
     let per_stream: std::collections::BTreeMap<_, _> = summary
         .samples

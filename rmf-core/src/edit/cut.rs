@@ -103,7 +103,9 @@ pub fn split(
             serde_json::json!({"edit": "split", "part": part, "from_ns": from, "to_ns": to}),
         );
         let output = out_dir.join(format!("{stem}-part{part:03}.rmf"));
-        refuse_existing(&output)?;
+        if !opts.overwrite() {
+            refuse_existing(&output)?;
+        }
         parts.push((output, meta, plan));
     }
     std::fs::create_dir_all(out_dir).map_err(|e| Error::io(out_dir, "create directory", e))?;
@@ -124,9 +126,10 @@ pub fn split(
         Ok(())
     });
     let mut published = 0;
+    let replace = opts.overwrite();
     let all = written.and_then(|()| {
         staged.iter_mut().try_for_each(|(output, report)| {
-            publish(&report.output, output, false)?;
+            publish(&report.output, output, replace)?;
             report.output = output.clone();
             published += 1;
             Ok(())
@@ -283,7 +286,7 @@ pub fn merge(inputs: &[PathBuf], output: &Path, opts: WriteOptions) -> Result<Re
         .sum();
     let mut done = 0;
     let progress = opts.progress.clone();
-    let streams = into_place(output, |tmp| {
+    let streams = into_place(output, opts.overwrite(), |tmp| {
         let key = first.key_record().map(|k| (k.clone(), None));
         let mut w = EpisodeWriter::create_with_key(tmp, meta, opts.with_overwrite(false), key)?;
         let mut outcomes = Vec::new();

@@ -107,7 +107,7 @@ pub fn rewrite_with(
     opts: WriteOptions,
 ) -> Result<RewriteReport> {
     let reader = open_planned(input, output, plan, &opts)?;
-    let streams = into_place(output, |tmp| {
+    let streams = into_place(output, opts.overwrite(), |tmp| {
         write_to(&reader, tmp, meta, plan, added, opts)
     })?;
     report_of(output, reader.file_len(), streams)
@@ -384,10 +384,15 @@ fn report_of(
     })
 }
 
-/// Runs `write` on a temporary file beside `output`, then moves it into place (never over an
-/// existing file); on failure removes it, so that no half-written output remains.
-fn into_place<T>(output: &Path, write: impl FnOnce(&Path) -> Result<T>) -> Result<T> {
-    write_new_file(output, false, write)
+/// Runs `write` on a temporary file beside `output`, then moves it into place (over an existing
+/// file only with `replace`, [`WriteOptions::with_overwrite`]); on failure removes it, so that
+/// no half-written output remains.
+fn into_place<T>(
+    output: &Path,
+    replace: bool,
+    write: impl FnOnce(&Path) -> Result<T>,
+) -> Result<T> {
+    write_new_file(output, replace, write)
 }
 
 /// The input's streams, each copied as it is.

@@ -165,7 +165,7 @@ impl EpisodeWriter {
             if e.kind() == std::io::ErrorKind::AlreadyExists {
                 Error::io(
                     &path,
-                    "create (the file exists; set overwrite to replace it)",
+                    "create (the file exists: remove it, or ask to overwrite it: --overwrite, overwrite=True)",
                     e,
                 )
             } else {

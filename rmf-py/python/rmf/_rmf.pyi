@@ -636,14 +636,16 @@ def copy(src: _Path, dst: _Path, storage_options: dict[str, str] | None = None) 
             read back as written.
     """
 
-def recover(input: _Path, output: _Path) -> RecoveryReport:
+def recover(input: _Path, output: _Path, overwrite: bool = False) -> RecoveryReport:
     """Writes a complete copy of a truncated or damaged file to `output`, holding every intact
     chunk; returns a `RecoveryReport`.
+    `overwrite` replaces an existing `output` (refused by default, as everywhere).
 
     ``output`` is renamed into place only when complete.
 
     Raises:
         FileNotFoundError: ``input`` does not exist.
+        FileExistsError: ``output`` exists and ``overwrite`` is false.
         RmfError: nothing of the file can be recovered (kind "not_rmf", ...).
     """
 
@@ -680,6 +682,7 @@ def transcode(
     zstd_level: int | None = None,
     key: _Key | None = None,
     passphrase: str | None = None,
+    overwrite: bool = False,
 ) -> TranscodeReport:
     """Writes `output`: `input` with its frame streams re-encoded with `codec` ("h264", "jpeg",
     "png" or "raw"; `quality` for jpeg, `qp` and `gop` for h264), all of them or those named in
@@ -702,7 +705,7 @@ def transcode(
         ValueError: an unknown codec, a setting of another codec, a name in ``streams`` that
             is not a stream of ``input``, ``output`` being ``input``.
         FileNotFoundError: ``input`` does not exist.
-        FileExistsError: ``output`` exists.
+        FileExistsError: ``output`` exists and ``overwrite`` is false.
         RmfError: ``input`` is damaged, or an encrypted frame stream has to be re-encoded
             (``transcode`` takes no key).
     """
@@ -771,6 +774,7 @@ def trim(
     to_ns: int,
     key: _Key | None = None,
     passphrase: str | None = None,
+    overwrite: bool = False,
 ) -> EditReport:
     """Writes `output`: a new episode with the samples of `from_ns <= t < to_ns` of every
     stream. Returns a dict: output, input_bytes, output_bytes.
@@ -781,7 +785,7 @@ def trim(
         ValueError: ``from_ns >= to_ns``; ``output`` being ``input``; a bad key, as in
             ``open``.
         FileNotFoundError: ``input`` does not exist.
-        FileExistsError: ``output`` exists (edits never replace a file).
+        FileExistsError: ``output`` exists and ``overwrite`` is false.
         RmfError: ``input`` is damaged, or an encrypted stream cut inside a chunk needs a key
             that was not given (kind "encrypted") or was wrong ("wrong_key").
     """
@@ -793,6 +797,7 @@ def split(
     at_event: str | None = None,
     key: _Key | None = None,
     passphrase: str | None = None,
+    overwrite: bool = False,
 ) -> list[Path]:
     """Splits `input` at the times `at_ns` (and at every event of kind `at_event`) into
     `out_dir/<name>-part000.rmf`, ...; returns the files written.
@@ -803,11 +808,11 @@ def split(
     Raises:
         ValueError: the episode has no samples; a bad key, as in ``open``.
         FileNotFoundError: ``input`` does not exist.
-        FileExistsError: a part exists.
+        FileExistsError: a part exists and ``overwrite`` is false.
         RmfError: as ``trim``.
     """
 
-def merge(inputs: Sequence[_Path], output: _Path) -> EditReport:
+def merge(inputs: Sequence[_Path], output: _Path, overwrite: bool = False) -> EditReport:
     """Joins episodes with the same streams into `output`, in time order (they must not
     overlap).
 
@@ -821,7 +826,7 @@ def merge(inputs: Sequence[_Path], output: _Path) -> EditReport:
         ValueError: fewer than two inputs; inputs with different streams (names and kinds, in
             order) or data keys, or that overlap in time; ``output`` being an input.
         FileNotFoundError: an input does not exist.
-        FileExistsError: ``output`` exists.
+        FileExistsError: ``output`` exists and ``overwrite`` is false.
         RmfError: an input is damaged.
     """
 
@@ -834,6 +839,7 @@ def redact(
     reason: str = "",
     key: _Key | None = None,
     passphrase: str | None = None,
+    overwrite: bool = False,
 ) -> EditReport:
     """Writes `output`: `input` with stream `stream` blanked in `from_ns <= t < to_ns`, logged
     as a `redaction` event in the `rmf/redactions` stream.
@@ -848,7 +854,7 @@ def redact(
         ValueError: an unknown stream, ``rmf/redactions`` itself, ``from_ns >= to_ns``,
             ``output`` being ``input``; a bad key, as in ``open``.
         FileNotFoundError: ``input`` does not exist.
-        FileExistsError: ``output`` exists.
+        FileExistsError: ``output`` exists and ``overwrite`` is false.
         RmfError: as ``trim`` (an encrypted stream to blank needs its key).
     """
 
@@ -858,6 +864,7 @@ def drop_streams(
     streams: Sequence[str],
     key: _Key | None = None,
     passphrase: str | None = None,
+    overwrite: bool = False,
 ) -> EditReport:
     """Writes `output`: `input` without the streams `streams`. Returns a dict: output,
     input_bytes, output_bytes.
@@ -869,7 +876,7 @@ def drop_streams(
         ValueError: a name that is not a stream of ``input``; ``output`` being ``input``; a
             bad key, as in ``open``.
         FileNotFoundError: ``input`` does not exist.
-        FileExistsError: ``output`` exists.
+        FileExistsError: ``output`` exists and ``overwrite`` is false.
         RmfError: ``input`` is damaged, or the key does not open its encrypted streams
             ("wrong_key").
     """
@@ -881,6 +888,7 @@ def rename_stream(
     new: str,
     key: _Key | None = None,
     passphrase: str | None = None,
+    overwrite: bool = False,
 ) -> EditReport:
     """Writes `output`: `input` with stream `old` named `new`. Returns a dict: output,
     input_bytes, output_bytes.
@@ -889,7 +897,7 @@ def rename_stream(
         ValueError: ``old`` is not a stream of ``input``, ``new`` is one already or not a
             valid stream name; ``output`` being ``input``; a bad key, as in ``open``.
         FileNotFoundError: ``input`` does not exist.
-        FileExistsError: ``output`` exists.
+        FileExistsError: ``output`` exists and ``overwrite`` is false.
         RmfError: as ``drop_streams``.
     """
 
@@ -903,6 +911,7 @@ def relabel(
     remove_tags: Sequence[str] | None = None,
     key: _Key | None = None,
     passphrase: str | None = None,
+    overwrite: bool = False,
 ) -> EditReport:
     """Writes `output`: `input` with new labels, stream tags or episode metadata; samples are
     copied unchanged. `sensitivity`: stream -> "public" | "internal" | "private"; `tags`:
@@ -920,7 +929,7 @@ def relabel(
             being ``input``; a bad key, as in ``open``.
         TypeError: a ``tags`` entry that is not a dict of strings.
         FileNotFoundError: ``input`` does not exist.
-        FileExistsError: ``output`` exists.
+        FileExistsError: ``output`` exists and ``overwrite`` is false.
         RmfError: as ``drop_streams``.
     """
 
