@@ -37,6 +37,7 @@ fn report<'py>(py: Python<'py>, r: &RewriteReport) -> PyResult<Bound<'py, PyDict
 /// Returns a dict: output, input_bytes, output_bytes.
 #[pyfunction]
 #[pyo3(signature = (input, output, from_ns, to_ns, key=None, passphrase=None, overwrite=false))]
+#[allow(clippy::too_many_arguments)] // mirrors the Python keyword arguments
 pub fn trim<'py>(
     py: Python<'py>,
     input: PathBuf,
@@ -59,6 +60,7 @@ pub fn trim<'py>(
 /// `out_dir/<name>-part000.rmf`, ...; returns the files written.
 #[pyfunction]
 #[pyo3(signature = (input, out_dir, at_ns=None, at_event=None, key=None, passphrase=None, overwrite=false))]
+#[allow(clippy::too_many_arguments)] // mirrors the Python keyword arguments
 pub fn split(
     py: Python<'_>,
     input: PathBuf,
@@ -200,6 +202,7 @@ pub fn drop_streams<'py>(
 /// input_bytes, output_bytes.
 #[pyfunction]
 #[pyo3(signature = (input, output, old, new, key=None, passphrase=None, overwrite=false))]
+#[allow(clippy::too_many_arguments)] // mirrors the Python keyword arguments
 pub fn rename_stream<'py>(
     py: Python<'py>,
     input: PathBuf,
