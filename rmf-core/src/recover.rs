@@ -577,7 +577,7 @@ pub fn recover(input: impl AsRef<Path>, output: impl AsRef<Path>) -> Result<Reco
     recover_with_limit(input, output, crate::DEFAULT_MAX_CHUNK_BYTES)
 }
 
-/// [`recover`] with the writer's settings of an edit: [`WriteOptions::with_overwrite`]
+/// [`recover`] with the writer's settings of an edit: [`crate::WriteOptions::with_overwrite`]
 /// replaces an existing `output` (without it, as everywhere, an existing file is refused).
 pub fn recover_with(
     input: impl AsRef<Path>,
