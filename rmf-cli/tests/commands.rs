@@ -120,6 +120,17 @@ fn errors_exit_2_with_a_message_and_a_json_object() {
         "{err}"
     );
 
+    // A bad key in the environment: named, with one "invalid argument" prefix, not two.
+    let out = Command::new(env!("CARGO_BIN_EXE_rmf"))
+        .args(["info", s(&missing)])
+        .env("RMF_KEY", "not hex")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("RMF_KEY: "), "{err}");
+    assert_eq!(err.matches("invalid argument").count(), 1, "{err}");
+
     let not_rmf = dir.path().join("not.rmf");
     std::fs::write(&not_rmf, b"hello, this is not an episode").unwrap();
     let out = rmf(&["info", s(&not_rmf), "--json"]);

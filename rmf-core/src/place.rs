@@ -64,7 +64,7 @@ pub(crate) fn publish(tmp: &Path, output: &Path, replace: bool) -> Result<()> {
 }
 
 /// An error if `output` exists: new files never replace one unless asked to.
-pub(crate) fn refuse_existing(output: &Path) -> Result<()> {
+pub fn refuse_existing(output: &Path) -> Result<()> {
     if output.exists() {
         return Err(exists(output));
     }

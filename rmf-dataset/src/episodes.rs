@@ -555,7 +555,11 @@ fn samples_in(e: &IndexedEpisode, reference: &Reference) -> u64 {
 /// Adds the episode to errors that name only a stream.
 fn with_episode(err: Error, e: &IndexedEpisode) -> Error {
     match err {
-        Error::InvalidArgument(_) | Error::Mismatch { .. } => {
+        // The message alone: its own "invalid argument: " prefix would be doubled.
+        Error::InvalidArgument(msg) => {
+            Error::InvalidArgument(format!("episode {} ({}): {msg}", e.id, e.file))
+        }
+        Error::Mismatch { .. } => {
             Error::InvalidArgument(format!("episode {} ({}): {err}", e.id, e.file))
         }
         other => other,

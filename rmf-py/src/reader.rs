@@ -79,6 +79,24 @@ pub fn open(
     let store = store_options(storage_options)?;
     let l = loc.clone();
     let reader = interruptible(py, move || rmf_store::open(&l, opts, &store))?.py_err()?;
+    if let Some(r) = reader.recovery() {
+        // A crash's file reads, but the user should know it was not whole.
+        let msg = format!(
+            "{loc}: {}; opened by scanning its records: {} intact chunks ({} samples) kept, {} damaged stretches ({} bytes) skipped. Episode.recovery has the details; rmf.recover writes a complete copy",
+            r.why,
+            r.chunks,
+            r.samples,
+            r.damage.len(),
+            r.damaged_bytes(),
+        );
+        let category = py.get_type::<pyo3::exceptions::PyRuntimeWarning>();
+        PyErr::warn(
+            py,
+            &category,
+            &std::ffi::CString::new(msg).unwrap_or_default(),
+            1,
+        )?;
+    }
     Ok(Episode {
         reader: Arc::new(reader),
         path: loc,

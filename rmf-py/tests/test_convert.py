@@ -775,3 +775,25 @@ def test_rmf_import_command_runs_the_python_importer(tmp_path, rmf_cli):
     assert bad.returncode == 2  # no rate: an error
     wrong = subprocess.run([rmf_cli, "import", "rosbag", "a", "b"], capture_output=True)
     assert wrong.returncode == 2
+
+
+def test_a_closed_pipe_ends_the_command_quietly():
+    # `python -m rmf.convert --help | head -0`: the reader is gone before anything is written.
+    import os
+    import subprocess
+    import sys
+
+    r, w = os.pipe()
+    os.close(r)
+    try:
+        p = subprocess.run(
+            [sys.executable, "-m", "rmf.convert", "--help"],
+            stdout=w,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        os.close(w)
+    assert p.stderr == "", p.stderr
+    assert p.returncode in (-13, 141), p.returncode  # killed by SIGPIPE, as `rmf` is

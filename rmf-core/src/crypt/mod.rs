@@ -177,7 +177,12 @@ impl Secret {
             let hex = Zeroizing::new(hex.to_string_lossy().into_owned());
             return Key::from_hex(&hex)
                 .map(|k| Some(Secret::Key(k)))
-                .map_err(|e| Error::InvalidArgument(format!("{ENV_KEY}: {e}")));
+                .map_err(|e| match e {
+                    Error::InvalidArgument(msg) => {
+                        Error::InvalidArgument(format!("{ENV_KEY}: {msg}"))
+                    }
+                    other => other,
+                });
         }
         if let Some(path) = std::env::var_os(ENV_KEY_FILE) {
             return Key::from_file(path).map(|k| Some(Secret::Key(k)));

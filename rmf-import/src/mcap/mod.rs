@@ -82,11 +82,9 @@ pub fn import_mcap(
     output: &Path,
     opts: &McapImportOptions,
 ) -> Result<McapImportReport> {
-    if !opts.overwrite && output.exists() {
-        return Err(Error::InvalidArgument(format!(
-            "{} exists (allow replacing it: McapImportOptions::overwrite, `--force`)",
-            output.display()
-        )));
+    if !opts.overwrite {
+        // Before reading the input; publishing checks again.
+        rmf_core::place::refuse_existing(output)?;
     }
     let data = read_input(input)?;
     let file = input.display().to_string();

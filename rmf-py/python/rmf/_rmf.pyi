@@ -3,7 +3,7 @@
 Each docstring starts with the Rust doc comment that the runtime ``__doc__`` shows, followed by
 the arguments, the return value and the exceptions, read from the Rust code. Errors follow
 ``rmf-py/src/errors.rs``: a missing file is ``FileNotFoundError``, an existing output that is
-not to be replaced ``FileExistsError`` (except in ``import_mcap``), no permission
+not to be replaced ``FileExistsError``, no permission
 ``PermissionError``, other I/O errors ``OSError``; caller mistakes (bad arguments, unknown
 stream, samples out of time order) are ``ValueError``; damaged, unreadable or sealed data is
 ``RmfError`` (an ``OSError``) with a ``kind``. Calls that scan or rewrite whole files can be
@@ -981,7 +981,8 @@ def import_mcap(
     describes (see ``rmf.McapImportReport``).
 
     Raises:
-        ValueError: ``output`` exists and ``overwrite`` is false; an unknown codec.
+        FileExistsError: ``output`` exists and ``overwrite`` is false.
+        ValueError: an unknown codec.
         FileNotFoundError: ``input`` does not exist.
         OSError: ``input`` is not a readable MCAP file.
     """
