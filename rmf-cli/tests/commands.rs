@@ -186,6 +186,48 @@ fn every_command_refuses_to_replace_a_file_unless_told_to() {
 }
 
 #[test]
+fn info_bounds_its_event_list_and_aligns_long_names() {
+    use rmf_core::{EpisodeMeta, EpisodeWriter, Event, StreamInfo, WriteOptions};
+    let dir = tempfile::tempdir().unwrap();
+    let ep = dir.path().join("many.rmf");
+    let long = "robot/left_arm/wrist/force_torque_sensor/raw";
+    let mut w = EpisodeWriter::create(&ep, EpisodeMeta::new(), WriteOptions::default()).unwrap();
+    let ev = w.add_stream(StreamInfo::events("log")).unwrap();
+    let sig = w
+        .add_stream(StreamInfo::signal(long, rmf_core::DType::Float32, &[]))
+        .unwrap();
+    let blob = serde_json::json!({"data_base64": "QUJD".repeat(1000)});
+    for k in 0..5000i64 {
+        let e = Event::new(if k % 2 == 0 { "raw" } else { "note" }).with_payload(blob.clone());
+        w.write_event(ev, k * 1_000, &e).unwrap();
+    }
+    w.write_signal(sig, 0, &[1.0f32]).unwrap();
+    w.finish().unwrap();
+
+    let text = run(0, &["info", s(&ep), "--events", "3"]);
+    assert!(text.contains("events in \"log\": 5000"), "{text}");
+    assert!(text.contains("by kind: note 2500, raw 2500"), "{text}");
+    assert!(text.contains("... 4997 more (--events N"), "{text}");
+    assert!(
+        !text.contains(&"QUJD".repeat(100)),
+        "a base64 payload was printed whole"
+    );
+    assert!(text.len() < 4000, "{} bytes of output", text.len());
+    // Every row of the stream table has its kind column at the same place.
+    let rows: Vec<&str> = text
+        .lines()
+        .skip_while(|l| *l != "streams")
+        .skip(1)
+        .take(3)
+        .collect();
+    let at = |l: &str, word: &str| l.find(word).unwrap();
+    assert_eq!(at(rows[0], "kind"), at(rows[1], "events"), "{rows:#?}");
+    assert_eq!(at(rows[0], "kind"), at(rows[2], "signal"), "{rows:#?}");
+    let whole = run(0, &["info", s(&ep), "--events", "1", "--payloads"]);
+    assert!(whole.contains(&"QUJD".repeat(1000)));
+}
+
+#[test]
 fn times_take_units_or_count_from_the_start() {
     let dir = tempfile::tempdir().unwrap();
     let ep = demo(dir.path(), "a.rmf");

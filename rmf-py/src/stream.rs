@@ -529,6 +529,10 @@ impl Stream {
             let batch = py
                 .detach(|| reader.read_range(name, a, b))
                 .py_err_in(name)?;
+            let batch = match self.info.kind {
+                StreamKind::Events => null_payloads(batch)?,
+                _ => batch,
+            };
             batches.push(batch.to_pyarrow(py)?);
             py.check_signals()?;
         }
@@ -547,4 +551,42 @@ impl Stream {
             self.sample_shape()
         )
     }
+}
+
+/// An event without a payload has the JSON text `null` in the file's column; Python gets a
+/// null, as the Parquet export writes it (and `Stream.at` gives `None`).
+fn null_payloads(
+    batch: arrow::record_batch::RecordBatch,
+) -> PyResult<arrow::record_batch::RecordBatch> {
+    use arrow::array::{Array, StringArray};
+    use arrow::datatypes::{Field, Schema};
+    let schema = batch.schema();
+    let Ok(k) = schema.index_of("payload") else {
+        return Ok(batch);
+    };
+    let Some(text) = batch.column(k).as_any().downcast_ref::<StringArray>() else {
+        return Ok(batch);
+    };
+    let nulled: StringArray = text
+        .iter()
+        .map(|v| v.filter(|v| v.trim() != "null"))
+        .collect();
+    let mut columns = batch.columns().to_vec();
+    columns[k] = std::sync::Arc::new(nulled);
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let f = f.as_ref().clone();
+            if i == k {
+                f.with_nullable(true)
+            } else {
+                f
+            }
+        })
+        .collect();
+    let schema = Schema::new_with_metadata(fields, schema.metadata().clone());
+    arrow::record_batch::RecordBatch::try_new(std::sync::Arc::new(schema), columns)
+        .map_err(|e| PyValueError::new_err(format!("event payloads: {e}")))
 }

@@ -14,6 +14,31 @@ use crate::context::Ctx;
 pub struct InfoArgs {
     /// The file.
     file: PathBuf,
+    /// Events listed per event stream, after the counts by kind (0: counts only).
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    events: usize,
+    /// Print event payloads whole (by default a payload over 60 characters is cut, so that
+    /// base64 blobs of imported messages do not flood the terminal).
+    #[arg(long)]
+    payloads: bool,
+}
+
+/// Longest payload shown without --payloads.
+const PAYLOAD_CHARS: usize = 60;
+
+/// A payload as `info` lists it: whole with `whole`, else cut to [`PAYLOAD_CHARS`] with its
+/// full length said.
+fn payload_text(payload: &serde_json::Value, whole: bool) -> String {
+    if payload.is_null() {
+        return String::new();
+    }
+    let text = payload.to_string();
+    let n = text.chars().count();
+    if whole || n <= PAYLOAD_CHARS {
+        return text;
+    }
+    let head: String = text.chars().take(PAYLOAD_CHARS - 1).collect();
+    format!("{head}… ({n} characters; --payloads shows them)")
 }
 
 fn details(kind: &StreamKind) -> String {
@@ -97,9 +122,17 @@ pub fn info(ctx: &Ctx, a: InfoArgs) -> CliResult {
         );
     }
     let _ = writeln!(o, "\nstreams");
+    // The name column fits the longest name, so that the other columns stay aligned.
+    let w = r
+        .streams()
+        .iter()
+        .map(|s| s.name.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(16);
     let _ = writeln!(
         o,
-        "  {:<16} {:<7} {:<30} {:>16} {:>8} {:>9} {:>10} {:>7}  label",
+        "  {:<w$} {:<7} {:<30} {:>16} {:>8} {:>9} {:>10} {:>7}  label",
         "name", "kind", "details", "rate nom/meas Hz", "count", "duration", "stored", "ratio",
     );
     for s in r.streams() {
@@ -121,7 +154,7 @@ pub fn info(ctx: &Ctx, a: InfoArgs) -> CliResult {
         };
         let _ = writeln!(
             o,
-            "  {:<16} {:<7} {:<30} {:>16} {:>8} {:>8}s {:>10} {:>7}  {}",
+            "  {:<w$} {:<7} {:<30} {:>16} {:>8} {:>8}s {:>10} {:>7}  {}",
             s.name,
             s.kind.name(),
             details(&s.kind),
@@ -165,12 +198,8 @@ pub fn info(ctx: &Ctx, a: InfoArgs) -> CliResult {
                 .collect::<Vec<_>>()
                 .join(", ")
         );
-        for (t, e) in events.iter().take(20) {
-            let payload = if e.payload.is_null() {
-                String::new()
-            } else {
-                e.payload.to_string()
-            };
+        for (t, e) in events.iter().take(a.events) {
+            let payload = payload_text(&e.payload, a.payloads);
             let _ = writeln!(
                 o,
                 "  {} s  {:<15} {:<8} {} {}",
@@ -181,8 +210,12 @@ pub fn info(ctx: &Ctx, a: InfoArgs) -> CliResult {
                 payload
             );
         }
-        if events.len() > 20 {
-            let _ = writeln!(o, "  ... {} more", events.len() - 20);
+        if events.len() > a.events {
+            let _ = writeln!(
+                o,
+                "  ... {} more (--events N lists more)",
+                events.len() - a.events
+            );
         }
     }
     print!("{o}");
@@ -212,4 +245,24 @@ fn to_json(r: &EpisodeReader) -> Result<String, rmf_core::Error> {
         "streams": streams,
     });
     Ok(serde_json::to_string_pretty(&out).unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_payloads_are_cut_unless_asked_for() {
+        let blob = serde_json::json!({"data_base64": "QUJD".repeat(500)});
+        let short = payload_text(&blob, false);
+        assert!(short.chars().count() < 120, "{short}");
+        assert!(
+            short.contains("2018 characters") && short.contains("--payloads"),
+            "{short}"
+        );
+        assert_eq!(payload_text(&blob, true), blob.to_string());
+        let small = serde_json::json!({"reason": "slip"});
+        assert_eq!(payload_text(&small, false), small.to_string());
+        assert_eq!(payload_text(&serde_json::Value::Null, false), "");
+    }
 }

@@ -562,7 +562,8 @@ class Episode:
         """Events of an event stream as a pyarrow.Table (t, kind, operator, text, payload).
         Without a name, the episode's only event stream.
 
-        ``t0 <= t < t1`` selects events by time (all when omitted); ``payload`` is JSON text.
+        ``t0 <= t < t1`` selects events by time (all when omitted); ``payload`` is JSON text,
+        null for an event without one (as in the Parquet export).
 
         Raises:
             rmf.UnknownStreamError: no stream of that name (a ``ValueError``).
