@@ -368,9 +368,68 @@ def test_lerobot_bad_input(tmp_path, lerobot_v21):
     for name in ("info.json", "episodes.jsonl", "tasks.jsonl"):
         (broken / "meta" / name).write_bytes((src / "meta" / name).read_bytes())
     with pytest.raises(
-        FileNotFoundError, match=r"episode_000000\.parquet: not found \(data of episode 0\)"
+        FileNotFoundError, match=r"none of the 2 episodes' data files.*episode_000000\.parquet"
     ):
         cv.from_lerobot(broken, tmp_path / "out2")
+    # Asked for by number, a missing episode is an error naming its file.
+    with pytest.raises(
+        FileNotFoundError, match=r"episode_000001\.parquet: not found \(data of episode 1\)"
+    ):
+        cv.from_lerobot(broken, tmp_path / "out3", episodes=[1])
+
+
+def _partial_copy(src, dst, data=(), videos=()):
+    """A LeRobot v2.1 download holding only some episodes' data and videos."""
+    import shutil
+
+    shutil.copytree(src / "meta", dst / "meta")
+    for e in data:
+        rel = f"data/chunk-000/episode_{e:06d}.parquet"
+        (dst / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(src / rel, dst / rel)
+    for e in videos:
+        rel = f"videos/chunk-000/observation.images.front/episode_{e:06d}.mp4"
+        (dst / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(src / rel, dst / rel)
+    return dst
+
+
+def test_a_partial_download_imports_what_is_there(lerobot_v21, tmp_path):
+    src, eps = lerobot_v21
+    part = _partial_copy(src, tmp_path / "part", data=[1], videos=[])
+    report = cv.from_lerobot(part, tmp_path / "out", codec="png")
+    assert [e.source for e in report.episodes] == ["episode 1"]
+    assert any("episode 0: data file" in m for m in report.missing), report.missing
+    assert any("episode 1: video 'observation.images.front'" in m for m in report.missing)
+    assert "2 missing from the source" in report.summary()
+    ep = rmf.open(tmp_path / "out" / "episode_000001.rmf")
+    assert "observation.images.front" not in ep and "observation.images.wrist" in ep
+    assert ep.metadata["clock"] == "lerobot_timestamp"
+    # --no-video: no video is looked for, so none is missing.
+    report = cv.from_lerobot(part, tmp_path / "nv", codec="png", no_video=True)
+    assert [m for m in report.missing if "video" in m] == []
+    assert any("--no-video" in s.reason for s in report.episodes[0].skipped)
+
+
+def test_a_failed_import_leaves_no_episode_behind(lerobot_v21, tmp_path):
+    src, _ = lerobot_v21
+    part = _partial_copy(src, tmp_path / "part", data=[0, 1], videos=[0, 1])
+    (part / "data/chunk-000/episode_000001.parquet").write_bytes(b"not parquet")
+    out = tmp_path / "out"
+    with pytest.raises(Exception, match="episode_000001"):
+        cv.from_lerobot(part, out, codec="png")
+    # Episode 0 was written before episode 1 failed: it is gone too, with the staging folder.
+    assert list(out.iterdir()) == []
+
+
+def test_nested_lerobot_names_become_axis_names():
+    from rmf.convert.lerobot_in import _axis_names
+
+    assert _axis_names({"motors": ["a", "b"]}, 2) == ["a", "b"]
+    assert _axis_names({"arm": ["a", "b"], "gripper": ["g"]}, 3) == ["a", "b", "g"]
+    assert _axis_names([["x", "y"], ["z"]], 3) == ["x", "y", "z"]
+    assert _axis_names({"motors": ["a", "a"]}, 2) is None  # not distinct
+    assert _axis_names(["a"], 2) is None
 
 
 # ----------------------------------------------------------------------------- HDF5

@@ -36,6 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument("src")
     q.add_argument("dst")
     q.add_argument("--episodes", help="comma-separated episode indices (default all)")
+    q.add_argument("--no-video", action="store_true", help="leave video features out")
     frame_options(q)
     q = sub.add_parser("hdf5", help="robomimic / ALOHA HDF5 -> RMF episodes")
     q.add_argument("src", help="an .hdf5 file or a directory of them")
@@ -129,7 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             report = from_lerobot(
                 args.src, args.dst, codec=args.codec, qp=args.qp, gop=args.gop,
                 quality=args.quality, episodes=eps, overwrite=args.overwrite,
-                index=not args.no_index, progress=bar,
+                index=not args.no_index, progress=bar, no_video=args.no_video,
             )  # fmt: skip
         elif args.command == "hdf5":
             report = from_hdf5(

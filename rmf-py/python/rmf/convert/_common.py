@@ -76,6 +76,8 @@ class ConversionReport:
     episodes: list[EpisodeReport] = dataclasses.field(default_factory=list)
     notes: list[str] = dataclasses.field(default_factory=list)
     index: dict[str, Any] | None = None
+    missing: list[str] = dataclasses.field(default_factory=list)
+    """What the source lacks (a partial download): episodes without data, videos not there."""
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -101,6 +103,8 @@ class ConversionReport:
         )
         if warnings:
             line += f", {warnings} warnings"
+        if self.missing:
+            line += f", {len(self.missing)} missing from the source"
         return f"{line} ({self.source} -> {self.destination})"
 
     def __str__(self) -> str:
@@ -125,6 +129,7 @@ class ConversionReport:
             for w in e.warnings:
                 lines.append(f"  warning ({e.source}): {w}")
         lines.extend(f"  note: {note}" for note in self.notes)
+        lines.extend(f"  missing: {m}" for m in self.missing)
         if self.index is not None:
             lines.append(f"  index: {self.index.get('episodes')} episodes in episodes.parquet")
         return "\n".join(lines)

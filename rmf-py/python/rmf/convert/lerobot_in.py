@@ -7,6 +7,8 @@ import dataclasses
 import json
 import math
 import os
+import shutil
+import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -61,17 +63,32 @@ def _read_jsonl(path: Path) -> list[dict[str, Any]]:
 
 
 def _axis_names(names: Any, count: int) -> list[str] | None:
-    """LeRobot ``names`` of a feature as one name per element, when they are that."""
-    if isinstance(names, dict) and len(names) == 1:
-        names = next(iter(names.values()))
-    if (
-        isinstance(names, list)
-        and len(names) == count
-        and all(isinstance(x, str) for x in names)
-        and len(set(names)) == count
-    ):
-        return list(names)
+    """LeRobot ``names`` of a feature as one name per element, when they are that: a list, a
+    nested list (flattened in order), or a dict of lists (``{"motors": [...]}``, several groups
+    joined in order)."""
+
+    def flat(x: Any) -> list[Any]:
+        if isinstance(x, dict):
+            return [n for v in x.values() for n in flat(v)]
+        if isinstance(x, list):
+            return [n for v in x for n in flat(v)]
+        return [x]
+
+    if names is None:
+        return None
+    out = flat(names)
+    if len(out) == count and all(isinstance(x, str) for x in out) and len(set(out)) == count:
+        return out
     return None
+
+
+def _kept_as(codec: str, qp: int | None, quality: int | None) -> str:
+    """What importing did to decoded video frames, for the report."""
+    if codec in ("raw", "png"):
+        return f"decoded frames stored exactly ({codec}, lossless)"
+    if codec == "h264":
+        return f"decoded and re-encoded as h264 qp {22 if qp is None else qp} (lossy)"
+    return f"decoded and re-encoded as jpeg quality {90 if quality is None else quality} (lossy)"
 
 
 @dataclasses.dataclass
@@ -256,6 +273,7 @@ def from_lerobot(
     overwrite: bool = False,
     index: bool = True,
     progress: Callable[[int, int], None] | None = None,
+    no_video: bool = False,
 ) -> ConversionReport:
     """Imports the LeRobot dataset directory ``src`` (v2.0, v2.1 or v3.0) into ``dst``, one
     ``.rmf`` file per episode (``episode_000000.rmf``, ...), then builds ``dst``'s index.
@@ -277,54 +295,105 @@ def from_lerobot(
 
     A ``meta/rmf.json`` written by ``to_lerobot`` restores stream names, shapes, units,
     metadata and episode start times. ``episodes``: LeRobot episode indices to import (default
-    all). Existing files are an error unless ``overwrite``. ``progress(done, total)`` is called
-    after each episode. Returns a ``ConversionReport``.
+    all). A partial download imports what is present: episodes without their data file and
+    videos not downloaded are listed in ``report.missing`` (an episode asked for by
+    ``episodes`` must be present); ``no_video`` leaves every video feature out. Times are on
+    the clock ``lerobot_timestamp``. ``codec="png"`` or ``"raw"`` keeps the decoded video
+    frames exactly. Existing files are an error unless ``overwrite``. Episodes are written to a
+    staging folder inside ``dst`` and appear only when all are written: a failed import leaves
+    no ``.rmf`` behind. ``progress(done, total)`` is called after each episode. Returns a
+    ``ConversionReport``.
     """
     src, dst = Path(src), Path(dst)
     source = _LeRobotSource(src)
-    av_needed = bool(source.video_keys) or any(
-        f.get("dtype") == "image" for f in source.features.values()
-    )
-    if av_needed:
+    videos = bool(source.video_keys) and not no_video
+    if videos or any(f.get("dtype") == "image" for f in source.features.values()):
         _av()
     report = ConversionReport("lerobot", str(src), str(dst), f"LeRobot {source.version}", notes=[])
-    if source.video_keys:
+    if videos:
         report.notes.append(
-            f"videos are decoded with PyAV and re-encoded as {codec}: RMF's frame codecs have "
-            "no AV1 (LeRobot's default), so there is no pass-through; H.264 is re-encoded too "
-            "(RMF starts a group of pictures at every chunk)"
+            f"videos are decoded with PyAV and stored as {codec}: "
+            f"{_kept_as(codec, qp, quality)}; RMF's frame codecs have no AV1 (LeRobot's "
+            "default), so there is no pass-through (png or raw keeps the decoded frames exactly)"
         )
     if source.rmf:
         report.notes.append(f"{RMF_META} found: stream names, shapes and metadata restored")
     wanted = None if episodes is None else {int(e) for e in episodes}
     todo = [e for e in source.episodes if wanted is None or e.index in wanted]
     if wanted is not None and len(todo) != len(wanted):
-        missing = sorted(wanted - {e.index for e in todo})
-        raise ValueError(f"{src}: no episodes {missing}")
+        absent = sorted(wanted - {e.index for e in todo})
+        raise ValueError(f"{src}: no episodes {absent}")
+    present = [e for e in todo if e.data_file.is_file()]
+    for e in todo:
+        if not e.data_file.is_file():
+            if wanted is not None:
+                raise FileNotFoundError(f"{e.data_file}: not found (data of episode {e.index})")
+            report.missing.append(f"episode {e.index}: data file {e.data_file}")
+    if todo and not present:
+        raise FileNotFoundError(
+            f"{src}: none of the {len(todo)} episodes' data files is present "
+            f"(the first: {todo[0].data_file})"
+        )
+    if report.missing:
+        report.notes.append(
+            f"{len(todo) - len(present)} of {len(todo)} episodes are not in {src} (a partial "
+            "download?): imported the rest, see missing"
+        )
     rmf_episodes = {int(e["episode_index"]): e for e in source.rmf.get("episodes", [])}
-    cache = _TableCache()
-    dst.mkdir(parents=True, exist_ok=True)
-    for done, ep in enumerate(todo, 1):
+    names = []
+    for ep in present:
         extra = rmf_episodes.get(ep.index, {})
         name = extra.get("file") or f"episode_{ep.index:06d}.rmf"
         if Path(name).is_absolute() or ".." in Path(name).parts or not name.endswith(".rmf"):
             name = f"episode_{ep.index:06d}.rmf"
-        rows = cache.rows(ep.data_file, ep.index, source.v3)
-        er = EpisodeReport(f"episode {ep.index}", name)
-        try:
-            _import_lerobot_episode(
-                source, ep, rows, dst / name, er, extra, codec, qp, gop, quality, overwrite
-            )
-        except (ValueError, TypeError, FileNotFoundError, FileExistsError) as e:
-            if type(e) not in (ValueError, TypeError, FileNotFoundError, FileExistsError):
-                raise
-            raise type(e)(f"{src}: episode {ep.index}: {e}") from e
-        report.episodes.append(er)
-        if progress:
-            progress(done, len(todo))
+        if (dst / name).exists() and not overwrite:
+            raise FileExistsError(f"{dst / name}: exists (pass overwrite=True / --overwrite)")
+        names.append(name)
+    cache = _TableCache()
+    dst.mkdir(parents=True, exist_ok=True)
+    # Every episode is written into a staging folder and published when all are written.
+    stage = Path(tempfile.mkdtemp(prefix=".rmf-import-", dir=dst))
+    try:
+        for done, (ep, name) in enumerate(zip(present, names), 1):
+            extra = rmf_episodes.get(ep.index, {})
+            rows = cache.rows(ep.data_file, ep.index, source.v3)
+            er = EpisodeReport(f"episode {ep.index}", name)
+            try:
+                _import_lerobot_episode(
+                    source, ep, rows, stage / name, er, extra, codec, qp, gop, quality,
+                    False, no_video, report.missing,
+                )  # fmt: skip
+            except (ValueError, TypeError, FileNotFoundError, FileExistsError) as e:
+                if type(e) not in (ValueError, TypeError, FileNotFoundError, FileExistsError):
+                    raise
+                raise type(e)(f"{src}: episode {ep.index}: {e}") from e
+            report.episodes.append(er)
+            if progress:
+                progress(done, len(present))
+        for name in names:
+            (dst / name).parent.mkdir(parents=True, exist_ok=True)
+            _place(stage / name, dst / name, overwrite)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
     if index:
         report.index = build_index(dst)
     return report
+
+
+def _place(staged: Path, final: Path, overwrite: bool) -> None:
+    """Moves a written episode from the staging folder to its name (never over a file that
+    appeared meanwhile, unless ``overwrite``)."""
+    if overwrite:
+        os.replace(staged, final)
+        return
+    try:
+        os.link(staged, final)
+    except FileExistsError:
+        raise FileExistsError(f"{final}: exists (pass overwrite=True / --overwrite)") from None
+    except OSError:  # no hard links here
+        if final.exists():
+            raise FileExistsError(f"{final}: exists (pass overwrite=True / --overwrite)") from None
+        os.replace(staged, final)
 
 
 def _import_lerobot_episode(
@@ -339,6 +408,8 @@ def _import_lerobot_episode(
     gop: int | None,
     quality: int | None,
     overwrite: bool,
+    no_video: bool,
+    missing: list[str],
 ) -> None:
     n = table.num_rows
     if n == 0:
@@ -371,6 +442,9 @@ def _import_lerobot_episode(
         row_tasks = [source.tasks.get(int(i), "") for i in idx]
     tasks = [t for t in dict.fromkeys(row_tasks or ep.tasks) if t]
     metadata: dict[str, Any] = {
+        # Times are the dataset's `timestamp` column (seconds from the episode's first frame),
+        # not a robot clock; to_lerobot's meta/rmf.json restores the original clock.
+        "clock": "lerobot_timestamp",
         "source": "lerobot",
         "lerobot_version": source.version,
         "lerobot_episode_index": ep.index,
@@ -409,17 +483,23 @@ def _import_lerobot_episode(
                 er.skipped.append(Skipped(key, "LeRobot bookkeeping (row numbers)"))
             continue
         if dtype == "video":
+            if no_video:
+                er.skipped.append(Skipped(key, "video not imported (no_video / --no-video)"))
+                continue
             if key not in ep.videos:
                 er.skipped.append(Skipped(key, "no video_path / from_timestamp for it"))
                 continue
             path, start = ep.videos[key]
             if not path.is_file():
-                raise FileNotFoundError(f"{path}: not found (video {key!r})")
+                # A partial download: the rest of the episode is imported, the gap reported.
+                er.skipped.append(Skipped(key, f"video file not found: {path}"))
+                missing.append(f"episode {ep.index}: video {key!r} ({path})")
+                continue
             w, h, src_codec = _video_size(path)
             fmt = "gray" if mapping.get("pixel_format") == "gray8" else "rgb24"
             pix = "gray8" if fmt == "gray" else "rgb8"
             use, why = _frame_codec(codec, w, h, pix)
-            detail = f"{w}x{h} {pix} {use} (from {src_codec}, decoded and re-encoded)"
+            detail = f"{w}x{h} {pix} {use} (from {src_codec}: {_kept_as(use, qp, quality)})"
             if why:
                 er.warnings.append(f"{key}: {why}")
             spec = dict(width=w, height=h, pixel_format=pix, rate_hz=source.fps)
@@ -471,6 +551,11 @@ def _import_lerobot_episode(
         if math.prod(shape) != count:
             shape = (count,)
         names = _axis_names(feat.get("names"), count)
+        if names is None and feat.get("names") is not None:
+            er.warnings.append(
+                f"{key}: names {json.dumps(feat.get('names'))[:200]} do not give one distinct "
+                f"name per element ({count}): not kept as axis names"
+            )
         spec = dict(dtype=dt.name, shape=shape, rate_hz=source.fps)
         if names:
             spec["names"] = names
