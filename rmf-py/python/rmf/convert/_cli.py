@@ -58,7 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument("--fps", type=float, required=True)
     q.add_argument("--reference", help="rows at this stream's samples instead of fixed ticks")
     q.add_argument("--policy", default="linear", choices=["linear", "asof", "nearest"])
-    q.add_argument("--key", action="append", default=[], metavar="STREAM=KEY",
+    q.add_argument("--feature", action="append", default=[], metavar="STREAM=NAME",
                    help="LeRobot feature name of a stream (repeatable)")  # fmt: skip
     q.add_argument("--stream", action="append", dest="streams", metavar="S",
                    help="export only these streams (repeatable)")  # fmt: skip
@@ -144,18 +144,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                 video_codec=args.video_codec, crf=args.crf,
             )  # fmt: skip
         else:
-            keys = {}
-            for item in args.key:
+            names = {}
+            for item in args.feature:
                 if "=" not in item:
                     parser.print_usage(sys.stderr)
-                    print(f"--key: expected STREAM=KEY, got {item!r}", file=sys.stderr)
+                    print(f"--feature: expected STREAM=NAME, got {item!r}", file=sys.stderr)
                     return 2
                 a, b = item.split("=", 1)
-                keys[a] = b
+                names[a] = b
             report = to_lerobot(
                 args.src, args.dst, fps=args.fps, reference=args.reference, policy=args.policy,
-                keys=keys, streams=args.streams, video_codec=args.video_codec, crf=args.crf,
-                gop=args.gop, overwrite=args.overwrite, max_label=args.max_label,
+                feature_names=names, streams=args.streams, video_codec=args.video_codec,
+                crf=args.crf, gop=args.gop, overwrite=args.overwrite, max_label=args.max_label,
                 key=args.key_file, progress=bar,
             )  # fmt: skip
     except (OSError, ValueError, TypeError, ImportError) as e:

@@ -209,7 +209,7 @@ def to_lerobot(
     fps: float,
     reference: str | None = None,
     policy: str = "linear",
-    keys: Mapping[str, str] | None = None,
+    feature_names: Mapping[str, str] | None = None,
     streams: Iterable[str] | None = None,
     video_codec: str | None = None,
     crf: int = 30,
@@ -233,9 +233,10 @@ def to_lerobot(
     else mpeg4), ``crf`` and ``gop`` (LeRobot's 30 and 2). Event streams with takeover events
     become a bool ``is_intervention`` column (inside a takeover at the row). Audio, gray16
     frames and other events are skipped. Stream ``/`` become ``.`` in feature names, frame
-    streams go under ``observation.images.``; ``keys`` renames (``{"joints":
-    "observation.state"}``). ``streams``: the streams to export (default all that every
-    episode has). The episode's ``task`` metadata is its LeRobot task. ``progress(done,
+    streams go under ``observation.images.``; ``feature_names`` renames (``{"joints":
+    "observation.state"}``; ``--feature joints=observation.state`` on the command line).
+    ``streams``: the streams to export (default all that every episode has). The episode's
+    ``task`` metadata is its LeRobot task. ``progress(done,
     total)`` is called after each episode.
 
     LeRobot has no sensitivity labels, so streams labelled above ``max_label`` (default
@@ -261,7 +262,7 @@ def to_lerobot(
     infos, seen_in, skipped, event_kinds = _survey_streams(root, file_of, secret)
     wanted = None if streams is None else list(streams)
     _skip_streams(root, file_of, infos, seen_in, skipped, wanted, reference, max_label)
-    plan = _choose_features(root, infos, skipped, event_kinds, wanted, keys, policy, fps)
+    plan = _choose_features(root, infos, skipped, event_kinds, wanted, feature_names, policy, fps)
 
     ref = float(fps) if reference is None else reference
     ds = Dataset(root, reference=ref, streams=plan.spec, **secret)
@@ -436,7 +437,10 @@ def _choose_features(
     }
     used = [k for k, _ in features.values()] + list(flag_keys.values())
     if len(set(used)) != len(used):
-        raise ValueError(f"two streams map to one LeRobot key: {used} (use keys=)")
+        raise ValueError(
+            f"two streams map to one LeRobot feature: {used} (name them with feature_names= / "
+            "--feature STREAM=NAME)"
+        )
     if not features:
         raise ValueError(f"{root}: no signal or frame stream to export")
     return _Plan(infos, skipped, spec, features, takeover_streams, flag_keys)
