@@ -250,6 +250,8 @@ def _import_hdf5_episode(
     rate_nominal = (n - 1) / er.duration_s if n > 1 and er.duration_s > 0 else None
 
     metadata: dict[str, Any] = {
+        # Where the times came from (not a robot clock): a timestamps dataset, or step numbers.
+        "clock": f"hdf5:{clock_key}" if clock_key else "hdf5_steps",
         "source": layout,
         "hdf5_file": path.name,
         "hdf5_group": group.name,
