@@ -76,7 +76,12 @@ impl Ctx {
 
     /// Opens an episode (a path or an object-store URL) with this run's key, if any.
     pub fn open(&self, path: &Path) -> Result<EpisodeReader, Error> {
-        rmf_store::open(&Location::from(path), self.read_options(), &self.store)
+        self.open_location(&Location::from(path))
+    }
+
+    /// [`Ctx::open`] of a location already parsed (a file of a dataset directory or prefix).
+    pub fn open_location(&self, loc: &Location) -> Result<EpisodeReader, Error> {
+        rmf_store::open(loc, self.read_options(), &self.store)
     }
 
     /// Settings of object stores.

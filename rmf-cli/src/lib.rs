@@ -87,8 +87,9 @@ enum Command {
     Index(dataset::DirArgs),
     /// Normalization statistics of every signal stream of a dataset (count, mean, std, min,
     /// max, quantiles 1/5/50/95/99 %), merged from DIR/episodes.parquet without reading the
-    /// episodes; builds or refreshes the index first.
-    Stats(dataset::DirArgs),
+    /// episodes; builds or refreshes the index first. Rows are named by the stream's axis
+    /// names; --stream and --episode limit what is merged.
+    Stats(dataset::StatsArgs),
     /// Write a new episode with only the samples of FROM <= t < TO (every stream). Times take a
     /// unit (`1000.2s`, `250ms`, `123ns`) or count from the episode's first sample (`+1.5s`).
     /// Chunks inside the range are copied; the two at its edges are decoded and written again.
@@ -118,10 +119,10 @@ enum Command {
     /// Write a frame stream's frames to OUTDIR as other tools read them: for h264 one H.264
     /// elementary stream (frames.h264; e.g. `ffmpeg -r 30 -i frames.h264 -c copy out.mp4`), for
     /// jpeg and png one image file per frame as stored, for raw one PNG per frame; and
-    /// timestamps.csv (frame, file, t_ns).
+    /// timestamps.csv (frame, file, t in ns).
     ExportFrames(export::ExportFramesArgs),
     /// Write a stream as a table: Parquet (DuckDB, polars, pandas read it; any stream) or CSV
-    /// (signals and events), chosen by OUT's extension or --format. Columns: t_ns, then the
+    /// (signals and events), chosen by OUT's extension or --format. Columns: t (ns), then the
     /// elements (named by the stream's axis names), or kind, operator, text, payload (events),
     /// samples (audio: interleaved, per block), frame (decoded pixels).
     Export(export::ExportArgs),

@@ -228,6 +228,54 @@ fn info_bounds_its_event_list_and_aligns_long_names() {
 }
 
 #[test]
+fn stats_name_the_episodes_that_disagree_and_can_be_limited() {
+    use rmf_core::{DType, EpisodeMeta, EpisodeWriter, StreamInfo, WriteOptions};
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, width: usize| {
+        let path = dir.path().join(name);
+        let mut w =
+            EpisodeWriter::create(&path, EpisodeMeta::new(), WriteOptions::default()).unwrap();
+        let names: Vec<String> = ["fx", "fy", "fz"][..width]
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        let ft = w
+            .add_stream(StreamInfo::signal("ft", DType::Float32, &[width]).with_names(names))
+            .unwrap();
+        let j = w
+            .add_stream(StreamInfo::signal("j", DType::Float32, &[]))
+            .unwrap();
+        for k in 0..10i64 {
+            w.write_signal(ft, k, &vec![k as f32; width]).unwrap();
+            w.write_signal(j, k, &[k as f32]).unwrap();
+        }
+        w.finish().unwrap();
+    };
+    write("a.rmf", 2);
+    write("b.rmf", 3);
+    let d = s(dir.path());
+    let out = rmf(&["stats", d]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("2 elements in 1 episodes (a.rmf)")
+            && err.contains("3 elements in 1 episodes (b.rmf)")
+            && err.contains("--stream"),
+        "{err}"
+    );
+    let text = run(0, &["stats", d, "--stream", "j"]);
+    assert!(text.contains("\nj\n") && !text.contains("\nft\n"), "{text}");
+    let text = run(0, &["stats", d, "--episode", "a.rmf"]);
+    assert!(text.contains("  fx ") && text.contains("  fy "), "{text}");
+    let v = json(&["stats", d, "--episode", "b.rmf", "--stream", "ft"]);
+    assert_eq!(
+        v["streams"][0]["names"],
+        serde_json::json!(["fx", "fy", "fz"])
+    );
+    assert_eq!(run(2, &["stats", d, "--stream", "nope"]), "");
+}
+
+#[test]
 fn times_take_units_or_count_from_the_start() {
     let dir = tempfile::tempdir().unwrap();
     let ep = demo(dir.path(), "a.rmf");

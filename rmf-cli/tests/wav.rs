@@ -52,6 +52,7 @@ fn a_real_float_wav_round_trips_sample_exactly() {
 
     // On the episode clock, block k starts at start + first_index / rate.
     let r = EpisodeReader::open(&ep).unwrap();
+    assert_eq!(r.meta().clock, "wav_samples");
     let blocks = r.audio_range::<f32>("mic", i64::MIN, i64::MAX).unwrap();
     assert_eq!(blocks[0].t, 1_000_000_000);
     assert_eq!(blocks[1].t, 1_000_000_000 + 882 * 1_000_000_000 / 44_100);
@@ -105,6 +106,7 @@ fn int16_stereo_round_trips_and_ranges_cut_at_blocks() {
         "+200ms",
         "--to",
         "500000000ns",
+        "--overwrite", // the whole-stream export above wrote `back`
     ]);
     let got: Vec<i16> = hound::WavReader::open(&back)
         .unwrap()

@@ -435,7 +435,7 @@ impl Dataset {
             }
             Reference::RateHz(hz) => {
                 let start = self.episodes[e].start_ns.unwrap_or(0);
-                start.saturating_add((row as f64 * 1e9 / hz).round() as i64)
+                start.saturating_add(tick_ns(row, *hz))
             }
         })
     }
@@ -546,10 +546,30 @@ fn samples_in(e: &IndexedEpisode, reference: &Reference) -> u64 {
     match reference {
         Reference::Stream(name) => e.stream(name).map_or(0, |s| s.count.max(0) as u64),
         Reference::RateHz(hz) => match (e.start_ns, e.end_ns) {
-            (Some(a), Some(b)) => ((b - a) as f64 * 1e-9 * hz).floor() as u64 + 1,
+            (Some(a), Some(b)) => ticks_within(b.saturating_sub(a), *hz),
             _ => 0,
         },
     }
+}
+
+/// Tick `k` of a rate reference, in ns after the episode's start.
+fn tick_ns(k: u64, hz: f64) -> i64 {
+    (k as f64 * 1e9 / hz).round() as i64
+}
+
+/// Ticks `k = 0, 1, …` with [`tick_ns`]`(k) <= span`: counted by the tick times themselves, so
+/// that a last sample at exactly `n / hz` (290 frames at 30 fps end at 9.633333333 s, which a
+/// float product puts just below tick 289) has its tick.
+fn ticks_within(span: i64, hz: f64) -> u64 {
+    let mut k = (span as f64 * hz / 1e9).floor().max(0.0) as u64;
+    // The estimate is off by at most one either way; each loop runs at most twice.
+    while k > 0 && tick_ns(k, hz) > span {
+        k -= 1;
+    }
+    while tick_ns(k + 1, hz) <= span {
+        k += 1;
+    }
+    k + 1
 }
 
 /// Adds the episode to errors that name only a stream.
@@ -589,10 +609,56 @@ pub fn merged_stats(dir: &str, episodes: &[IndexedEpisode]) -> Result<Vec<Merged
             .flat_map(|e| e.signal_stats.iter().flatten())
             .filter(|s| s.stream == name)
             .collect();
-        out.push(merge(&parts).ok_or_else(|| Error::Mismatch {
-            stream: name.to_string(),
-            detail: "episodes disagree on the stream's shape".into(),
-        })?);
+        out.push(merge(&parts).ok_or_else(|| shape_disagreement(name, episodes))?);
     }
     Ok(out)
+}
+
+/// Which episodes give stream `name` how many elements: the error of a merge that cannot be.
+fn shape_disagreement(name: &str, episodes: &[IndexedEpisode]) -> Error {
+    let mut by_width: std::collections::BTreeMap<usize, Vec<&str>> = Default::default();
+    for e in episodes {
+        for s in e.signal_stats.iter().flatten().filter(|s| s.stream == name) {
+            by_width.entry(s.count.len()).or_default().push(&e.file);
+        }
+    }
+    let groups: Vec<String> = by_width
+        .iter()
+        .map(|(w, files)| {
+            let shown = files.iter().take(3).copied().collect::<Vec<_>>().join(", ");
+            let more = files.len().saturating_sub(3);
+            let more = if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            };
+            format!("{w} elements in {} episodes ({shown}{more})", files.len())
+        })
+        .collect();
+    Error::Mismatch {
+        stream: name.to_string(),
+        detail: format!(
+            "episodes disagree on the stream's shape: {}; leave the stream out (rmf stats --streams, \
+             Dataset streams=) or choose episodes that agree (--episodes)",
+            groups.join("; ")
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_last_tick_is_counted_when_the_last_sample_is_on_it() {
+        // 290 frames at 30 fps: the last at round(289e9 / 30) ns.
+        assert_eq!(ticks_within(tick_ns(289, 30.0), 30.0), 290);
+        assert_eq!(ticks_within(tick_ns(289, 30.0) - 1, 30.0), 289);
+        for hz in [29.97, 30.0, 50.0, 1000.0 / 3.0, 7.0] {
+            for k in [0u64, 1, 2, 99, 289, 1_000_003] {
+                assert_eq!(ticks_within(tick_ns(k, hz), hz), k + 1, "{hz} Hz, tick {k}");
+            }
+        }
+        assert_eq!(ticks_within(0, 30.0), 1);
+    }
 }

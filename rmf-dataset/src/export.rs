@@ -63,7 +63,7 @@ pub fn element_names(info: &StreamInfo) -> Vec<String> {
         .collect()
 }
 
-/// Stream `name` as a table: `t_ns`, then one column per signal element; `kind`, `operator`,
+/// Stream `name` as a table: `t` (int64 ns on the episode clock), then one column per signal element; `kind`, `operator`,
 /// `text`, `payload` (JSON) for events; `samples` (a list of interleaved samples per block) for
 /// audio; `frame` (decoded pixels, row-major) for frames. Audio and frame tables carry their
 /// rate, channels, size and pixel format as schema metadata (`rmf.*`).
@@ -84,7 +84,7 @@ pub fn stream_table(r: &EpisodeReader, name: &str) -> Result<RecordBatch> {
                     .collect();
                 (t, columns, <T as Element>::DTYPE.arrow())
             });
-            let mut fields = vec![Field::new("t_ns", DataType::Int64, false)];
+            let mut fields = vec![time_field()];
             fields.extend(
                 names
                     .iter()
@@ -102,7 +102,7 @@ pub fn stream_table(r: &EpisodeReader, name: &str) -> Result<RecordBatch> {
                 ))
             };
             let schema = Schema::new(vec![
-                Field::new("t_ns", DataType::Int64, false),
+                time_field(),
                 Field::new("kind", DataType::Utf8, false),
                 Field::new("operator", DataType::Utf8, false),
                 Field::new("text", DataType::Utf8, false),
@@ -157,21 +157,18 @@ pub fn stream_table(r: &EpisodeReader, name: &str) -> Result<RecordBatch> {
     }
 }
 
-/// A reader's batch (`t`, values) with its time column named `t_ns` and `metadata` on the schema.
+/// A reader's batch (`t`, values) with its time column described and `metadata` on the schema.
 fn renamed_with_metadata(
     batch: &RecordBatch,
     metadata: &[(&str, String)],
 ) -> std::result::Result<RecordBatch, arrow_schema::ArrowError> {
-    let schema = Schema::new(vec![
-        Field::new("t_ns", DataType::Int64, false),
-        batch.schema().field(1).as_ref().clone(),
-    ])
-    .with_metadata(
-        metadata
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect::<std::collections::HashMap<String, String>>(),
-    );
+    let schema = Schema::new(vec![time_field(), batch.schema().field(1).as_ref().clone()])
+        .with_metadata(
+            metadata
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect::<std::collections::HashMap<String, String>>(),
+        );
     RecordBatch::try_new(Arc::new(schema), batch.columns().to_vec())
 }
 
@@ -183,12 +180,19 @@ pub fn export_stream(
     out: &Path,
     format: TableFormat,
 ) -> Result<usize> {
-    if out.exists() {
-        return Err(Error::io(
-            out,
-            "export (the file exists; remove it first)",
-            std::io::Error::from(std::io::ErrorKind::AlreadyExists),
-        ));
+    export_stream_with(r, name, out, format, false)
+}
+
+/// [`export_stream`], replacing an existing `out` when `overwrite`.
+pub fn export_stream_with(
+    r: &EpisodeReader,
+    name: &str,
+    out: &Path,
+    format: TableFormat,
+    overwrite: bool,
+) -> Result<usize> {
+    if !overwrite {
+        rmf_core::place::refuse_existing(out)?;
     }
     let kind = &r.stream(name)?.kind;
     if format == TableFormat::Csv && !matches!(kind, StreamKind::Signal { .. } | StreamKind::Events)
@@ -199,20 +203,14 @@ pub fn export_stream(
         )));
     }
     let batch = stream_table(r, name)?;
-    let mut tmp_name = out
-        .file_name()
-        .map(|n| n.to_os_string())
-        .unwrap_or_default();
-    tmp_name.push(format!(".tmp-{}", std::process::id()));
-    let tmp = out.with_file_name(tmp_name);
     // Writing can only fail for I/O reasons (the batch is already built): report them as such,
     // naming the output.
     let io = |op: &'static str| move |e: std::io::Error| Error::io(out, op, e);
     let parquet = |e: parquet::errors::ParquetError| {
         Error::io(out, "write Parquet", std::io::Error::other(e))
     };
-    let written = (|| -> Result<()> {
-        let file = std::fs::File::create_new(&tmp).map_err(io("create"))?;
+    rmf_core::place::write_new_file(out, overwrite, |tmp| {
+        let file = std::fs::File::create_new(tmp).map_err(io("create"))?;
         let file = match format {
             TableFormat::Parquet => {
                 let props = WriterProperties::builder()
@@ -230,13 +228,8 @@ pub fn export_stream(
                     .map_err(|e| Error::io(out, "write CSV", e.into_error()))?
             }
         };
-        file.sync_all().map_err(io("sync"))?;
-        std::fs::rename(&tmp, out).map_err(io("rename into place"))
-    })();
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    written?;
+        file.sync_all().map_err(io("sync"))
+    })?;
     Ok(batch.num_rows())
 }
 
@@ -305,4 +298,15 @@ fn cell_writer<'a>(
         DataType::Float64 => prim!(Float64Type),
         _ => Box::new(|_| String::new()),
     }
+}
+
+/// The time column of every export: `t`, as the spec, Python and the conformance files name
+/// it; its unit and clock ride as field metadata for tools that show them.
+fn time_field() -> Field {
+    let metadata: std::collections::HashMap<String, String> = [
+        ("unit".to_string(), "ns".to_string()),
+        ("clock".to_string(), "episode".to_string()),
+    ]
+    .into();
+    Field::new("t", DataType::Int64, false).with_metadata(metadata)
 }

@@ -57,7 +57,7 @@ fn parquet_and_csv_hold_exactly_the_values() {
     export_stream(&r, "ft", &csv, TableFormat::Csv).unwrap();
     let text = std::fs::read_to_string(&csv).unwrap();
     let mut lines = text.lines();
-    assert_eq!(lines.next(), Some("t_ns,value[0],value[1],value[2]"));
+    assert_eq!(lines.next(), Some("t,value[0],value[1],value[2]"));
     for (k, line) in lines.enumerate() {
         let cells: Vec<&str> = line.split(',').collect();
         assert_eq!(cells[0].parse::<i64>().unwrap(), written.ft_t[k]);
@@ -74,7 +74,7 @@ fn parquet_and_csv_hold_exactly_the_values() {
     let ev = dir.path().join("log.csv");
     export_stream(&r, "log", &ev, TableFormat::Csv).unwrap();
     let text = std::fs::read_to_string(&ev).unwrap();
-    assert!(text.starts_with("t_ns,kind,operator,text,payload\n"));
+    assert!(text.starts_with("t,kind,operator,text,payload\n"));
     assert_eq!(text.lines().count(), written.events.len() + 1);
 
     // CSV takes signals and events only; an existing file is not replaced.

@@ -67,7 +67,9 @@ pub fn import(
     if block_ms == 0 {
         return Err(Error::InvalidArgument("--block-ms must be positive".into()));
     }
+    // The clock is the WAV's sample counter from `start_ns`, not a robot clock.
     let meta = EpisodeMeta::new()
+        .with_clock("wav_samples")
         .with_task(format!("audio imported from {}", wav.display()))
         .with_extra("source", wav.display().to_string());
     // Written beside `out` and moved into place when complete: a failure leaves no half file.
@@ -135,6 +137,7 @@ pub struct Exported {
 /// Writes audio stream `stream` (the episode's only audio stream when `None`) of `r` to
 /// `wav`, blocks starting in `[t0, t1)`. Gaps between blocks are an error unless `fill_gaps`,
 /// which writes silence for them; overlaps are always an error.
+#[allow(clippy::too_many_arguments)] // the command line's options, one each
 pub fn export(
     r: &EpisodeReader,
     stream: Option<&str>,
@@ -142,6 +145,7 @@ pub fn export(
     t0: i64,
     t1: i64,
     fill_gaps: bool,
+    overwrite: bool,
     progress: Option<&Progress>,
 ) -> Result<Exported> {
     let name = match stream {
@@ -185,23 +189,11 @@ pub fn export(
             hound::SampleFormat::Float
         },
     };
-    // Written beside the target and renamed into place: a failed export leaves no half file.
-    let tmp = wav.with_extension(format!("wav.tmp-{}", std::process::id()));
-    let result = write_wav(r, &name, &tmp, spec, dtype, (t0, t1, fill_gaps), progress);
-    match result {
-        Ok(done) => {
-            std::fs::rename(&tmp, wav).map_err(|e| Error::Io {
-                path: wav.to_path_buf(),
-                op: "rename",
-                source: e,
-            })?;
-            Ok(done)
-        }
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            Err(e)
-        }
-    }
+    // Written beside the target and moved into place: a failed export leaves no half file, and
+    // an existing file is replaced only when asked.
+    rmf_core::place::write_new_file(wav, overwrite, |tmp| {
+        write_wav(r, &name, tmp, spec, dtype, (t0, t1, fill_gaps), progress)
+    })
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -7,20 +7,21 @@ use std::path::PathBuf;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use rmf_dataset::export::{export_stream, TableFormat};
+use rmf_dataset::export::{export_stream_with, TableFormat};
 use rmf_import::mcap::{import_mcap as import, McapImportOptions, TimeSource};
 
 use crate::convert::from_json;
 use crate::errors::IntoPy;
 use crate::interrupt::interruptible;
 
-/// Writes stream `stream` of episode `file` as a table to `output` (which must not exist):
-/// Parquet (any stream) or CSV (signals and events), chosen by `format` ("parquet" or "csv")
-/// or else by `output`'s extension. Columns: `t_ns`, then the elements (named by the stream's
-/// axis names), or kind, operator, text, payload (events), samples (audio), frame (decoded
-/// pixels). Returns a dict: output, stream, rows.
+/// Writes stream `stream` of episode `file` as a table to `output` (an existing file only with
+/// `overwrite`): Parquet (any stream) or CSV (signals and events), chosen by `format`
+/// ("parquet" or "csv") or else by `output`'s extension. Columns: `t` (int64 ns), then the
+/// elements (named by the stream's axis names), or kind, operator, text, payload (events),
+/// samples (audio), frame (decoded pixels). Returns a dict: output, stream, rows.
 #[pyfunction]
-#[pyo3(signature = (file, stream, output, format=None, key=None, passphrase=None))]
+#[allow(clippy::too_many_arguments)] // mirrors the Python keyword arguments
+#[pyo3(signature = (file, stream, output, format=None, key=None, passphrase=None, overwrite=false))]
 pub fn export<'py>(
     py: Python<'py>,
     file: PathBuf,
@@ -29,6 +30,7 @@ pub fn export<'py>(
     format: Option<&str>,
     key: Option<&Bound<'py, PyAny>>,
     passphrase: Option<String>,
+    overwrite: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
     let format = match format {
         Some("parquet") => TableFormat::Parquet,
@@ -49,7 +51,7 @@ pub fn export<'py>(
     let (out, name) = (output.clone(), stream.clone());
     let rows = interruptible(py, move || {
         let r = rmf_core::EpisodeReader::open_with(&file, opts)?;
-        export_stream(&r, &name, &out, format)
+        export_stream_with(&r, &name, &out, format, overwrite)
     })?
     .py_err_in(&stream)?;
     let d = PyDict::new(py);

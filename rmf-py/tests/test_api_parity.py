@@ -94,7 +94,7 @@ def test_export_writes_the_values_as_the_command_does(episode, tmp_path, rmf_cli
     with open(tmp_path / "py.csv") as f:
         rows = list(csv.DictReader(f))
     t, v = rmf.open(episode)["ft"].read()
-    assert int(rows[7]["t_ns"]) == t[7] and np.float32(rows[7]["fy"]) == v[7, 1]
+    assert int(rows[7]["t"]) == t[7] and np.float32(rows[7]["fy"]) == v[7, 1]
 
     rmf.export(episode, "joints", tmp_path / "j.table", format="parquet")
     table = pq.read_table(tmp_path / "j.table")
@@ -127,5 +127,6 @@ def test_import_mcap_matches_the_command(tmp_path, rmf_cli):
     )
     with pytest.raises(ValueError, match="codec"):
         rmf.import_mcap(bag, tmp_path / "q.rmf", codec="webp")
-    with pytest.raises(ValueError, match="exists"):
+    # An existing output: FileExistsError naming the flag, as every writer says it.
+    with pytest.raises(FileExistsError, match="overwrite"):
         rmf.import_mcap(bag, tmp_path / "py.rmf")

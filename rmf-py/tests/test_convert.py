@@ -487,6 +487,7 @@ def test_from_hdf5_robomimic(tmp_path):
         ev = ep.events("events").to_pylist()
         assert [(e["t"], e["kind"]) for e in ev] == [(want_t[-1], "done")]
         assert ep.metadata["extra"]["hdf5_group"] == f"/data/demo_{k}"
+        assert ep.metadata["clock"].startswith("hdf5")  # where the times came from
     assert any(s.source.startswith("next_obs/") for s in report.episodes[0].skipped)
     assert (tmp_path / "out" / "episodes.parquet").exists()
     # The rate robomimic stores in env_args (control_freq) is used when none is given.

@@ -286,3 +286,16 @@ def test_events_are_labels(tmp_path):
     assert note["kind"] == "note" and note["payload"] == {"ms": 420} and note["t"] == 420_000_000
     with pytest.raises(ValueError, match="a < b"):
         rmf.events(window=(0.0, -1.0))
+
+
+def test_a_rate_reference_keeps_the_tick_of_the_last_sample(tmp_path):
+    # 290 frames at 30 fps end at round(289e9 / 30) ns: a float product put that just below
+    # tick 289, and to-lerobot --fps 30 wrote 289 rows.
+    t = np.round(np.arange(290) * 1e9 / 30).astype(np.int64)
+    with rmf.EpisodeWriter(tmp_path / "e.rmf") as w:
+        w.add_signal("s", dtype="float32", shape=(), rate_hz=30)
+        w.write_many("s", t, np.arange(290, dtype=np.float32))
+    rmf.index(tmp_path)
+    ds = rmf.Dataset(tmp_path, reference=30.0, streams={"s": rmf.asof()})
+    assert len(ds) == 290
+    assert ds[289]["t"] == t[-1] and ds[289]["s"] == 289

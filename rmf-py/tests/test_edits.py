@@ -146,7 +146,7 @@ def test_exported_h264_is_a_stream_ffmpeg_decodes_to_the_same_pixels(rmf_cli, tm
     assert len(luma) == 24
     np.testing.assert_array_equal(np.stack(luma), ours)
     lines = (out / "timestamps.csv").read_text().splitlines()
-    assert lines[0] == "frame,file,t_ns" and lines[5] == f"4,frames.h264,{t[4]}"
+    assert lines[0] == "frame,file,t" and lines[5] == f"4,frames.h264,{t[4]}"
 
 
 def test_trim_split_merge_redact(tmp_path):

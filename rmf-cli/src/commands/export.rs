@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use rmf_core::codecs::frame;
 use rmf_core::{Error, FrameCodec, FrameSpec, StreamKind};
-use rmf_dataset::export::{export_stream, TableFormat};
+use rmf_dataset::export::{export_stream_with, TableFormat};
 
 use super::when::{episode_start, When};
 use super::{io_error, CliResult};
@@ -76,7 +76,7 @@ pub fn table(ctx: &Ctx, a: ExportArgs) -> CliResult {
         })?,
     };
     let r = ctx.open(&a.file)?;
-    let rows = export_stream(&r, &a.stream, &a.out, format)?;
+    let rows = export_stream_with(&r, &a.stream, &a.out, format, ctx.overwrite())?;
     ctx.say(
         format!(
             "exported {rows} rows of {:?} to {}",
@@ -103,7 +103,7 @@ pub fn frames(ctx: &Ctx, a: ExportFramesArgs) -> CliResult {
     let frames = r.stored_frames(stream)?;
     let total: u64 = frames.iter().map(|(_, f)| f.len() as u64).sum();
     let (progress, mut written) = (ctx.progress(), 0u64);
-    let mut csv = String::from("frame,file,t_ns\n");
+    let mut csv = String::from("frame,file,t\n");
     if codec.is_video() {
         let path = outdir.join("frames.h264");
         let mut f = std::fs::File::create_new(&path).map_err(io("create frames.h264"))?;
@@ -174,6 +174,7 @@ pub fn wav(ctx: &Ctx, a: ExportWavArgs) -> CliResult {
         from,
         to,
         a.fill_gaps,
+        ctx.overwrite(),
         Some(&ctx.progress()),
     )?;
     let first = e.first_ns.map_or("-".to_string(), |t| format!("{t} ns"));

@@ -941,19 +941,20 @@ def export(
     format: str | None = None,
     key: _Key | None = None,
     passphrase: str | None = None,
+    overwrite: bool = False,
 ) -> ExportReport:
-    """Writes stream `stream` of episode `file` as a table to `output` (which must not exist):
-    Parquet (any stream) or CSV (signals and events), chosen by `format` ("parquet" or "csv")
-    or else by `output`'s extension. Columns: `t_ns`, then the elements (named by the stream's
-    axis names), or kind, operator, text, payload (events), samples (audio), frame (decoded
-    pixels). Returns a dict: output, stream, rows.
+    """Writes stream `stream` of episode `file` as a table to `output` (an existing file only with
+    `overwrite`): Parquet (any stream) or CSV (signals and events), chosen by `format`
+    ("parquet" or "csv") or else by `output`'s extension. Columns: `t` (int64 ns), then the
+    elements (named by the stream's axis names), or kind, operator, text, payload (events),
+    samples (audio), frame (decoded pixels). Returns a dict: output, stream, rows.
 
     Raises:
         ValueError: a ``format`` other than "parquet" or "csv", or none and an extension that
             is neither; CSV for a frame or audio stream; an unknown stream; a bad key, as in
             ``open``.
         FileNotFoundError: ``file`` does not exist.
-        FileExistsError: ``output`` exists.
+        FileExistsError: ``output`` exists and ``overwrite`` is false.
         RmfError: ``file`` is damaged, or ``stream`` is encrypted and no (or a wrong) key was
             given.
     """
