@@ -136,7 +136,7 @@ impl DatasetCore {
             .with_secret(crate::keys::secret(key, passphrase)?)
             .with_chunk_cache_bytes(chunk_cache_bytes)
             .with_batch_threads(batch_threads)
-            .with_store(crate::reader::store_options_cached(
+            .with_store(crate::storage::store_options_cached(
                 storage_options,
                 cache_dir,
                 cache_bytes,
@@ -438,7 +438,7 @@ pub fn index_table<'py>(
     storage_options: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     use arrow::pyarrow::ToPyArrow;
-    let store = crate::reader::store_options(storage_options)?;
+    let store = crate::storage::store_options(storage_options)?;
     let loc = rmf_store::Location::from(root.as_path());
     let (schema, batches) = py
         .detach(|| rmf_dataset::read_index_table(&loc, &store))
@@ -465,7 +465,7 @@ pub fn build_index<'py>(
     root: PathBuf,
     storage_options: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let store = crate::reader::store_options(storage_options)?;
+    let store = crate::storage::store_options(storage_options)?;
     let loc = rmf_store::Location::from(root.as_path());
     let r = py.detach(|| build(&loc, &store)).py_err()?;
     let d = PyDict::new(py);

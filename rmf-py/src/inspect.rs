@@ -40,7 +40,7 @@ pub fn validate(
     storage_options: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<Vec<String>> {
     let opts = crate::keys::read_options(key, passphrase)?;
-    let store = crate::reader::store_options(storage_options)?;
+    let store = crate::storage::store_options(storage_options)?;
     let loc = rmf_store::Location::from(path.as_path());
     let report = interruptible(py, move || {
         rmf_store::open(&loc, opts, &store).and_then(|r| rmf_core::validate_reader(&r))

@@ -15,6 +15,7 @@ mod interrupt;
 mod keys;
 mod reader;
 mod share;
+mod storage;
 mod stream;
 mod writer;
 

@@ -8,7 +8,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use rmf_core::{EpisodeReader, StreamInfo, StreamKind};
-use rmf_store::{Location, StoreOptions};
+use rmf_store::Location;
 
 use crate::convert::from_json;
 use crate::errors::IntoPy;
@@ -33,28 +33,6 @@ fn unknown_stream(py: Python<'_>, name: &str, known: &[String]) -> PyErr {
     }
 }
 
-/// Settings of object stores from Python's `storage_options` (values as strings).
-pub fn store_options(options: Option<&Bound<'_, PyDict>>) -> PyResult<StoreOptions> {
-    let mut o = StoreOptions::default();
-    for (k, v) in options.into_iter().flat_map(|d| d.iter()) {
-        o = o.with_option(k.str()?.to_string(), v.str()?.to_string());
-    }
-    Ok(o)
-}
-
-/// [`store_options`] with a local cache of fetched bytes (`cache_dir`, at most `cache_bytes`).
-pub fn store_options_cached(
-    options: Option<&Bound<'_, PyDict>>,
-    cache_dir: Option<PathBuf>,
-    cache_bytes: u64,
-) -> PyResult<StoreOptions> {
-    let o = store_options(options)?;
-    Ok(match cache_dir {
-        Some(d) => o.with_cache_dir(d, cache_bytes),
-        None => o,
-    })
-}
-
 /// Opens an RMF file: a path (memory-mapped; reads only its footer) or an object-store URL
 /// (`s3://`, `gs://`, `az://`, `http(s)://`: one range request for the footer, then only the
 /// chunks read). A file without a footer (a crash) opens by scanning its chunks;
@@ -76,7 +54,7 @@ pub fn open(
     if let Some(cost) = max_kdf_cost {
         opts = opts.with_max_kdf_cost(cost);
     }
-    let store = store_options(storage_options)?;
+    let store = crate::storage::store_options(storage_options)?;
     let l = loc.clone();
     let reader = interruptible(py, move || rmf_store::open(&l, opts, &store))?.py_err()?;
     if let Some(r) = reader.recovery() {
@@ -114,7 +92,7 @@ pub fn copy<'py>(
     dst: PathBuf,
     storage_options: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let store = store_options(storage_options)?;
+    let store = crate::storage::store_options(storage_options)?;
     // A trailing `/` says "into this directory"; PathBuf keeps it.
     let (s, d) = (
         Location::parse(&src.to_string_lossy()),

@@ -27,7 +27,7 @@ pub fn share<'py>(
     require_tags: Option<Vec<String>>,
     storage_options: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let store = crate::reader::store_options(storage_options)?;
+    let store = crate::storage::store_options(storage_options)?;
     let (input, output) = (
         rmf_store::Location::from(input.as_path()),
         rmf_store::Location::from(output.as_path()),
